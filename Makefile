@@ -1,0 +1,32 @@
+# Two commands do all set-up on a fresh machine: `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test install data clean-venv
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	# torch is pinned here (its CPU build is on this disk); pyproject only declares a range.
+	$(PY) -m pip install -q torch==2.13.0
+	$(PY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+data: $(STAMP)
+	$(PY) -m anemoic.compiler.cli data prepare --out data
+
+demo: data
+	$(VENV)/bin/anemoic check examples/quickstart.anm
+	$(VENV)/bin/anemoic build examples/quickstart.anm --target local -o build/quickstart
+	$(VENV)/bin/anemoi-runtime exec build/quickstart/plan.json
+
+test: data
+	$(PY) -m pytest -q
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,315 @@
+"""The plan: the only contract between the compiler and the runtime.
+
+Everything here is resolved: the runtime never interprets source text, looks up
+names, or applies defaults of its own.  Durations are whole seconds, dates are
+ISO-8601 strings (``YYYY-MM-DDTHH:MM:SS``), variable lists are ordered and
+their order *is* the tensor index.  Free-form ``params`` records hold only JSON
+scalars and lists of them, keyed by names that the runtime's builders document.
+
+The classes are frozen dataclasses so that a plan cannot be edited after it is
+hashed; (un)structuring, JSON Schema and hashing live beside this module.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+SCHEMA_VERSION = 1
+
+Scalar = Union[bool, int, float, str, None]
+Param = Union[Scalar, tuple[Scalar, ...]]
+Params = dict[str, Param]
+
+
+@dataclass(frozen=True)
+class DateRangePlan:
+    """An inclusive range of valid times, ISO-8601 without time zone (UTC)."""
+
+    start: str
+    end: str
+
+
+@dataclass(frozen=True)
+class DatasetPlan:
+    name: str
+    path: str
+    fingerprint: str  # sha256 of the store's metadata (attributes, shapes, dates)
+    frequency_s: int
+    grid_size: int
+    ensemble_size: int
+    train: DateRangePlan
+    validate: DateRangePlan
+    test: DateRangePlan | None = None
+
+
+@dataclass(frozen=True)
+class ImputerPlan:
+    kind: str  # "statistic" (mean/minimum/maximum of the store) | "constant" | "copy"
+    statistic: str | None = None  # for kind="statistic": "mean" | "minimum" | "maximum"
+    value: float | None = None  # for kind="constant"
+    source: str | None = None  # for kind="copy": the variable whose values fill the gaps
+
+
+@dataclass(frozen=True)
+class VariablePlan:
+    """One variable as the model sees it."""
+
+    name: str  # e.g. "2t", "z_500"
+    role: str  # "prognostic" | "forcing" | "diagnostic" | "target"
+    store_index: int  # index along the store's variable axis; -1 for computed forcings
+    normaliser: str  # "mean_std" | "std" | "min_max" | "max" | "none"
+    remap: str | None = None  # "log1p" | "sqrt" | "boxcox" applied before normalising
+    imputer: ImputerPlan | None = None
+    group: str | None = None  # pressure-level group ("z" for "z_500"), None for surface
+    level: int | None = None  # pressure level in hPa
+    bounding: str | None = None  # output bounding: "relu" | "hardtanh"
+    computed: str | None = None  # computed forcing: "cos_latitude", "insolation", ...
+
+
+@dataclass(frozen=True)
+class IndexPlan:
+    """Ordered name lists; position in a list is the index in that tensor."""
+
+    data: tuple[str, ...]  # variables loaded from the store, in load order
+    input: tuple[str, ...]  # model input channels: prognostic + forcing
+    output: tuple[str, ...]  # model output channels: prognostic + diagnostic
+    prognostic: tuple[str, ...]
+    forcing: tuple[str, ...]
+    diagnostic: tuple[str, ...]
+    target: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class NodesPlan:
+    """A node set. kind: "dataset" | "icosahedral" | "healpix" | "latlon" | "stretched"."""
+
+    kind: str
+    params: Params = field(default_factory=dict)
+    # limited area: {"north","west","south","east"} in degrees, or None for global
+    area: Params | None = None
+
+
+@dataclass(frozen=True)
+class EdgesPlan:
+    """An edge set. kind: "knn" | "cutoff" | "multiscale"; reversed=True swaps source/target."""
+
+    kind: str
+    params: Params = field(default_factory=dict)
+    reversed: bool = False
+    source_mask: str | None = None
+    target_mask: str | None = None
+
+
+@dataclass(frozen=True)
+class GraphPlan:
+    name: str
+    cache_key: str  # sha256 of the recipe + the dataset grid fingerprint
+    data: NodesPlan
+    hidden: NodesPlan
+    encoder: EdgesPlan  # data -> hidden
+    processor: EdgesPlan  # hidden -> hidden
+    decoder: EdgesPlan  # hidden -> data
+    node_weights: str = "spherical_area"  # "spherical_area" | "cos_latitude" | "uniform"
+    node_weights_norm: str = "unit_sum"  # "unit_sum" | "unit_max" | "l1" | "l2" | "none"
+    edge_attributes: tuple[str, ...] = ("edge_length", "edge_direction")
+
+
+@dataclass(frozen=True)
+class ModelPlan:
+    processor: str  # "graphtransformer" | "gnn" | "transformer" | "mlp"
+    encoder: str  # mapper kind: "graphtransformer" | "gnn"
+    decoder: str
+    channels: int
+    layers: int  # processor blocks
+    heads: int = 16
+    mlp_hidden_ratio: int = 4
+    activation: str = "gelu"  # "gelu" | "silu" | "relu" | "swiglu" | "geglu"
+    norm: str = "layernorm"  # "layernorm" | "rmsnorm"
+    qk_norm: bool = False
+    window_size: int | None = None  # sliding window for the transformer processor
+    trainable_data_size: int = 8
+    trainable_hidden_size: int = 8
+    gradient_checkpointing: bool = False
+    attention_backend: str = "auto"  # "auto" | "triton" | "reference"
+    num_chunks: int = 1
+
+
+@dataclass(frozen=True)
+class RolloutPlan:
+    start: int = 1
+    increment: int = 0  # added every `every_epochs` epochs
+    every_epochs: int = 1
+    maximum: int = 1
+    validation: int = 1  # rollout steps used in validation
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    kind: str  # "forecaster" | "ensemble" | "interpolator" | "autoencoder"
+    timestep_s: int
+    multistep_input: int = 1
+    rollout: RolloutPlan = field(default_factory=RolloutPlan)
+    prediction: str = "state"  # "state" | "tendency"
+    ensemble_members: int = 1
+    params: Params = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScalerPlan:
+    """A named loss scaler, already resolved to numbers where it can be.
+
+    kind "variable": weights per output variable (aligned with IndexPlan.output);
+    kind "pressure_level": weights per output variable (1 for surface variables);
+    kind "node_weights": params {"attribute": "area_weight"};
+    kind "lead_time": params {"decay": ...};  kind "nan_mask": no params.
+    """
+
+    name: str
+    kind: str
+    weights: tuple[float, ...] = ()
+    params: Params = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LossTermPlan:
+    kind: str  # "mse" | "rmse" | "mae" | "huber" | "logcosh" | "crps"
+    weight: float = 1.0
+    scalers: tuple[str, ...] = ()  # names from LossPlan.scalers
+    params: Params = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LossPlan:
+    terms: tuple[LossTermPlan, ...]
+    scalers: tuple[ScalerPlan, ...] = ()
+    metrics: tuple[str, ...] = ("rmse", "bias", "acc")
+
+
+@dataclass(frozen=True)
+class OptimiserPlan:
+    kind: str = "adamw"
+    lr: float = 6.25e-4  # base learning rate, as written
+    effective_lr: float = 6.25e-4  # lr x data-parallel size / gpus_per_model when scaled
+    betas: tuple[float, float] = (0.9, 0.95)
+    weight_decay: float = 0.1
+
+
+@dataclass(frozen=True)
+class SchedulePlan:
+    kind: str = "cosine"  # "cosine" | "constant"
+    warmup_steps: int = 0
+    min_lr: float = 3e-7
+    total_steps: int | None = None  # None: derived from epochs x steps per epoch at run time
+
+
+@dataclass(frozen=True)
+class TrainingPlan:
+    epochs: int
+    batch_size: int  # per data-parallel rank
+    optimiser: OptimiserPlan = field(default_factory=OptimiserPlan)
+    schedule: SchedulePlan = field(default_factory=SchedulePlan)
+    precision: str = "32"  # "32" | "bf16-mixed" | "16-mixed"
+    gradient_clip: float | None = 32.0
+    gradient_clip_algorithm: str = "value"  # "value" | "norm"
+    accumulate_grad_batches: int = 1
+    ema_decay: float | None = None
+    early_stopping_patience: int | None = None
+    early_stopping_metric: str = "val/loss"
+    time_limit_s: int | None = None
+    max_steps: int | None = None
+    limit_batches_per_epoch: int | None = None
+    deterministic: bool = False
+    num_workers: int = 2
+    prefetch_factor: int = 2
+    pin_memory: bool = True
+
+
+@dataclass(frozen=True)
+class ParallelPlan:
+    nodes: int = 1
+    gpus_per_node: int = 1
+    gpus_per_model: int = 1
+    data_parallel_size: int = 1  # nodes x gpus_per_node / gpus_per_model
+    read_group_size: int = 1
+    ensemble_size_per_device: int = 1
+    shard_strategy: str = "edges"  # "edges" | "heads"
+    accelerator: str = "auto"  # "auto" | "gpu" | "cpu"
+
+
+@dataclass(frozen=True)
+class TrackingPlan:
+    enabled: bool = True
+    uri: str = "sqlite:///runs/mlflow.db"  # or http://host:port
+    experiment: str = "anemoic"
+    run_name: str | None = None
+    system_metrics: bool = True
+
+
+@dataclass(frozen=True)
+class OutputsPlan:
+    run_dir: str
+    checkpoint_every_steps: int | None = None
+    checkpoint_every_minutes: int | None = 30
+    keep_last_checkpoints: int = 2
+    tracking: TrackingPlan = field(default_factory=TrackingPlan)
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """Where and how the job is queued (SLURM target); ignored by the local target."""
+
+    name: str = "local"
+    partition: str | None = None
+    account: str | None = None
+    qos: str | None = None
+    time_limit_s: int = 3600
+    cpus_per_task: int = 8
+    mem: str | None = "0"
+    modules: tuple[str, ...] = ()
+    venv: str | None = None
+    signal_lead_s: int = 120
+    device_memory_gb: float | None = None
+    extra_directives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EstimatesPlan:
+    """Compile-time resource estimates (informative; the runtime does not rely on them)."""
+
+    graph_nodes: dict[str, int] = field(default_factory=dict)  # "data", "hidden"
+    graph_edges: dict[str, int] = field(default_factory=dict)  # "encoder", "processor", "decoder"
+    parameter_count: int = 0
+    activation_bytes_per_gpu: int = 0
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class SweepMemberPlan:
+    sweep: str
+    index: int
+    count: int
+    values: Params = field(default_factory=dict)  # field path -> value for this member
+
+
+@dataclass(frozen=True)
+class Plan:
+    name: str
+    seed: int
+    dataset: DatasetPlan
+    variables: tuple[VariablePlan, ...]
+    indices: IndexPlan
+    graph: GraphPlan
+    model: ModelPlan
+    task: TaskPlan
+    loss: LossPlan
+    training: TrainingPlan
+    parallel: ParallelPlan
+    outputs: OutputsPlan
+    site: SitePlan = field(default_factory=SitePlan)
+    estimates: EstimatesPlan = field(default_factory=EstimatesPlan)
+    sweep: SweepMemberPlan | None = None
+    schema_version: int = SCHEMA_VERSION
+    # Not hashed: where each field was set ("training.optimiser.lr" -> "exp.anm:12:8"),
+    # so that reformatting a source file never changes the plan hash.
+    source_map: dict[str, str] = field(default_factory=dict)
