@@ -281,7 +281,8 @@ class EstimatesPlan:
     graph_edges: dict[str, int] = field(default_factory=dict)  # "encoder", "processor", "decoder"
     parameter_count: int = 0
     activation_bytes_per_gpu: int = 0
-    exact: bool = False
+    parameter_state_bytes_per_gpu: int = 0  # fp32 weights + gradients + AdamW moments
+    exact: bool = False  # graph sizes are exact counts (not approximations)
 
 
 @dataclass(frozen=True)

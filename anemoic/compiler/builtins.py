@@ -1,0 +1,96 @@
+"""The component registry: every name a file can call.  Nothing else is callable, so an
+experiment file can never import or run code.  Defaults that mirror Anemoi's own presets
+live in the stdlib ``.anm`` files, where a user can read them; the ones here are neutral."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str  # read by anemoic.compiler.coerce: "int", "float", "duration", "enum:a,b", ...
+    default: object = REQUIRED
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    category: str  # "store" | "variables" | "imputer" | "graph" | "nodes" | "edges" | "model" | "loss" | ...
+    params: tuple[Param, ...] = ()
+    var_positional: str | None = None  # name of the extra positionals, e.g. "variables"
+    var_keyword: bool = False  # accepts keywords not in params (per-variable weights)
+    summary: str = ""
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+ACTIVATIONS = "gelu,silu,relu,swiglu,geglu"
+_AREA = (Param("area", "area", None), Param("margin_km", "float", None))
+PROCESSORS = "graphtransformer,gnn,transformer,mlp"
+MAPPERS = "graphtransformer,gnn"
+
+_ALL = (
+    Builtin("zarr", "store", (Param("path", "string"),), summary="an anemoi-datasets zarr store"),
+    Builtin("pressure_levels", "variables", (Param("levels", "int_list"),), var_positional="variables",
+            summary="upper-air variables at pressure levels: `z_500`, `z_850`, ..."),
+    Builtin("surface", "variables", (), var_positional="variables", summary="single-level variables"),
+    Builtin("constant", "imputer", (Param("value", "float"),), summary="fill missing values with a number"),
+    Builtin("copy", "imputer", (Param("source", "variable"),), summary="fill missing values from another variable"),
+    Builtin("encode_process_decode", "graph", (
+        Param("data", "dataset"), Param("hidden", "nodes"),
+        Param("encoder", "edges", None), Param("processor", "edges", None), Param("decoder", "edges", None),
+        Param("node_weights", "enum:spherical_area,cos_latitude,uniform", "spherical_area"),
+        Param("node_weights_norm", "enum:unit_sum,unit_max,l1,l2,none", "unit_sum"),
+    ), summary="data grid -> hidden mesh -> data grid"),
+    Builtin("icosahedral", "nodes", (Param("refinement", "int"), *_AREA), summary="a refined icosahedron mesh"),
+    Builtin("healpix", "nodes", (Param("level", "int"), *_AREA), summary="a HEALPix mesh"),
+    Builtin("latlon", "nodes", (Param("resolution_deg", "float"), *_AREA),
+            summary="a regular latitude/longitude mesh"),
+    Builtin("stretched", "nodes", (Param("global_refinement", "int"), Param("area_refinement", "int"),
+                                   Param("area", "area"), Param("margin_km", "float", None)),
+            summary="an icosahedral mesh refined further inside an area"),
+    Builtin("knn", "edges", (Param("k", "int", 3),), summary="k nearest neighbours"),
+    Builtin("cutoff", "edges", (Param("factor", "float", 0.6), Param("radius_km", "float", None),
+                                Param("max_neighbours", "int", 64)),
+            summary="neighbours within factor x the mesh's reference distance"),
+    Builtin("multiscale", "edges", (Param("levels", "int", None), Param("x_hops", "int", 1)),
+            summary="icosahedral edges of every refinement level"),
+    Builtin("encoder_processor_decoder", "model", (
+        Param("graph", "graph"), Param("processor", f"enum:{PROCESSORS}"),
+        Param("encoder", f"enum:{MAPPERS}", None), Param("decoder", f"enum:{MAPPERS}", None),
+        Param("channels", "int"), Param("layers", "int"), Param("heads", "int", 16),
+        Param("mlp_ratio", "int", 4), Param("activation", f"enum:{ACTIVATIONS}", "gelu"),
+        Param("norm", "enum:layernorm,rmsnorm", "layernorm"), Param("qk_norm", "bool", False),
+        Param("window_size", "int", None), Param("trainable_data_size", "int", 8),
+        Param("trainable_hidden_size", "int", 8), Param("gradient_checkpointing", "bool", False),
+        Param("attention_backend", "enum:auto,triton,reference", "auto"), Param("num_chunks", "int", 1),
+    ), summary="an encoder-processor-decoder network"),
+    Builtin("mse", "loss", summary="mean squared error"),
+    Builtin("rmse", "loss", summary="root mean squared error"),
+    Builtin("mae", "loss", summary="mean absolute error"),
+    Builtin("logcosh", "loss", summary="log-cosh error"),
+    Builtin("huber", "loss", (Param("delta", "float", 1.0),), summary="Huber loss"),
+    Builtin("crps", "loss", (Param("alpha", "float", 1.0),), summary="almost-fair kernel CRPS (ensembles)"),
+    Builtin("variable_weights", "scaler", (Param("default", "float", 1.0),), var_keyword=True,
+            summary="a loss weight per variable or pressure-level group"),
+    Builtin("level_weights", "scaler", (
+        Param("method", "enum:relu,linear,polynomial,none"), Param("y_intercept", "float", 0.2),
+        Param("slope", "float", 0.001), Param("variables", "variables", None),
+    ), summary="a loss weight from each variable's pressure level"),
+    Builtin("node_weights", "scaler", (Param("attribute", "enum:area,cos_latitude,uniform", "area"),),
+            summary="weight grid points by their area"),
+    Builtin("lead_time", "scaler", (Param("decay", "float", 1.0),), summary="down-weight later rollout steps"),
+    Builtin("nan_mask", "scaler", (), summary="ignore grid points where the target is missing"),
+    Builtin("cosine", "schedule", (Param("warmup", "int", 0), Param("min_lr", "float", 3e-7),
+                                   Param("total_steps", "int", None)), summary="cosine decay after warm-up"),
+    Builtin("constant_lr", "schedule", (Param("warmup", "int", 0),), summary="a constant learning rate"),
+    Builtin("adamw", "optimiser", (Param("betas", "float_list", (0.9, 0.95)), Param("weight_decay", "float", 0.1)),
+            summary="AdamW"),
+)
+
+REGISTRY: dict[str, Builtin] = {b.name: b for b in _ALL}

@@ -1,0 +1,1 @@
+"""Lowering: checked parts -> the frozen ``anemoic.plan.model.Plan``."""

@@ -1,0 +1,178 @@
+"""The dataset: its store, frequency and train/validate/test periods, checked against the
+store's own metadata when the store can be read."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from anemoic.compiler import coerce
+from anemoic.compiler import values as v
+from anemoic.compiler.diagnostics import Span
+from anemoic.compiler.typecheck.context import Context
+
+SETTINGS = ("frequency", "train", "validate", "test")
+SKIPPED = "variable names, date coverage, statistics, frequency and grid size"
+
+
+@dataclass
+class Period:
+    start: datetime.datetime
+    end: datetime.datetime  # the last valid time, inclusive
+    span: Span
+
+
+@dataclass
+class DatasetInfo:
+    name: str
+    path: str
+    frequency_s: int
+    periods: dict[str, Period] = field(default_factory=dict)
+    metadata: Any = None  # anemoic.runtime.data.store.StoreMetadata when the store was read
+    span: Span | None = None
+
+
+def _read_metadata(path: str) -> tuple[Any, str | None]:
+    """(metadata, problem): problem says why a store that exists could not be read."""
+    try:
+        from anemoic.runtime.data.store import StoreError, read_metadata
+    except ImportError:
+        return None, "the store reader `anemoic.runtime.data.store` is not installed"
+    try:
+        return read_metadata(path), None
+    except StoreError as exc:
+        return None, str(exc)
+    except Exception as exc:  # a corrupt store must be a diagnostic, never a traceback
+        return None, f"{exc.__class__.__name__}: {exc}"
+
+
+def _store_path(ctx: Context, dataset: v.DatasetV, directory: Path) -> tuple[str, v.Value] | None:
+    store = dataset.store
+    if not (isinstance(store, v.ComponentV) and store.builtin == "zarr"):
+        coerce.wrong(ctx.sink, "E0501", f"the dataset `{dataset.name}`", 'a store such as `zarr("data/era5.zarr")`',
+                     store)
+        return None
+    raw = store.get("path")
+    if raw is None:
+        ctx.sink.error("E0501", "`zarr` needs the store's path", store.span, hint='write `zarr("data/era5.zarr")`')
+        return None
+    text = coerce.string(raw, ctx.sink, "the store path")
+    if text is None:
+        return None
+    return os.path.normpath(text if os.path.isabs(text) else str(directory / text)), raw
+
+
+def check_dataset(ctx: Context, dataset: v.DatasetV, directory: Path, require: bool) -> DatasetInfo | None:
+    found = _store_path(ctx, dataset, directory)
+    settings = {k: (s, x) for k, s, x in dataset.settings}
+    for key, (span, _) in settings.items():
+        if key not in SETTINGS:
+            ctx.sink.error("E0208", f"`{key}` is not a setting of `dataset`", span,
+                           hint=coerce.did_you_mean(key, SETTINGS, f"`dataset` accepts: {', '.join(SETTINGS)}"))
+    if found is None:
+        return None
+    path, path_value = found
+    ctx.mark("dataset.path", path_value)
+    metadata = None
+    shown = path_value.value if isinstance(path_value, v.Str) else path
+    if not os.path.exists(path):
+        if require:
+            ctx.sink.error("E0504", f"the dataset store `{shown}` does not exist", path_value.span,
+                           hint="build needs the store to fingerprint it; create it or fix the path")
+        else:
+            ctx.sink.warn("W0101", f"the dataset store `{shown}` does not exist; skipped checks: {SKIPPED}",
+                          path_value.span, hint="`anemoic build` refuses until the store exists")
+    else:
+        metadata, problem = _read_metadata(path)
+        if problem is not None:
+            ctx.sink.error("E0505", f"cannot read the dataset store: {problem}", path_value.span,
+                           hint="the store must follow the anemoi-datasets zarr layout")
+    frequency = _frequency(ctx, settings, metadata, dataset)
+    if frequency is None:
+        return None
+    info = DatasetInfo(dataset.name, path, frequency, metadata=metadata, span=dataset.span)
+    for key in ("train", "validate", "test"):
+        if key not in settings:
+            if key != "test" and key not in dataset.failed:
+                ctx.sink.error("E0506", f"the dataset `{dataset.name}` has no `{key}` period", dataset.span,
+                               hint=f"add `{key} = 2019..2019` (years or dates) inside the dataset's `{{ }}`")
+            continue
+        span, value = settings[key]
+        rng = coerce.date_range(value, ctx.sink, f"`{key}`")
+        if rng is None:
+            continue
+        start, last, whole = rng
+        # a whole last day ends at its last time step (18:00 for 6-hourly data; the day itself for daily/monthly)
+        end = last + max(datetime.timedelta(0), datetime.timedelta(days=1) - datetime.timedelta(seconds=frequency)) \
+            if whole else last
+        info.periods[key] = Period(start, end, value.span)
+        ctx.mark(f"dataset.{key}", value)
+        if metadata is not None:
+            _inside_store(ctx, key, info.periods[key], metadata)
+    _no_overlap(ctx, info)
+    return info
+
+
+def _frequency(ctx: Context, settings: dict[str, tuple[Span, v.Value]], metadata: Any,
+               dataset: v.DatasetV) -> int | None:
+    if "frequency" not in settings:
+        if "frequency" in dataset.failed:
+            return None
+        if metadata is not None:
+            ctx.mark("dataset.frequency_s", dataset.store)
+            return int(metadata.frequency_s)
+        ctx.sink.error("E0507", f"the dataset `{dataset.name}` needs a `frequency` when its store cannot be read",
+                       dataset.span, hint="add `frequency = 6h` inside the dataset's `{ }`")
+        return None
+    span, value = settings["frequency"]
+    seconds = coerce.duration(value, ctx.sink, "`frequency`")
+    if seconds is None:
+        return None
+    if seconds <= 0:
+        ctx.sink.error("E0105", "`frequency` must be longer than zero", value.span)
+        return None
+    ctx.mark("dataset.frequency_s", value)
+    if metadata is not None and seconds % int(metadata.frequency_s):
+        ctx.sink.error("E0502", f"`frequency` `{coerce_text(value)}` is not a multiple "
+                       f"of the store's frequency ({seconds_text(int(metadata.frequency_s))})", value.span,
+                       hint="a dataset can be read at its own frequency or any multiple of it")
+        return None
+    return seconds
+
+
+def coerce_text(value: v.Value) -> str:
+    return value.text if isinstance(value, v.Word) else v.describe(value)
+
+
+def seconds_text(seconds: int) -> str:
+    for unit, size in (("mo", coerce.MONTH_S), ("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def _inside_store(ctx: Context, key: str, period: Period, metadata: Any) -> None:
+    first, last = metadata.start_date, metadata.end_date
+    # a range may end inside the store's last step (2021 ends 2021-12-31; monthly data ends 2021-12-01)
+    step = datetime.timedelta(seconds=int(metadata.frequency_s))
+    if period.start < first:
+        ctx.sink.error("E0503", f"`{key}` starts {period.start.isoformat()}, before the store's first date "
+                       f"{first.isoformat()}", period.span, hint=f"the store covers {first.date()} to {last.date()}")
+    if period.end >= last + step:
+        ctx.sink.error("E0503", f"`{key}` ends {period.end.isoformat()}, after the store's last date "
+                       f"{last.isoformat()}", period.span, hint=f"the store covers {first.date()} to {last.date()}")
+
+
+def _no_overlap(ctx: Context, info: DatasetInfo) -> None:
+    names = list(info.periods)
+    for i, a in enumerate(names):
+        for b in names[i + 1:]:
+            pa, pb = info.periods[a], info.periods[b]
+            if pa.start <= pb.end and pb.start <= pa.end:
+                lo, hi = max(pa.start, pb.start), min(pa.end, pb.end)
+                ctx.sink.error("E0401", f"the `{a}` and `{b}` periods overlap ({lo.date()} to {hi.date()})", pb.span,
+                               notes=((f"`{a}` is set here", pa.span),),
+                               hint="evaluation must not see dates used for training; make the periods disjoint")

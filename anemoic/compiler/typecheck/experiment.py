@@ -1,0 +1,152 @@
+"""Check a whole experiment: find its blocks, check each, apply the cross-field rules and
+lower the result to a plan."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from anemoic.compiler import ast, coerce
+from anemoic.compiler import values as v
+from anemoic.compiler.lower.plan import Parts, lower
+from anemoic.compiler.modules import Program
+from anemoic.compiler.typecheck import rules
+from anemoic.compiler.typecheck.context import Context
+from anemoic.compiler.typecheck.dataset import check_dataset
+from anemoic.compiler.typecheck.graph_model import check_graph, check_model
+from anemoic.compiler.typecheck.loss import NODE_WEIGHTS_FOR, check_loss
+from anemoic.compiler.typecheck.task import SETTINGS as TASK_SETTINGS
+from anemoic.compiler.typecheck.task import check_task
+from anemoic.compiler.typecheck.training import (
+    OUTPUTS, PARALLEL, SITE, TRACKING, TRAIN, check_outputs, check_parallel, check_site, check_tracking, check_train,
+)
+from anemoic.compiler.typecheck.variables import SETTINGS as VARIABLE_SETTINGS
+from anemoic.compiler.typecheck.variables import check_variables
+from anemoic.plan.model import ParallelPlan, Plan, SitePlan, SweepMemberPlan
+
+REQUIRED = {"variables": "variables from era5 { prognostic = [...] }", "task": "task forecast(net) { ... }",
+            "train": "train { epochs = 10 }"}
+
+
+def _sections(ctx: Context, program: Program) -> dict[str, tuple[ast.Section, str]]:
+    found: dict[str, list[tuple[ast.Section, str]]] = {}
+    main = program.modules[ctx.main]
+    for decl in main.tree.decls:
+        if isinstance(decl, ast.Section):
+            found.setdefault(decl.kind, []).append((decl, ctx.main))
+    for key in main.local_imports:
+        for decl in program.modules[key].tree.decls:
+            if not isinstance(decl, ast.Section):
+                continue
+            if decl.kind == "site":
+                found.setdefault("site", []).append((decl, key))
+            else:
+                ctx.sink.error("E0305", f"a `{decl.kind}` block belongs in the experiment file, not in an imported "
+                               "module", decl.span, hint="imported modules may hold `let` definitions and a `site`")
+    single = {}
+    for kind, items in found.items():
+        if len(items) > 1:
+            ctx.sink.error("E0403", f"the experiment has more than one `{kind}` block", items[1][0].span,
+                           notes=(("the first is here", items[0][0].span),), hint="merge them into one")
+        single[kind] = items[0]
+    for kind, example in REQUIRED.items():
+        if kind not in single:
+            ctx.sink.error("E0402", f"the experiment has no `{kind}` block", ctx.file_span(), hint=f"add `{example}`")
+    return single
+
+
+def _named(ctx: Context, name: ast.Name, kind: str, module_key: str) -> v.Value | None:
+    value = ctx.evaluator.lookup(module_key, name.id, name)
+    wanted = (lambda x: isinstance(x, v.DatasetV)) if kind == "dataset" else \
+        (lambda x: isinstance(x, v.NamedV) and x.kind == kind)
+    if value is not None and wanted(value):
+        return value
+    if isinstance(value, v.Symbol):
+        module = ctx.evaluator.program.modules[module_key]
+        same = [n for n, b in module.bindings.items() if b.kind == kind]
+        ctx.sink.error("E0201", f"there is no {kind} named `{name.id}`", name.span,
+                       hint=coerce.did_you_mean(name.id, same, f"declare it: `{kind} {name.id} = ...`"))
+    elif value is not None:
+        ctx.sink.error("E0702", f"`{name.id}` is {v.describe(value)}, not a {kind}", name.span)
+    return None
+
+
+def check_experiment(ctx: Context, program: Program, directory: Path, require_dataset: bool, name: str,
+                     sweep: SweepMemberPlan | None) -> Plan | None:
+    sections = _sections(ctx, program)
+    for binding in program.modules[ctx.main].bindings:  # report mistakes in definitions even if unused
+        ctx.evaluator.binding(ctx.main, binding)
+    if "variables" not in sections or "task" not in sections or "train" not in sections:
+        return None
+    var_section, _ = sections["variables"]
+    dataset_value = _named(ctx, var_section.name, "dataset", ctx.main)  # type: ignore[arg-type]
+    if not isinstance(dataset_value, v.DatasetV):
+        return None
+    info = check_dataset(ctx, dataset_value, directory, require_dataset)
+    variables = check_variables(ctx, ctx.read_block("variables", var_section.block, VARIABLE_SETTINGS), info,
+                                var_section.span)
+    task_section, _ = sections["task"]
+    task_settings = ctx.read_block("task", task_section.block, TASK_SETTINGS)
+    model_value = _named(ctx, task_section.ref, "model", ctx.main)  # type: ignore[arg-type]
+    task_result = check_task(ctx, v.Symbol(task_section.name.id, task_section.name.span),  # type: ignore[union-attr]
+                             task_settings, task_section.span, info.frequency_s if info else None)
+    model = graph = None
+    if isinstance(model_value, v.NamedV):
+        model = check_model(ctx, model_value, None)
+        graph_value = model_value.value.get("graph") if isinstance(model_value.value, v.ComponentV) else None
+        if model is not None and isinstance(graph_value, v.NamedV):
+            graph = check_graph(ctx, graph_value, dataset_value.name)
+            if graph is not None and graph.dataset != dataset_value.name:
+                ctx.sink.error("E0702", f"the graph `{graph.name}` is built on `{graph.dataset}` but the variables "
+                               f"come from `{dataset_value.name}`", var_section.name.span)  # type: ignore[union-attr]
+                graph = None
+    loss = None
+    if task_result is not None and variables is not None and task_result[1] is not None:
+        loss = check_loss(ctx, task_result[1], variables.indices.output, variables.levels, task_result[0].kind,
+                          task_result[2])
+    train_section, _ = sections["train"]
+    train = check_train(ctx, ctx.read_block("train", train_section.block, TRAIN))
+    parallel = _optional(ctx, sections, "parallel", PARALLEL, lambda s, _: check_parallel(ctx, s), ParallelPlan())
+    site = _optional(ctx, sections, "site", SITE, lambda s, sec: check_site(ctx, sec.name.id if sec.name else "site", s),
+                     SitePlan())
+    tracking = None
+    if "tracking" in sections:
+        section, key = sections["tracking"]
+        settings = ctx.read_block("tracking", section.block, TRACKING, key) if section.block else None
+        value = ctx.evaluator.eval(section.value, key) if section.value is not None else None
+        tracking = check_tracking(ctx, settings, value, name)
+    else:
+        tracking = check_tracking(ctx, {}, None, name)
+    outputs = None
+    if tracking is not None:
+        outputs = _optional(ctx, sections, "outputs", OUTPUTS,
+                            lambda s, _: check_outputs(ctx, s, f"runs/{name}", tracking), None)
+        if outputs is None and "outputs" not in sections:
+            outputs = check_outputs(ctx, {}, f"runs/{name}", tracking)
+    if info is not None and task_result is not None:
+        rules.rollout_fits(ctx, info, task_result[0])
+    data_parallel = rules.parallel_layout(ctx, parallel, model, train[0]) \
+        if parallel is not None and model is not None and train is not None else None
+    if site is not None and outputs is not None:
+        rules.site_time(ctx, site, outputs, "site" in sections)
+    parts = (info, variables, task_result, model, graph, loss, train, parallel, site, outputs, data_parallel)
+    if any(p is None for p in parts) or ctx.sink.has_errors():
+        return None
+    assert info and variables and task_result and model and graph and loss and train and parallel and site
+    assert outputs and data_parallel
+    loss_plan, node_attribute = loss
+    if node_attribute and "graph.node_weights" not in ctx.spans:
+        graph.node_weights = NODE_WEIGHTS_FOR[node_attribute]
+    ctx.mark("name", ctx.file_span())
+    return lower(Parts(
+        name=name, seed=train[1], dataset=info, variables=variables, graph=graph, model=model, task=task_result[0],
+        loss=loss_plan, training=train[0], parallel=parallel, outputs=outputs, site=site, scale_lr=train[2],
+        data_parallel=data_parallel, sweep=sweep, source_map=ctx.source_map()))
+
+
+def _optional(ctx: Context, sections: dict[str, tuple[ast.Section, str]], kind: str, allowed: tuple[str, ...],
+              check, default):  # type: ignore[no-untyped-def]
+    if kind not in sections:
+        return default
+    section, key = sections[kind]
+    return check(ctx.read_block(kind, section.block, allowed, key), section)
+

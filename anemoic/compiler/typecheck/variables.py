@@ -1,0 +1,317 @@
+"""Variables and their roles, normalisers, imputers, remappers and output bounds.
+
+A variable is written as a name (``msl``), a digit-led word (``2t``, ``10u``) or a string;
+``pressure_levels(z, t; levels = [500, 850])`` expands to ``z_500, z_850, t_500, t_850``."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from anemoic.compiler import coerce
+from anemoic.compiler import values as v
+from anemoic.compiler.diagnostics import Span
+from anemoic.compiler.typecheck.context import Context
+from anemoic.compiler.typecheck.dataset import DatasetInfo
+from anemoic.plan.model import ImputerPlan, IndexPlan, VariablePlan
+
+ROLES = ("prognostic", "forcing", "diagnostic", "target")
+SETTINGS = (*ROLES, "normalise", "impute", "remap", "bound")
+NORMALISERS = ("mean_std", "std", "min_max", "max", "none")
+REMAPS = ("log1p", "sqrt", "boxcox")
+BOUNDS = ("relu", "hardtanh")
+STATISTIC_IMPUTERS = ("mean", "minimum", "maximum")
+COMPUTED = ("cos_latitude", "sin_latitude", "cos_longitude", "sin_longitude", "cos_julian_day",
+            "sin_julian_day", "cos_local_time", "sin_local_time", "cos_solar_zenith_angle", "insolation")
+_LEVEL_NAME = re.compile(r"^([A-Za-z][A-Za-z0-9]*)_(\d+)$")
+
+
+@dataclass
+class Var:
+    name: str
+    span: Span
+    group: str | None = None
+    level: int | None = None
+
+
+def _name_of(item: v.Value) -> str | None:
+    if isinstance(item, v.Symbol):
+        return item.name
+    if isinstance(item, v.Word):
+        return item.text
+    if isinstance(item, v.Str):
+        return item.value
+    return None
+
+
+def _plain(name: str, span: Span) -> Var:
+    match = _LEVEL_NAME.match(name)
+    if match:
+        return Var(name, span, match.group(1), int(match.group(2)))
+    return Var(name, span)
+
+
+def variable_list(ctx: Context, value: v.Value, what: str) -> list[Var] | None:
+    """Flatten a variable-set expression into variables, in the order written."""
+    name = _name_of(value)
+    if name is not None:
+        return [_plain(name, value.span)]
+    if isinstance(value, v.ListV):
+        out: list[Var] = []
+        ok = True
+        for item in value.items:
+            part = variable_list(ctx, item, what)
+            ok = ok and part is not None
+            out.extend(part or [])
+        return out if ok else None
+    if isinstance(value, v.ComponentV) and value.builtin in ("pressure_levels", "surface"):
+        return _group(ctx, value, what)
+    if isinstance(value, v.OpV) and value.op in "+-":
+        left, right = variable_list(ctx, value.left, what), variable_list(ctx, value.right, what)
+        if left is None or right is None:
+            return None
+        if value.op == "+":
+            return left + right
+        names = {x.name for x in left}
+        for var in right:
+            if var.name not in names:
+                ctx.sink.error("E0610", f"`{var.name}` cannot be removed: it is not in the set before `-`", var.span)
+        drop = {x.name for x in right}
+        return [x for x in left if x.name not in drop]
+    coerce.wrong(ctx.sink, "E0611", what, "variable names such as `[2t, msl]`", value,
+                 hint="list variables in `[ ]`, or use `pressure_levels(z, t; levels = [500, 850])`")
+    return None
+
+
+def _group(ctx: Context, value: v.ComponentV, what: str) -> list[Var] | None:
+    names = []
+    flat: list[v.Value] = []
+    for item in value.rest:
+        flat.extend(item.items if isinstance(item, v.ListV) else (item,))
+    for item in flat:
+        name = _name_of(item)
+        if name is None:
+            coerce.wrong(ctx.sink, "E0611", f"`{value.builtin}`", "variable names", item)
+            return None
+        names.append((name, item.span))
+    if value.builtin == "surface":
+        return [_plain(n, s) for n, s in names]
+    levels_value = value.get("levels")
+    if levels_value is None:
+        ctx.sink.error("E0612", "`pressure_levels` needs the levels", value.span,
+                       hint="write `pressure_levels(z, t; levels = [500, 850])`")
+        return None
+    levels = coerce.number_list(levels_value, ctx.sink, "`levels`", whole=True)
+    if levels is None:
+        return None
+    for level in levels:
+        if not 1 <= int(level) <= 1100:
+            ctx.sink.error("E0612", f"{level} hPa is not a pressure level in the atmosphere", levels_value.span,
+                           hint="pressure levels are in hPa, between 1 and 1100")
+            return None
+    return [Var(f"{n}_{int(lev)}", s, n, int(lev)) for n, s in names for lev in levels]
+
+
+@dataclass
+class VariablesResult:
+    variables: tuple[VariablePlan, ...]
+    indices: IndexPlan
+    levels: dict[str, tuple[str | None, int | None]]  # name -> (group, level)
+
+
+def check_variables(ctx: Context, settings: dict[str, v.Value], dataset: DatasetInfo | None,
+                    section_span: Span) -> VariablesResult | None:
+    store = tuple(dataset.metadata.variables) if dataset and dataset.metadata is not None else None
+    roles: dict[str, str] = {}
+    found: dict[str, Var] = {}
+    ok = True
+    for role in ROLES:
+        if role not in settings:
+            continue
+        listed = variable_list(ctx, settings[role], f"`{role}`")
+        if listed is None:
+            ok = False
+            continue
+        ctx.mark(f"indices.{role}", settings[role])
+        for var in listed:
+            if var.name in roles:
+                where = "twice" if roles[var.name] == role else f"as {roles[var.name]} and {role}"
+                ctx.sink.error("E0601", f"`{var.name}` is listed {where}", var.span,
+                               notes=(("first listed here", found[var.name].span),),
+                               hint="each variable has exactly one role")
+                continue
+            roles[var.name] = role
+            found[var.name] = var
+            ok = _known(ctx, var, role, store) and ok
+    if getattr(settings, "missing", lambda k: k not in settings)("prognostic"):
+        ctx.sink.error("E0604", "no `prognostic` variables: the model would have nothing to forecast", section_span,
+                       hint="add `prognostic = [...]` to the `variables` block")
+        ok = False
+    norm = _per_variable(ctx, settings, "normalise", NORMALISERS, found, required=True)
+    remap = _per_variable(ctx, settings, "remap", REMAPS, found)
+    bound = _per_variable(ctx, settings, "bound", BOUNDS, found)
+    impute = _imputers(ctx, settings, found)
+    if not ok or norm is None or remap is None or bound is None or impute is None:
+        return None
+    for name, (kind, span) in bound.items():
+        if roles[name] not in ("prognostic", "diagnostic"):
+            ctx.sink.error("E0609", f"`{name}` is a {roles[name]} variable; only model outputs can be bounded", span,
+                           hint="bounds apply to prognostic and diagnostic variables")
+    missing_stats = dataset.metadata.statistics_missing if dataset and dataset.metadata is not None else frozenset()
+    for name, (kind, span) in norm.items():
+        if kind != "none" and name in COMPUTED and (store is None or name not in store):
+            ctx.sink.error("E0608", f"`{name}` is computed from the grid and date and has no statistics to "
+                           f"normalise with `{kind}`", span, hint=f"use `{name}: none`")
+        elif kind != "none" and name in missing_stats:
+            ctx.sink.error("E0608", f"`{name}` is normalised with `{kind}` but the store has no statistics for it",
+                           span, hint=f"use `{name}: none`, or recompute the store's statistics")
+    return _build(ctx, roles, found, norm, remap, bound, impute, store)
+
+
+def _known(ctx: Context, var: Var, role: str, store: tuple[str, ...] | None) -> bool:
+    if store is not None and var.name in store:
+        return True
+    if var.name in COMPUTED:
+        if role != "forcing":
+            ctx.sink.error("E0603", f"`{var.name}` is computed from the grid and date; it can only be a forcing",
+                           var.span, hint=f"move `{var.name}` to `forcing`")
+            return False
+        return True
+    if store is None:
+        return True
+    close = coerce.did_you_mean(var.name, store, None)
+    ctx.sink.error("E0602", f"the dataset has no variable `{var.name}`", var.span,
+                   hint=close or f"the store has: {', '.join(store[:12])}{' ...' if len(store) > 12 else ''}")
+    return False
+
+
+def _per_variable(ctx: Context, settings: dict[str, v.Value], key: str, choices: tuple[str, ...],
+                  found: dict[str, Var], required: bool = False) -> dict[str, tuple[str, Span]] | None:
+    """``default except { name: kind }`` or ``{ name: kind }``; keys may be pressure-level groups."""
+    if key not in settings:
+        if required and found:
+            first = next(iter(found.values()))
+            ctx.sink.error("E0607", "the variables have no normaliser", first.span,
+                           hint="add `normalise = mean_std except { tp: std }` (or `none` for no scaling)")
+            return None
+        return {}
+    value = settings[key]
+    default, record = None, None
+    if isinstance(value, v.OpV) and value.op == "except" and isinstance(value.right, v.RecordV):
+        default, record = value.left, value.right
+    elif isinstance(value, v.RecordV):
+        record = value
+    else:
+        default = value
+    default_kind = coerce.choice(default, ctx.sink, f"`{key}`", choices) if default is not None else None
+    if default is not None and default_kind is None:
+        return None
+    out: dict[str, tuple[str, Span]] = {}
+    by_group: dict[str, list[str]] = {}
+    for var in found.values():
+        if var.group:
+            by_group.setdefault(var.group, []).append(var.name)
+    ok = True
+    for name, key_span, item in record.entries if record else ():
+        kind = coerce.choice(item, ctx.sink, f"`{name}` in `{key}`", choices)
+        targets = [name] if name in found else by_group.get(name, [])
+        if not targets:
+            ctx.sink.error("E0605", f"`{name}` in `{key}` is not one of the listed variables", key_span,
+                           hint=coerce.did_you_mean(name, [*found, *by_group], "list it under a role first"))
+            ok = False
+            continue
+        for target in targets:
+            if target in out:
+                ctx.sink.error("E0606", f"`{target}` gets two different `{key}` settings", key_span,
+                               notes=(("also set here", out[target][1]),),
+                               hint="give each variable exactly one; a group key covers all its levels")
+                ok = False
+            elif kind is not None:
+                out[target] = (kind, key_span)
+        ok = ok and kind is not None
+    if not ok:
+        return None
+    if default_kind is not None:
+        for name in found:  # computed forcings lie in [-1, 1] and have no statistics: a default skips them
+            kind_here = "none" if key == "normalise" and name in COMPUTED else default_kind
+            out.setdefault(name, (kind_here, default.span))  # type: ignore[union-attr]
+    elif required:
+        lacking = [name for name in found if name not in out]
+        if lacking:
+            shown = ", ".join(f"`{n}`" for n in lacking[:6]) + (f" and {len(lacking) - 6} more" if len(lacking) > 6
+                                                              else "")
+            ctx.sink.error("E0607", f"{len(lacking)} variable{'s' * (len(lacking) != 1)} "
+                           f"{'have' if len(lacking) != 1 else 'has'} no normaliser: {shown}", value.span,
+                           hint=f"give a default for the rest: `normalise = mean_std except {{ ... }}` "
+                           "(or `none` for no scaling)")
+            ok = False
+    return out if ok else None
+
+
+def _imputers(ctx: Context, settings: dict[str, v.Value], found: dict[str, Var]) -> dict[str, ImputerPlan] | None:
+    value = settings.get("impute")
+    if value is None:
+        return {}
+    if not isinstance(value, v.RecordV):
+        coerce.wrong(ctx.sink, "E0613", "`impute`", "a record such as `{ sst: mean, tp: constant(0) }`", value)
+        return None
+    out: dict[str, ImputerPlan] = {}
+    for name, key_span, item in value.entries:
+        if name not in found:
+            ctx.sink.error("E0605", f"`{name}` in `impute` is not one of the listed variables", key_span,
+                           hint=coerce.did_you_mean(name, list(found), "list it under a role first"))
+            continue
+        if isinstance(item, v.ComponentV) and item.builtin == "constant" and item.get("value") is not None:
+            number = coerce.number(item.get("value"), ctx.sink, "`constant`")  # type: ignore[arg-type]
+            if number is not None:
+                out[name] = ImputerPlan("constant", value=number)
+        elif isinstance(item, v.ComponentV) and item.builtin == "copy" and item.get("source") is not None:
+            source = _name_of(item.get("source"))  # type: ignore[arg-type]
+            if source not in found:
+                ctx.sink.error("E0605", f"`copy` needs one of the listed variables, found `{source}`", item.span)
+            else:
+                out[name] = ImputerPlan("copy", source=source)
+        else:
+            kind = coerce.choice(item, ctx.sink, f"`{name}` in `impute`", (*STATISTIC_IMPUTERS, "constant", "copy"))
+            if kind in STATISTIC_IMPUTERS:
+                out[name] = ImputerPlan("statistic", statistic=kind)
+            elif kind is not None:
+                ctx.sink.error("E0613", f"`{kind}` needs an argument", item.span,
+                               hint="write `constant(0)` or `copy(other_variable)`")
+    return out if len(out) == len(value.entries) else None
+
+
+def _build(ctx: Context, roles: dict[str, str], found: dict[str, Var], norm: dict[str, tuple[str, Span]],
+           remap: dict[str, tuple[str, Span]], bound: dict[str, tuple[str, Span]],
+           impute: dict[str, ImputerPlan], store: tuple[str, ...] | None) -> VariablesResult:
+    declared = list(found)
+
+    def store_index(name: str) -> int:
+        if store is not None:
+            return store.index(name) if name in store else -1
+        return -1 if name in COMPUTED else declared.index(name)
+
+    plans = []
+    for name in declared:
+        var = found[name]
+        index = store_index(name)
+        plans.append(VariablePlan(
+            name=name, role=roles[name], store_index=index, normaliser=norm[name][0],
+            remap=remap[name][0] if name in remap else None, imputer=impute.get(name), group=var.group,
+            level=var.level, bounding=bound[name][0] if name in bound else None,
+            computed=name if index < 0 else None))
+        ctx.mark(f"variables[{name}]", var.span)
+        ctx.mark(f"variables[{name}].normaliser", norm[name][1])
+        if name in remap:
+            ctx.mark(f"variables[{name}].remap", remap[name][1])
+        if name in bound:
+            ctx.mark(f"variables[{name}].bounding", bound[name][1])
+    stored = sorted((p for p in plans if p.store_index >= 0), key=lambda p: p.store_index)
+    data = tuple(p.name for p in stored) + tuple(p.name for p in plans if p.store_index < 0)
+    by_role = {role: tuple(n for n in data if roles[n] == role) for role in ROLES}
+    indices = IndexPlan(data=data, input=by_role["prognostic"] + by_role["forcing"],
+                        output=by_role["prognostic"] + by_role["diagnostic"], prognostic=by_role["prognostic"],
+                        forcing=by_role["forcing"], diagnostic=by_role["diagnostic"], target=by_role["target"])
+    order = {n: i for i, n in enumerate(data)}
+    plans.sort(key=lambda p: order[p.name])
+    return VariablesResult(tuple(plans), indices, {n: (found[n].group, found[n].level) for n in found})

@@ -1,0 +1,123 @@
+"""Host side of the Triton kernels: tile sizes per shape and the three launches (no host syncs)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import triton.language as tl
+from torch import Tensor
+
+from anemoic.kernels import triton_kernels as kernels
+
+_ACC_DTYPES = {torch.float64: tl.float64}
+
+
+@dataclass(frozen=True)
+class TileConfig:
+    """Edges per iteration, heads per program and warps: chosen from H, C alone (no autotuning at run time)."""
+
+    block_e: int
+    block_h: int
+    block_c: int
+    num_warps: int
+    num_stages: int = 1
+
+
+def tile_config(heads: int, channels: int, pass_name: str) -> TileConfig:
+    """One edge per iteration and all heads of a node in one program, 4 warps (16-byte loads per thread).
+
+    Chosen from an H100 sweep (benchmarks/gpu/sweep_tiles.py, docs/kernels.md): wider edge blocks
+    (BLOCK_E > 1) were slower in every pass on the o96 graphs (mean in-degree 3-8), as the
+    cross-edge reduction of a 3-D tile costs more than the extra gathers in flight buy; rows wider
+    than 1024 values are split over programs by heads to bound registers.
+    """
+    block_c = kernels.next_power_of_2(channels)
+    block_h = kernels.next_power_of_2(heads)
+    while block_h > 1 and block_h * block_c > 1024:
+        block_h //= 2
+    num_warps = 4 if block_h * block_c >= 512 else 2
+    return TileConfig(block_e=1, block_h=block_h, block_c=block_c, num_warps=num_warps)
+
+
+def _acc(dtype: torch.dtype) -> tl.dtype:
+    return _ACC_DTYPES.get(dtype, tl.float32)
+
+
+def _grid(nodes: int, heads: int, config: TileConfig) -> tuple[int, int]:
+    return (nodes, math.ceil(heads / config.block_h))
+
+
+def forward(
+    q: Tensor, k: Tensor, v: Tensor, e: Tensor, colptr: Tensor, src: Tensor, config: TileConfig | None = None
+) -> tuple[Tensor, Tensor]:
+    """out (N_dst, H, C) in q's dtype and the base-2 log-sum-exp (N_dst, H) in the accumulation dtype.
+
+    ``config`` overrides the tile choice (benchmark sweeps); normal calls leave it out.
+    """
+    num_dst, heads, channels = q.shape
+    acc_dtype = torch.float64 if q.dtype == torch.float64 else torch.float32
+    out = torch.empty_like(q)
+    lse = torch.empty((num_dst, heads), dtype=acc_dtype, device=q.device)
+    if num_dst == 0:
+        return out, lse
+    config = config or tile_config(heads, channels, "fwd")
+    scale_log2 = kernels.LOG2E / math.sqrt(channels)
+    kernels.attention_forward_kernel[_grid(num_dst, heads, config)](
+        q, k, v, e, out, lse, colptr, src,
+        scale_log2, H=heads, C=channels,
+        BLOCK_E=config.block_e, BLOCK_H=config.block_h, BLOCK_C=config.block_c, ACC=_acc(q.dtype),
+        num_warps=config.num_warps, num_stages=config.num_stages,
+    )  # fmt: skip
+    return out, lse
+
+
+def backward_dst(
+    grad_out: Tensor, q: Tensor, k: Tensor, v: Tensor, e: Tensor, out: Tensor, lse: Tensor,
+    colptr: Tensor, src: Tensor, config: TileConfig | None = None,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:  # fmt: skip
+    """Destination pass: dq, de and the per-edge alpha and scaled d-score (E, H) for the source pass."""
+    num_dst, heads, channels = q.shape
+    dq, de = torch.empty_like(q), torch.empty_like(e)
+    alpha = torch.empty((e.shape[0], heads), dtype=lse.dtype, device=q.device)
+    d_score = torch.empty_like(alpha)
+    if num_dst:
+        config = config or tile_config(heads, channels, "dst")
+        scale = 1.0 / math.sqrt(channels)
+        kernels.attention_backward_dst_kernel[_grid(num_dst, heads, config)](
+            q, k, v, e, out, grad_out, lse, colptr, src, dq, de, alpha, d_score,
+            scale, scale * kernels.LOG2E, H=heads, C=channels,
+            BLOCK_E=config.block_e, BLOCK_H=config.block_h, BLOCK_C=config.block_c, ACC=_acc(q.dtype),
+            num_warps=config.num_warps, num_stages=config.num_stages,
+        )  # fmt: skip
+    return dq, de, alpha, d_score
+
+
+def backward_src(
+    grad_out: Tensor, q: Tensor, k: Tensor, alpha: Tensor, d_score: Tensor,
+    rev_ptr: Tensor, rev_perm: Tensor, rev_dst: Tensor, config: TileConfig | None = None,
+) -> tuple[Tensor, Tensor]:  # fmt: skip
+    """Source pass: dk and dv from the destination pass's alpha and d-score, without atomics."""
+    num_src, heads, channels = k.shape
+    dk, dv = torch.empty_like(k), torch.empty_like(k)
+    if num_src:
+        config = config or tile_config(heads, channels, "src")
+        kernels.attention_backward_src_kernel[_grid(num_src, heads, config)](
+            q, grad_out, alpha, d_score, rev_ptr, rev_perm, rev_dst, dk, dv,
+            H=heads, C=channels,
+            BLOCK_E=config.block_e, BLOCK_H=config.block_h, BLOCK_C=config.block_c, ACC=_acc(q.dtype),
+            num_warps=config.num_warps, num_stages=config.num_stages,
+        )  # fmt: skip
+    return dk, dv
+
+
+def backward(
+    grad_out: Tensor, q: Tensor, k: Tensor, v: Tensor, e: Tensor, out: Tensor, lse: Tensor,
+    colptr: Tensor, src: Tensor, rev_ptr: Tensor, rev_perm: Tensor, rev_dst: Tensor,
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:  # fmt: skip
+    """dq, dk, dv, de: destination pass then source pass, deterministic."""
+    grad_out = grad_out.contiguous()
+    dq, de, alpha, d_score = backward_dst(grad_out, q, k, v, e, out, lse, colptr, src)
+    dk, dv = backward_src(grad_out, q, k, alpha, d_score, rev_ptr, rev_perm, rev_dst)
+    return dq, dk, dv, de

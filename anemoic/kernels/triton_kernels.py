@@ -1,0 +1,159 @@
+"""Triton kernels of fused graph attention: one forward pass, two deterministic backward passes.
+
+Layout: q, out, dO (N_dst, H, C); k, v (N_src, H, C); e (E, H, C) in destination-sorted order, all
+contiguous. H and C are compile-time constants, so padding masks vanish for powers of two and row
+loads vectorise. A program owns one node and BLOCK_H heads and walks its edges BLOCK_E at a time, so each
+iteration issues BLOCK_E independent row gathers (latency hiding) instead of one.
+
+* forward (program per destination): online softmax in base 2, writes out and the base-2 log-sum-exp.
+* backward, destination pass: recomputes alpha from the saved LSE, accumulates dq, writes de for
+  its (contiguous) edges and the small per-edge, per-head alpha and scaled ds (E, H) fp32 arrays.
+* backward, source pass (program per source, by-source view): dk = sum ds q, dv = sum alpha dO.
+  It reads only q, dO and the (E, H) arrays: e, k and v are not read again. No atomics.
+
+Anything imported from here requires triton; ``anemoic.kernels`` imports this module lazily.
+"""
+
+from __future__ import annotations
+
+import triton
+import triton.language as tl
+
+LOG2E = 1.4426950408889634
+
+
+@triton.jit
+def _head_tile(hb, H: tl.constexpr, C: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_C: tl.constexpr):
+    """Offsets within a node row of heads [hb*BLOCK_H, ...) and their padding mask, both (BLOCK_H, BLOCK_C)."""
+    heads = hb * BLOCK_H + tl.arange(0, BLOCK_H)
+    chans = tl.arange(0, BLOCK_C)
+    offsets = heads[:, None] * C + chans[None, :]
+    if (H % BLOCK_H == 0) and (C == BLOCK_C):
+        mask = tl.full((BLOCK_H, BLOCK_C), 1, tl.int1)  # constant: lets loads vectorise
+    else:
+        mask = (heads[:, None] < H) & (chans[None, :] < C)
+    return heads, offsets, mask
+
+
+@triton.jit
+def attention_forward_kernel(
+    Q, K, V, E, OUT, LSE, COLPTR, SRC,
+    scale_log2, H: tl.constexpr, C: tl.constexpr,
+    BLOCK_E: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr,
+):  # fmt: skip
+    dst = tl.program_id(0).to(tl.int64)
+    heads, hc_off, hc_mask = _head_tile(tl.program_id(1), H, C, BLOCK_H, BLOCK_C)
+    row_len = H * C
+    start = tl.load(COLPTR + dst)
+    end = tl.load(COLPTR + dst + 1)
+    q = tl.load(Q + dst * row_len + hc_off, mask=hc_mask, other=0.0).to(ACC)
+    m = tl.full((BLOCK_H,), float("-inf"), ACC)
+    denom = tl.zeros((BLOCK_H,), ACC)
+    acc = tl.zeros((BLOCK_H, BLOCK_C), ACC)
+    lanes = tl.arange(0, BLOCK_E)
+    for block in range(start, end, BLOCK_E):
+        edges = block + lanes
+        edge_ok = edges < end
+        src = tl.load(SRC + edges, mask=edge_ok, other=0)
+        tile_mask = edge_ok[:, None, None] & hc_mask[None, :, :]
+        e_tile = tl.load(E + edges[:, None, None] * row_len + hc_off[None, :, :], mask=tile_mask, other=0.0).to(ACC)
+        node_off = src[:, None, None] * row_len + hc_off[None, :, :]
+        k_tile = tl.load(K + node_off, mask=tile_mask, other=0.0).to(ACC)
+        scores = tl.sum(q[None, :, :] * (k_tile + e_tile), axis=2) * scale_log2  # (BLOCK_E, BLOCK_H)
+        scores = tl.where(edge_ok[:, None], scores, float("-inf"))
+        m_new = tl.maximum(m, tl.max(scores, axis=0))
+        p = tl.exp2(scores - m_new[None, :])
+        correction = tl.exp2(m - m_new)
+        v_tile = tl.load(V + node_off, mask=tile_mask, other=0.0).to(ACC)
+        denom = denom * correction + tl.sum(p, axis=0)
+        acc = acc * correction[:, None] + tl.sum(p[:, :, None] * (v_tile + e_tile), axis=0)
+        m = m_new
+    has_edges = denom > 0
+    safe = tl.where(has_edges, denom, 1.0)
+    out = acc / safe[:, None]
+    lse = tl.where(has_edges, m + tl.log2(safe), 0.0)
+    tl.store(OUT + dst * row_len + hc_off, out.to(OUT.dtype.element_ty), mask=hc_mask)
+    tl.store(LSE + dst * H + heads, lse.to(LSE.dtype.element_ty), mask=heads < H)
+
+
+@triton.jit
+def attention_backward_dst_kernel(
+    Q, K, V, E, OUT, DOUT, LSE, COLPTR, SRC, DQ, DE, ALPHA, DSCORE,
+    scale, scale_log2, H: tl.constexpr, C: tl.constexpr,
+    BLOCK_E: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr,
+):  # fmt: skip
+    dst = tl.program_id(0).to(tl.int64)
+    heads, hc_off, hc_mask = _head_tile(tl.program_id(1), H, C, BLOCK_H, BLOCK_C)
+    head_ok = heads < H
+    row_len = H * C
+    start = tl.load(COLPTR + dst)
+    end = tl.load(COLPTR + dst + 1)
+    row = dst * row_len + hc_off
+    q = tl.load(Q + row, mask=hc_mask, other=0.0).to(ACC)
+    d_out = tl.load(DOUT + row, mask=hc_mask, other=0.0).to(ACC)
+    out = tl.load(OUT + row, mask=hc_mask, other=0.0).to(ACC)
+    delta = tl.sum(d_out * out, axis=1)  # (BLOCK_H,) = <dO_j, O_j>
+    lse = tl.load(LSE + dst * H + heads, mask=head_ok, other=0.0).to(ACC)
+    dq = tl.zeros((BLOCK_H, BLOCK_C), ACC)
+    lanes = tl.arange(0, BLOCK_E)
+    for block in range(start, end, BLOCK_E):
+        edges = block + lanes
+        edge_ok = edges < end
+        src = tl.load(SRC + edges, mask=edge_ok, other=0)
+        tile_mask = edge_ok[:, None, None] & hc_mask[None, :, :]
+        edge_off = edges[:, None, None] * row_len + hc_off[None, :, :]
+        e_tile = tl.load(E + edge_off, mask=tile_mask, other=0.0).to(ACC)
+        node_off = src[:, None, None] * row_len + hc_off[None, :, :]
+        key = tl.load(K + node_off, mask=tile_mask, other=0.0).to(ACC) + e_tile
+        value = tl.load(V + node_off, mask=tile_mask, other=0.0).to(ACC) + e_tile
+        scores = tl.sum(q[None, :, :] * key, axis=2) * scale_log2
+        alpha = tl.where(edge_ok[:, None], tl.exp2(scores - lse[None, :]), 0.0)  # (BLOCK_E, BLOCK_H)
+        d_alpha = tl.sum(d_out[None, :, :] * value, axis=2)
+        d_score = alpha * (d_alpha - delta[None, :]) * scale
+        dq += tl.sum(d_score[:, :, None] * key, axis=0)
+        d_edge = alpha[:, :, None] * d_out[None, :, :] + d_score[:, :, None] * q[None, :, :]
+        tl.store(DE + edge_off, d_edge.to(DE.dtype.element_ty), mask=tile_mask)
+        small_off = edges[:, None] * H + heads[None, :]
+        small_mask = edge_ok[:, None] & head_ok[None, :]
+        tl.store(ALPHA + small_off, alpha.to(ALPHA.dtype.element_ty), mask=small_mask)
+        tl.store(DSCORE + small_off, d_score.to(DSCORE.dtype.element_ty), mask=small_mask)
+    tl.store(DQ + row, dq.to(DQ.dtype.element_ty), mask=hc_mask)
+
+
+@triton.jit
+def attention_backward_src_kernel(
+    Q, DOUT, ALPHA, DSCORE, REV_PTR, REV_PERM, REV_DST, DK, DV,
+    H: tl.constexpr, C: tl.constexpr,
+    BLOCK_E: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr,
+):  # fmt: skip
+    src = tl.program_id(0).to(tl.int64)
+    heads, hc_off, hc_mask = _head_tile(tl.program_id(1), H, C, BLOCK_H, BLOCK_C)
+    head_ok = heads < H
+    row_len = H * C
+    start = tl.load(REV_PTR + src)
+    end = tl.load(REV_PTR + src + 1)
+    dk = tl.zeros((BLOCK_H, BLOCK_C), ACC)
+    dv = tl.zeros((BLOCK_H, BLOCK_C), ACC)
+    lanes = tl.arange(0, BLOCK_E)
+    for block in range(start, end, BLOCK_E):
+        slots = block + lanes
+        slot_ok = slots < end
+        edges = tl.load(REV_PERM + slots, mask=slot_ok, other=0)
+        dst = tl.load(REV_DST + slots, mask=slot_ok, other=0)
+        small_off = edges[:, None] * H + heads[None, :]
+        small_mask = slot_ok[:, None] & head_ok[None, :]
+        alpha = tl.load(ALPHA + small_off, mask=small_mask, other=0.0).to(ACC)
+        d_score = tl.load(DSCORE + small_off, mask=small_mask, other=0.0).to(ACC)
+        tile_mask = slot_ok[:, None, None] & hc_mask[None, :, :]
+        node_off = dst[:, None, None] * row_len + hc_off[None, :, :]
+        q = tl.load(Q + node_off, mask=tile_mask, other=0.0).to(ACC)
+        d_out = tl.load(DOUT + node_off, mask=tile_mask, other=0.0).to(ACC)
+        dk += tl.sum(d_score[:, :, None] * q, axis=0)
+        dv += tl.sum(alpha[:, :, None] * d_out, axis=0)
+    row = src * row_len + hc_off
+    tl.store(DK + row, dk.to(DK.dtype.element_ty), mask=hc_mask)
+    tl.store(DV + row, dv.to(DV.dtype.element_ty), mask=hc_mask)
+
+
+def next_power_of_2(value: int) -> int:
+    return triton.next_power_of_2(value)

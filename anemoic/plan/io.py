@@ -1,0 +1,113 @@
+"""Reading and writing ``plan.json``: the runtime's only way in.
+
+``write_plan`` validates against the schema, then writes atomically (temp file
+in the same directory, fsync, ``os.replace``), so a reader never sees half a
+plan.  ``read_plan`` refuses, with a ``PlanError`` whose message is meant for the
+user, anything it cannot vouch for: unreadable JSON, an unknown or newer
+``schema_version``, a schema violation (naming the field), or content whose hash
+differs from the stored ``plan_hash`` (a hand edit).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from anemoic.plan.canonical import canonical_json, file_dict, hash_content, plan_hash
+from anemoic.plan.convert import plan_from_dict, plan_to_dict
+from anemoic.plan.errors import PlanError
+from anemoic.plan.model import SCHEMA_VERSION, Plan
+from anemoic.plan.schema import validate_plan_dict
+
+__all__ = ["PlanError", "canonical_json", "plan_from_dict", "plan_hash", "plan_to_dict", "read_plan",
+           "read_plan_dict", "write_plan", "write_text_atomic"]
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str, *, mode: int = 0o644) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never a part."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    dir_fd = os.open(target.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def write_plan(plan: Plan, path: str | os.PathLike[str]) -> str:
+    """Validate and atomically write ``plan`` as canonical JSON; returns its ``plan_hash``."""
+    validate_plan_dict(file_dict(plan), what="the plan being written")
+    text = canonical_json(plan)
+    try:
+        write_text_atomic(path, text)
+    except OSError as exc:
+        raise PlanError(f"cannot write the plan to {os.fspath(path)}: {exc.strerror or exc}.") from None
+    return plan_hash(plan)
+
+
+def _check_version(data: dict[str, Any], where: str) -> None:
+    version = data.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise PlanError(f"{where} has no valid schema_version (found {json.dumps(version)}); "
+                        "it is not an anemoic plan, or it was damaged. Rebuild it with `anemoic build`.")
+    if version > SCHEMA_VERSION:
+        raise PlanError(f"{where} uses plan schema_version {version}, but this anemoic reads only up to "
+                        f"version {SCHEMA_VERSION}. Upgrade anemoic, or rebuild the plan with this version "
+                        "(`anemoic build`).")
+    if version < 1 or version != SCHEMA_VERSION:
+        raise PlanError(f"{where} uses plan schema_version {version}, which this anemoic (version "
+                        f"{SCHEMA_VERSION}) cannot read. Rebuild the plan from its source with `anemoic build`.")
+
+
+def read_plan_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The verified plan file as JSON data (schema-valid, hash checked)."""
+    where = f"the plan {os.fspath(path)}"
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PlanError(f"{where} does not exist. Build it with `anemoic build EXPERIMENT.anm -o DIR`.") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PlanError(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}.") from None
+    try:
+        data = json.loads(text, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as exc:
+        raise PlanError(f"{where} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
+                        "it may be truncated or edited by hand. Rebuild it with `anemoic build`.") from None
+    if not isinstance(data, dict):
+        raise PlanError(f"{where} holds a JSON {type(data).__name__}, not a plan object.")
+    _check_version(data, where)
+    validate_plan_dict(data, what=where)
+    actual = hash_content(data)
+    if actual != data["plan_hash"]:
+        raise PlanError(f"{where} was changed after it was built: its content hashes to {actual[:12]}… but "
+                        f"the file records plan_hash {data['plan_hash'][:12]}…. Plans are frozen; change the "
+                        "experiment source and run `anemoic build` again.")
+    return data
+
+
+def _refuse_constant(name: str) -> Any:
+    raise PlanError(f"a plan holds only finite numbers, but the file contains {name}.")
+
+
+def read_plan(path: str | os.PathLike[str]) -> Plan:
+    """Read and verify a plan file; raises ``PlanError`` (message for the user) when it cannot be trusted."""
+    data = read_plan_dict(path)
+    plan = plan_from_dict(data)
+    if plan_hash(plan) != data["plan_hash"]:  # e.g. 2.0 where an integer belongs: same schema, other bytes
+        raise PlanError(f"the plan {os.fspath(path)} is not in canonical form (its content re-serialises "
+                        "differently); rebuild it with `anemoic build`.")
+    return plan

@@ -1,0 +1,189 @@
+"""The Lightning DataModule built from a Plan: datasets, samplers, loaders, preprocessor.
+
+Training samples are ``multistep_input + rollout.maximum`` states at
+``task.timestep_s``; validation samples ``multistep_input + rollout.validation``.
+Batches are float32 ``(batch, time, ensemble, grid, variable)`` in
+``plan.indices.data`` order.  Data-parallel rank = global rank // gpus_per_model:
+the ranks of one model group read the same samples, and with
+``read_grid_shard=True`` each reads only its contiguous slice of the grid.
+
+Use ``Trainer(use_distributed_sampler=False)``: the samplers here already split
+samples between ranks deterministically (seed + epoch; Lightning calls
+``set_epoch``).  To resume mid-epoch, set ``datamodule.train_sampler.skip`` to the
+number of samples this rank already consumed in the current epoch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+
+from anemoic.runtime.data.dataset import Channel, WindowDataset, collate_samples
+from anemoic.runtime.data.preprocessing import Preprocessor, remap_numpy
+from anemoic.runtime.data.sampling import ShardedWindowSampler, grid_shard, step_in_dates, window_starts
+from anemoic.runtime.data.store import Store, open_store
+
+UNRECORDED_FINGERPRINTS = ("", "0" * 64)  # plans built without the store (by hand, in tests) do not pin one
+
+
+class AnemoicDataModule(pl.LightningDataModule):
+    def __init__(self, plan: Any, *, global_rank: int | None = None, world_size: int | None = None,
+                 read_grid_shard: bool = False) -> None:
+        super().__init__()
+        self.plan = plan
+        self.store: Store = open_store(plan.dataset.path)
+        self._global_rank, self._world_size = global_rank, world_size
+        self.read_grid_shard = read_grid_shard
+        self.channels = self._channels()
+        self.step = step_in_dates(self.store, plan.task.timestep_s)
+        self._check_store()
+        self.train_length = plan.task.multistep_input + plan.task.rollout.maximum
+        self.validation_length = plan.task.multistep_input + plan.task.rollout.validation
+        self.train_starts = self._starts("train", plan.dataset.train, self.train_length)
+        self.validation_starts = self._starts("validate", plan.dataset.validate, self.validation_length)
+        self.train_sampler: ShardedWindowSampler | None = None
+
+    @classmethod
+    def from_plan(cls, plan: Any, **kwargs: Any) -> "AnemoicDataModule":
+        return cls(plan, **kwargs)
+
+    # -- checks -----------------------------------------------------------------------------------------
+
+    def _channels(self) -> list[Channel]:
+        by_name = {v.name: v for v in self.plan.variables}
+        variables = self.store.metadata.variables
+        channels = []
+        for name in self.plan.indices.data:
+            var = by_name[name]
+            if var.store_index >= 0:
+                if var.store_index >= len(variables) or variables[var.store_index] != name:
+                    found = variables[var.store_index] if var.store_index < len(variables) else "nothing"
+                    raise self.store.error(
+                        f"the plan expects variable {name!r} at index {var.store_index}, the store has {found!r} "
+                        f"there (rebuild the plan against this store)"
+                    )
+            elif var.computed is None:
+                raise self.store.error(f"variable {name!r} is neither in the store nor a computed forcing")
+            channels.append(Channel(name, var.store_index, var.computed, nan_allowed=var.imputer is not None))
+        return channels
+
+    def _check_store(self) -> None:
+        meta, dataset = self.store.metadata, self.plan.dataset
+        if dataset.fingerprint not in UNRECORDED_FINGERPRINTS and dataset.fingerprint != meta.fingerprint:
+            raise self.store.error(
+                "its fingerprint differs from the one the plan was built against (the store changed): rebuild the plan"
+            )
+        if dataset.grid_size and dataset.grid_size != meta.grid_size:
+            raise self.store.error(f"has {meta.grid_size} grid points, the plan expects {dataset.grid_size}")
+        has_nans = self.store.has_nans
+        if has_nans is not None:
+            for channel in self.channels:
+                if channel.store_index >= 0 and not channel.nan_allowed and bool(has_nans[channel.store_index]):
+                    raise self.store.error(
+                        f"variable {channel.name!r} has NaNs but the plan gives it no imputer "
+                        f"(add one, e.g. `imputer = mean`)"
+                    )
+
+    def _starts(self, split: str, dates: Any, length: int) -> np.ndarray:
+        starts = window_starts(self.store, dates.start, dates.end, self.step, length)
+        if len(starts) == 0:
+            raise self.store.error(
+                f"the {split} dates {dates.start} to {dates.end} hold no window of {length} states "
+                f"{self.plan.task.timestep_s} s apart without missing dates"
+            )
+        return starts
+
+    # -- ranks ------------------------------------------------------------------------------------------
+
+    def _ranks(self) -> tuple[int, int]:
+        if self._global_rank is not None and self._world_size is not None:
+            return self._global_rank, self._world_size
+        trainer = getattr(self, "trainer", None)
+        if trainer is not None:
+            return trainer.global_rank, trainer.world_size
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            return torch.distributed.get_rank(), torch.distributed.get_world_size()
+        return 0, 1
+
+    def data_parallel_rank(self) -> tuple[int, int]:
+        """(data-parallel rank, data-parallel size) of this process."""
+        rank, world = self._ranks()
+        per_model = max(self.plan.parallel.gpus_per_model, 1)
+        if world % per_model:
+            raise ValueError(f"world size {world} is not a multiple of gpus_per_model {per_model}")
+        return rank // per_model, world // per_model
+
+    def grid_slice(self) -> slice:
+        if not self.read_grid_shard:
+            return slice(None)
+        rank, _ = self._ranks()
+        per_model = max(self.plan.parallel.gpus_per_model, 1)
+        return grid_shard(self.store.metadata.grid_size, rank % per_model, per_model)
+
+    # -- datasets and loaders ---------------------------------------------------------------------------
+
+    def dataset(self, split: str) -> WindowDataset:
+        starts, length = ((self.train_starts, self.train_length) if split == "train"
+                          else (self.validation_starts, self.validation_length))
+        return WindowDataset(str(self.store.path), self.channels, starts, step=self.step, length=length,
+                             grid=self.grid_slice(), check_nans=self._may_hold_unimputed_nans())
+
+    def _may_hold_unimputed_nans(self) -> bool:
+        """False when the store's has_nans flags, computed over all dates, clear every channel without imputer."""
+        has_nans = self.store.has_nans
+        if has_nans is None or self.store.attrs.get("has_nans_scope") != "all_dates":
+            return True
+        return any(
+            c.store_index >= 0 and not c.nan_allowed and bool(has_nans[c.store_index]) for c in self.channels
+        )
+
+    def _loader(self, dataset: WindowDataset, sampler: ShardedWindowSampler) -> DataLoader:
+        training = self.plan.training
+        workers = training.num_workers
+        return DataLoader(
+            dataset,
+            batch_size=training.batch_size,
+            sampler=sampler,
+            num_workers=workers,
+            pin_memory=training.pin_memory and torch.cuda.is_available(),
+            prefetch_factor=training.prefetch_factor if workers > 0 else None,
+            persistent_workers=workers > 0,
+            drop_last=False,
+            collate_fn=collate_samples,
+        )
+
+    def train_dataloader(self) -> DataLoader:
+        dp_rank, dp_size = self.data_parallel_rank()
+        self.train_sampler = ShardedWindowSampler(len(self.train_starts), dp_rank=dp_rank, dp_size=dp_size,
+                                                  seed=self.plan.seed, shuffle=True)
+        return self._loader(self.dataset("train"), self.train_sampler)
+
+    def val_dataloader(self) -> DataLoader:
+        dp_rank, dp_size = self.data_parallel_rank()
+        sampler = ShardedWindowSampler(len(self.validation_starts), dp_rank=dp_rank, dp_size=dp_size,
+                                       seed=self.plan.seed, shuffle=False)
+        return self._loader(self.dataset("validate"), sampler)
+
+    # -- preprocessing ----------------------------------------------------------------------------------
+
+    def preprocessor(self) -> Preprocessor:
+        return Preprocessor.from_store(self.plan, self.store, remapped_statistics=self.remapped_statistics())
+
+    def remapped_statistics(self, max_dates: int = 32) -> dict[str, dict[str, float]]:
+        """Statistics of remapped variables after remapping, over (up to) `max_dates` training dates."""
+        remapped = [(v.name, v.store_index, v.remap) for v in self.plan.variables if v.remap and v.store_index >= 0]
+        if not remapped:
+            return {}
+        dates = np.unique(self.train_starts)
+        picks = dates[np.linspace(0, len(dates) - 1, min(max_dates, len(dates))).round().astype(int)]
+        out = {}
+        for name, index, remap in remapped:
+            values = np.stack([self.store.read(int(d), [index])[0] for d in picks])
+            values = remap_numpy(values[np.isfinite(values)].astype(np.float64), remap)
+            out[name] = {"mean": float(values.mean()), "stdev": float(values.std()),
+                         "minimum": float(values.min()), "maximum": float(values.max())}
+        return out

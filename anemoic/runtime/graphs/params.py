@@ -1,0 +1,45 @@
+"""Reading builder parameters from a plan's ``params`` record with messages that name the field."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anemoic.runtime.graphs.errors import GraphError
+
+
+def whole(params: dict[str, Any], name: str, where: str, minimum: int | None = None,
+          maximum: int | None = None) -> int:
+    """A required integer parameter within [minimum, maximum]."""
+    if name not in params:
+        raise GraphError(f"{where}: parameter {name!r} is missing")
+    value = params[name]
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise GraphError(f"{where}: {name} must be a whole number, got {value!r}")
+    _check_range(value, name, where, minimum, maximum)
+    return value
+
+
+def number(params: dict[str, Any], name: str, where: str, minimum: float | None = None) -> float:
+    """A required positive-or-bounded real parameter."""
+    value = optional_number(params, name, where, minimum)
+    if value is None:
+        raise GraphError(f"{where}: parameter {name!r} is missing")
+    return value
+
+
+def optional_number(params: dict[str, Any], name: str, where: str, minimum: float | None = None) -> float | None:
+    """A real parameter that may be absent (None)."""
+    value = params.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise GraphError(f"{where}: {name} must be a number, got {value!r}")
+    _check_range(float(value), name, where, minimum, None)
+    return float(value)
+
+
+def _check_range(value: float, name: str, where: str, minimum: float | None, maximum: float | None) -> None:
+    if minimum is not None and value < minimum:
+        raise GraphError(f"{where}: {name} must be >= {minimum:g}, got {value:g}")
+    if maximum is not None and value > maximum:
+        raise GraphError(f"{where}: {name} must be <= {maximum:g}, got {value:g}")

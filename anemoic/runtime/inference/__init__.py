@@ -1,0 +1,1 @@
+"""Inference from training checkpoints: ``predict`` writes forecasts, ``evaluate`` scores them."""

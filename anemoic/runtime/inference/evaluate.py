@@ -1,0 +1,51 @@
+"""``anemoi-runtime evaluate FORECAST [--store PATH]``: RMSE per variable and lead time.
+
+Verified against the store's fields at the valid times, next to persistence
+(the forecast's initial state held constant) and climatology (training-period
+mean of the same calendar month and hour), with the same area weights as
+training; printed by the same report function as the end of ``exec``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from anemoic.runtime.data.store import open_store
+from anemoic.runtime.inference.forecast_io import read_forecast
+from anemoic.runtime.training.climatology import Climatology
+from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.training.report import format_report
+from anemoic.runtime.training.scores import ScoreSums
+
+
+def evaluate(forecast_path: str, store_path: str | None = None) -> str:
+    forecast = read_forecast(forecast_path)
+    info = forecast.info
+    store = open_store(store_path or info["store"])
+    missing = [v for v in forecast.variables if v not in store.name_to_index]
+    if missing:
+        raise RuntimeUserError(f"error: the store {store.path} has no variable {', '.join(missing)} to verify against")
+    indices = [store.name_to_index[v] for v in forecast.variables]
+    lo, hi = min(indices), max(indices) + 1
+    take = np.asarray(indices) - lo
+    truth = np.stack([store.read(store.date_index(str(d)), slice(lo, hi))[take] for d in forecast.dates[1:]])
+    truth = truth.transpose(0, 2, 3, 1)  # (R, E, G, V)
+    climatology = Climatology.from_store(store, info["train_start"], info["train_end"], indices)
+    clim = climatology.for_dates(forecast.dates[1:])[:, None]  # (R, 1, G, V)
+    target = torch.from_numpy(truth).unsqueeze(0)
+    weights = torch.from_numpy(np.asarray(forecast.area_weight, dtype=np.float64)).float()
+    leads = len(forecast.dates) - 1
+    scores = ScoreSums(leads, len(forecast.variables))
+    scores.add("model", torch.from_numpy(forecast.fields[1:]).unsqueeze(0), target, weights)
+    persistence = np.broadcast_to(forecast.fields[:1], forecast.fields[1:].shape)
+    scores.add("persistence", torch.from_numpy(np.ascontiguousarray(persistence)).unsqueeze(0), target, weights)
+    scores.add("climatology", torch.from_numpy(clim).expand_as(target[0]).unsqueeze(0), target, weights)
+    title = (f"Forecast from {str(info['initial_date'])[:16]} ({info.get('plan_name', '?')}, plan "
+             f"{str(info['plan_hash'])[:12]}) verified against {store.path.name}")
+    return format_report(scores, forecast.variables, int(info["timestep_s"]), title=title)
+
+
+def evaluate_command(forecast: str, *, store: str | None) -> int:
+    print(evaluate(forecast, store), end="")
+    return 0

@@ -1,0 +1,63 @@
+"""``anemoi-runtime predict CKPT --date D --steps N -o forecast.zarr|.nc``.
+
+The initial state is read from the plan's store at ``D`` (with the earlier
+input steps the model needs); forcings of future steps come from the store
+too, so the forecast must lie inside the store's dates.  Fields are written
+in physical units.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from anemoic.runtime.data.dataset import WindowDataset
+from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
+from anemoic.runtime.inference.loading import load_trained
+from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.training.report import format_lead
+
+
+@torch.no_grad()
+def predict(checkpoint: str, date: str, steps: int) -> Forecast:
+    if steps < 1:
+        raise RuntimeUserError(f"error: --steps must be at least 1, got {steps}")
+    module, parts, path, lineage = load_trained(checkpoint)
+    plan, data = module.plan, parts.data
+    store = data.store
+    start = store.date_index(date)
+    multistep = plan.task.multistep_input
+    first = start - (multistep - 1) * data.step
+    last = start + steps * data.step
+    if first < 0 or last >= len(store.dates):
+        step = np.timedelta64(plan.task.timestep_s, "s")
+        when = store.dates[start]
+        needed = f"{when - (multistep - 1) * step} to {when + steps * step}"
+        raise RuntimeUserError(
+            f"error: a {steps}-step forecast from {when} reads inputs and forcings from the store for {needed}, "
+            f"but {plan.dataset.path} holds {store.dates[0]} to {store.dates[-1]}\n"
+            "hint: choose a later --date or fewer --steps so the forecast stays inside the store")
+    window = WindowDataset(str(store.path), data.channels, np.array([first]), step=data.step,
+                           length=multistep + steps)
+    batch = window[0].unsqueeze(0)
+    states = [state for _, state, _ in module.task.rollout(module.model, module.normalise(batch), steps)]
+    forecast = module.denormalise_output(torch.stack(states, dim=1))[0]  # (steps, E, G, V_out)
+    initial = batch[0, multistep - 1][..., module.task.routing.output_from_data]  # (E, G, V_out)
+    fields = torch.cat([initial.unsqueeze(0), forecast], dim=0).float().numpy()
+    dates = window.dates(0)[multistep - 1:]
+    info = {"initial_date": str(dates[0]), "steps": steps, "timestep_s": plan.task.timestep_s,
+            "checkpoint": str(path), "plan_hash": lineage["plan_hash"], "store": plan.dataset.path,
+            "train_start": plan.dataset.train.start, "train_end": plan.dataset.train.end, "plan_name": plan.name}
+    return Forecast(plan.indices.output, dates, fields, np.asarray(store.latitudes), np.asarray(store.longitudes),
+                    module.node_weights.double().numpy(), info)
+
+
+def predict_command(checkpoint: str, *, date: str, steps: int, output: str) -> int:
+    forecast = predict(checkpoint, date, steps)
+    written = write_forecast(forecast, output)
+    leads = format_lead(forecast.info["timestep_s"] * steps)
+    print(f"wrote {written}: {len(forecast.variables)} variables, {steps} steps to {leads} "
+          f"from {forecast.info['initial_date']}")
+    return 0

@@ -1,0 +1,104 @@
+"""Loss scalers, resolved from the plan into tensors along one named dimension each.
+
+Every scaler multiplies the point-wise error before reduction:
+  variable / pressure_level   weights per output variable   (V,)   (already numbers in the plan)
+  node_weights                a graph node attribute         (G,)   e.g. ``graph["data"].area_weight``
+  lead_time                   decay ** lead_time_index       ()     1 when the index is not given
+  nan_mask                    0 where the target is missing  (B, E, G, V) from the target / the mask passed in
+The product of a term's selected scalers is the weight of each error element.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+from torch import Tensor, nn
+
+if TYPE_CHECKING:
+    from torch_geometric.data import HeteroData
+
+    from anemoic.plan.model import ScalerPlan
+
+SCALER_KINDS = ("variable", "pressure_level", "node_weights", "lead_time", "nan_mask")
+
+
+@dataclass(frozen=True)
+class LeadTimeDecay:
+    """Weight ``decay ** lead_time_index`` (index 0 is the first predicted step)."""
+
+    decay: float
+
+    def factor(self, lead_time_index: int | None) -> float:
+        return 1.0 if lead_time_index is None else float(self.decay) ** lead_time_index
+
+
+class TermScalers(nn.Module):
+    """The scalers one loss term selected, as buffers (they move with the loss, never train)."""
+
+    def __init__(
+        self, variable: Tensor | None, node: Tensor | None, lead_time: LeadTimeDecay | None, masks_nans: bool
+    ) -> None:
+        super().__init__()
+        self.register_buffer("variable", variable, persistent=False)
+        self.register_buffer("node", node, persistent=False)
+        self.lead_time = lead_time
+        self.masks_nans = masks_nans
+
+    def weight(self, error: Tensor, lead_time_index: int | None) -> Tensor:
+        """``error`` (B, E, G, V) times the variable, node and lead-time scalers."""
+        if self.variable is not None:
+            error = error * self.variable.to(error.dtype)
+        if self.node is not None:
+            error = error * self.node.to(error.dtype).unsqueeze(-1)
+        if self.lead_time is not None:
+            error = error * self.lead_time.factor(lead_time_index)
+        return error
+
+
+def resolve_term_scalers(
+    names: tuple[str, ...], plans: tuple[ScalerPlan, ...], output_variables: tuple[str, ...], graph: HeteroData
+) -> TermScalers:
+    """Build the scalers a loss term names; variable-dimension scalers multiply into one vector."""
+    by_name = {p.name: p for p in plans}
+    variable: Tensor | None = None
+    node: Tensor | None = None
+    lead_time: LeadTimeDecay | None = None
+    masks_nans = False
+    for name in names:
+        if name not in by_name:
+            raise ValueError(f"loss term uses scaler {name!r}, which the plan does not define "
+                             f"(defined: {', '.join(sorted(by_name)) or 'none'})")
+        plan = by_name[name]
+        if plan.kind in ("variable", "pressure_level"):
+            weights = _variable_weights(plan, output_variables)
+            variable = weights if variable is None else variable * weights
+        elif plan.kind == "node_weights":
+            weights = _node_weights(plan, graph)
+            node = weights if node is None else node * weights
+        elif plan.kind == "lead_time":
+            decay = float(plan.params.get("decay", 1.0))  # type: ignore[arg-type]
+            lead_time = LeadTimeDecay(decay if lead_time is None else lead_time.decay * decay)
+        elif plan.kind == "nan_mask":
+            masks_nans = True
+        else:
+            raise ValueError(f"scaler {name!r} has unknown kind {plan.kind!r}; choose one of {', '.join(SCALER_KINDS)}")
+    return TermScalers(variable, node, lead_time, masks_nans)
+
+
+def _variable_weights(plan: ScalerPlan, output_variables: tuple[str, ...]) -> Tensor:
+    if len(plan.weights) != len(output_variables):
+        raise ValueError(f"scaler {plan.name!r} has {len(plan.weights)} weights but the model has "
+                         f"{len(output_variables)} output variables ({', '.join(output_variables)})")
+    return torch.tensor(plan.weights, dtype=torch.float32)
+
+
+def _node_weights(plan: ScalerPlan, graph: HeteroData) -> Tensor:
+    attribute = str(plan.params.get("attribute", "area_weight"))
+    if attribute not in graph["data"]:
+        raise ValueError(f"scaler {plan.name!r} needs the data-node attribute {attribute!r}, which the graph lacks")
+    weights = graph["data"][attribute].to(torch.float32).reshape(-1)
+    if not bool(torch.isfinite(weights).all()) or bool((weights < 0).any()):
+        raise ValueError(f"scaler {plan.name!r}: node attribute {attribute!r} must be finite and non-negative")
+    return weights

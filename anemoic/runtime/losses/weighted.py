@@ -1,0 +1,96 @@
+"""Anemoi's loss formula over one output step, and the weighted sum of several such terms.
+
+For pred, target of shape (B, E, G, V) in normalised space and a point-wise error f:
+
+    L = c_t * mean_{b, e} sum_g w_g sum_v s_v f(pred, target)[b, e, g, v]
+
+with w_g the node weights (``graph["data"].area_weight``, normalised by the graph builder, unit
+sum by default, so the grid sum is an area-weighted mean), s_v the product of the term's
+variable scalers (general variable weights x pressure-level weights), c_t the lead-time decay.
+Scalers a term does not select are 1. ``params = {"variable_reduction": "mean"}`` divides the
+variable sum by V (Anemoi >= 0.5 averages; the default "sum" follows the weighted-sum formula).
+RMSE is sqrt(L of MSE); CRPS replaces the mean over members by the ensemble CRPS.
+With a ``nan_mask`` scaler, missing targets (NaN in ``target`` or True in ``nan_mask``)
+contribute zero error and zero gradient; without one a NaN target makes the loss NaN, loudly.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from anemoic.runtime.losses.functions import LOSSES, check_shapes, pointwise_error
+from anemoic.runtime.losses.scalers import TermScalers
+
+
+class WeightedLoss(nn.Module):
+    """One loss term: forward(pred, target, *, lead_time_index=None, nan_mask=None) -> scalar."""
+
+    def __init__(self, kind: str, scalers: TermScalers, *, delta: float = 1.0, variable_reduction: str = "sum") -> None:
+        super().__init__()
+        if variable_reduction not in ("sum", "mean"):
+            raise ValueError(f"variable_reduction must be 'sum' or 'mean', got {variable_reduction!r}")
+        if kind not in LOSSES:
+            raise ValueError(f"unknown loss {kind!r}; choose one of {', '.join(LOSSES)}")
+        self.kind = kind
+        self.scalers = scalers
+        self.delta = delta
+        self.variable_reduction = variable_reduction
+
+    def forward(
+        self, pred: Tensor, target: Tensor, *, lead_time_index: int | None = None, nan_mask: Tensor | None = None
+    ) -> Tensor:
+        return self.per_variable(pred, target, lead_time_index=lead_time_index, nan_mask=nan_mask, finish=True)
+
+    def per_variable(
+        self,
+        pred: Tensor,
+        target: Tensor,
+        *,
+        lead_time_index: int | None = None,
+        nan_mask: Tensor | None = None,
+        finish: bool = False,
+    ) -> Tensor:
+        """The loss split by variable, (V,), before the variable reduction (for RMSE: the MSE parts);
+        ``finish`` reduces it to the scalar loss."""
+        check_shapes(pred, target)
+        if self.scalers.masks_nans:
+            pred, target = _mask_missing(pred, target, nan_mask)
+        dtype = torch.promote_types(torch.promote_types(pred.dtype, target.dtype), torch.float32)
+        with torch.autocast(device_type=pred.device.type, enabled=False):
+            error = pointwise_error(self.kind, pred.to(dtype), target.to(dtype), self.delta)
+            weighted = self.scalers.weight(error, lead_time_index)
+            per_variable = weighted.sum(dim=2).mean(dim=(0, 1))
+            if not finish:
+                return per_variable
+            total = per_variable.sum() if self.variable_reduction == "sum" else per_variable.mean()
+            return total.sqrt() if self.kind == "rmse" else total
+
+
+def _mask_missing(pred: Tensor, target: Tensor, nan_mask: Tensor | None) -> tuple[Tensor, Tensor]:
+    """Zero prediction and target where the target is missing, so the error there is 0 with 0 gradient."""
+    missing = torch.isnan(target)
+    if nan_mask is not None:
+        missing = missing | nan_mask.to(torch.bool)
+    missing_pred = missing.expand_as(pred) if missing.shape[1] == 1 else missing
+    return pred.masked_fill(missing_pred, 0.0), target.masked_fill(missing, 0.0)
+
+
+class CombinedLoss(nn.Module):
+    """Weighted sum of loss terms: forward(...) -> sum_i weight_i * term_i(...)."""
+
+    def __init__(self, terms: list[WeightedLoss], weights: list[float]) -> None:
+        super().__init__()
+        if not terms or len(terms) != len(weights):
+            raise ValueError("a combined loss needs at least one term and one weight per term")
+        self.terms = nn.ModuleList(terms)
+        self.weights = [float(w) for w in weights]
+
+    def forward(
+        self, pred: Tensor, target: Tensor, *, lead_time_index: int | None = None, nan_mask: Tensor | None = None
+    ) -> Tensor:
+        total = None
+        for weight, term in zip(self.weights, self.terms):
+            value = weight * term(pred, target, lead_time_index=lead_time_index, nan_mask=nan_mask)
+            total = value if total is None else total + value
+        return total

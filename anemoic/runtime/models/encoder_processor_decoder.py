@@ -1,0 +1,135 @@
+"""The encoder-processor-decoder model on a data grid and a hidden mesh.
+
+Data flow for x (B, T_in, E, G, V_in), normalised:
+  1. data node features: the T_in input steps flattened per node, [sin, cos] of lat/lon and
+     trainable per-node parameters -> Linear -> channels;
+     hidden node features: [sin, cos] of lat/lon and trainable parameters -> Linear -> channels;
+  2. encoder mapper (data -> hidden), processor (hidden -> hidden), decoder mapper (hidden -> data,
+     updating the embedded data nodes of step 1);
+  3. norm + Linear -> V_out channels per data node;
+  4. residual (prediction "state" only): the last input step of each prognostic variable is added,
+     so the network learns the increment but the model *returns the full next state*;
+     with prediction "tendency" nothing is added and the prognostic channels are the
+     normalised tendency, which the task turns into a state;
+  5. output bounding (relu / hardtanh per variable) on the state channels; in "tendency" mode only
+     on non-prognostic (diagnostic) channels, since a tendency may be negative.
+Ensemble members are folded into the batch: every member runs through the same network.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor, nn
+
+from anemoic.runtime.models.bounding import OutputBounding
+from anemoic.runtime.models.layers import sincos_position
+
+PREDICTIONS = ("state", "tendency")
+
+
+@dataclass(frozen=True)
+class ModelIO:
+    """How the model's tensors line up with the plan's variable lists."""
+
+    input_variables: tuple[str, ...]  # IndexPlan.input
+    output_variables: tuple[str, ...]  # IndexPlan.output
+    prognostic: tuple[str, ...]  # IndexPlan.prognostic (in both lists)
+    multistep_input: int
+    prediction: str = "state"
+    bounding: tuple[tuple[str, str], ...] = ()  # (variable, "relu" | "hardtanh")
+
+    def __post_init__(self) -> None:
+        if self.prediction not in PREDICTIONS:
+            raise ValueError(f"unknown prediction {self.prediction!r}; choose one of {', '.join(PREDICTIONS)}")
+        missing = [v for v in self.prognostic if v not in self.input_variables or v not in self.output_variables]
+        if missing:
+            raise ValueError(f"prognostic variables must be both inputs and outputs; not so for {', '.join(missing)}")
+        if self.multistep_input < 1:
+            raise ValueError(f"multistep_input must be at least 1, got {self.multistep_input}")
+
+
+class EncoderProcessorDecoder(nn.Module):
+    """forward(x (B, T_in, E, G, V_in), model_comm_group=None) -> (B, E, G, V_out), normalised space.
+
+    ``model_comm_group`` is accepted for the training loop's sake; the model itself runs the
+    whole graph on each rank (no sharding inside), which is correct for any group.
+    """
+
+    def __init__(
+        self,
+        io: ModelIO,
+        *,
+        data_latlon: Tensor,
+        hidden_latlon: Tensor,
+        encoder: nn.Module,
+        processor: nn.Module,
+        decoder: nn.Module,
+        channels: int,
+        output_norm: nn.Module,
+        trainable_data_size: int = 8,
+        trainable_hidden_size: int = 8,
+    ) -> None:
+        super().__init__()
+        self.io = io
+        self.grid_size = int(data_latlon.shape[0])
+        n_in, n_out = len(io.input_variables), len(io.output_variables)
+        self.register_buffer("data_position", sincos_position(data_latlon.float()), persistent=False)
+        self.register_buffer("hidden_position", sincos_position(hidden_latlon.float()), persistent=False)
+        self.trainable_data = nn.Parameter(torch.zeros(self.grid_size, trainable_data_size))
+        self.trainable_hidden = nn.Parameter(torch.zeros(hidden_latlon.shape[0], trainable_hidden_size))
+        self.embed_data = nn.Linear(io.multistep_input * n_in + 4 + trainable_data_size, channels)
+        self.embed_hidden = nn.Linear(4 + trainable_hidden_size, channels)
+        self.encoder = encoder
+        self.processor = processor
+        self.decoder = decoder
+        self.output_norm = output_norm
+        self.output_projection = nn.Linear(channels, n_out)
+        residual_out = [io.output_variables.index(v) for v in io.prognostic]
+        residual_in = [io.input_variables.index(v) for v in io.prognostic]
+        self.register_buffer("residual_out", torch.tensor(residual_out, dtype=torch.int64), persistent=False)
+        self.register_buffer("residual_in", torch.tensor(residual_in, dtype=torch.int64), persistent=False)
+        self.bounding = OutputBounding(self._bounded_channels(io))
+
+    @staticmethod
+    def _bounded_channels(io: ModelIO) -> dict[str, list[int]]:
+        channels: dict[str, list[int]] = {}
+        for name, kind in io.bounding:
+            if io.prediction == "tendency" and name in io.prognostic:
+                continue
+            channels.setdefault(kind, []).append(io.output_variables.index(name))
+        return channels
+
+    def forward(self, x: Tensor, model_comm_group: object | None = None) -> Tensor:
+        batch, steps, members, grid, variables = self._check_input(x)
+        flat = x.permute(0, 2, 3, 1, 4).reshape(batch * members, grid, steps * variables)
+        folded = batch * members
+        data_features = torch.cat(
+            [flat, self._expand(self.data_position, folded), self._expand(self.trainable_data, folded)], dim=-1
+        )
+        x_data = self.embed_data(data_features)
+        hidden_features = torch.cat([self.hidden_position, self.trainable_hidden], dim=-1)
+        x_hidden = self._expand(self.embed_hidden(hidden_features), folded)
+        x_hidden = self.encoder(x_data, x_hidden)
+        x_hidden = self.processor(x_hidden)
+        x_data = self.decoder(x_hidden, x_data)
+        out = self.output_projection(self.output_norm(x_data)).reshape(batch, members, grid, -1)
+        if self.io.prediction == "state":
+            last = x[:, -1].index_select(-1, self.residual_in).to(out.dtype)
+            out = out.index_add(-1, self.residual_out, last)
+        return self.bounding(out)
+
+    def _check_input(self, x: Tensor) -> tuple[int, int, int, int, int]:
+        expected = (self.io.multistep_input, self.grid_size, len(self.io.input_variables))
+        if x.dim() != 5 or (x.shape[1], x.shape[3], x.shape[4]) != expected:
+            raise ValueError(
+                f"model input must be (batch, {expected[0]} steps, ensemble, {expected[1]} grid points, "
+                f"{expected[2]} variables), got {tuple(x.shape)}"
+            )
+        batch, steps, members, grid, variables = x.shape
+        return batch, steps, members, grid, variables
+
+    @staticmethod
+    def _expand(t: Tensor, batch: int) -> Tensor:
+        return t.unsqueeze(0).expand(batch, *t.shape)

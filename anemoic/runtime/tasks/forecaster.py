@@ -1,0 +1,102 @@
+"""Forecaster: multistep input, autoregressive rollout, forcings from the batch, diagnostics not fed back.
+
+Tensors follow Anemoi's order ``(batch, time, ensemble, grid, variable)`` and are
+normalised.  The model maps ``(B, T_in, E, G, V_in)`` to the next state
+``(B, E, G, V_out)``: with ``prediction="state"`` the full next state (the
+model adds the residual itself), with ``prediction="tendency"`` the prognostic
+channels are the increment normalised by the tendency statistics, which
+``to_state`` turns back into a state (``last + tendency * scale + offset``, the
+scale/offset mapping tendency units onto state units per variable), so the
+rollout always feeds states back and the loss always compares states.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+
+from anemoic.plan.model import IndexPlan, TaskPlan
+from anemoic.runtime.tasks.base import LossFn, Model, RolloutResult
+from anemoic.runtime.tasks.indices import RoutingIndices
+from anemoic.runtime.tasks.rollout import rollout_steps
+
+
+@dataclass(frozen=True)
+class ForecasterTask:
+    plan: TaskPlan
+    routing: RoutingIndices
+    tendency_scale: torch.Tensor | None = None  # (n_prognostic,) tendency stdev / state scale
+    tendency_offset: torch.Tensor | None = None  # (n_prognostic,) tendency mean / state scale
+
+    @classmethod
+    def from_plan(cls, task: TaskPlan, indices: IndexPlan, *, tendency_scale: torch.Tensor | None = None,
+                  tendency_offset: torch.Tensor | None = None) -> "ForecasterTask":
+        return cls(task, RoutingIndices.from_plan(indices), tendency_scale, tendency_offset)
+
+    @property
+    def multistep(self) -> int:
+        return self.plan.multistep_input
+
+    def rollout_for_epoch(self, epoch: int) -> int:
+        return rollout_steps(self.plan.rollout, epoch)
+
+    def training_window(self) -> int:
+        return self.multistep + self.plan.rollout.maximum
+
+    def validation_window(self) -> int:
+        return self.multistep + self.plan.rollout.validation
+
+    def to_state(self, prediction: torch.Tensor, last_input: torch.Tensor) -> torch.Tensor:
+        if self.plan.prediction != "tendency":
+            return prediction
+        r = self.routing.to(prediction.device)
+        increment = prediction[..., r.prognostic_in_output]
+        if self.tendency_scale is not None:
+            increment = increment * self.tendency_scale.to(increment)
+        if self.tendency_offset is not None:
+            increment = increment + self.tendency_offset.to(increment)
+        state = prediction.clone()
+        state[..., r.prognostic_in_output] = last_input[..., r.prognostic_in_input] + increment
+        return state
+
+    def rollout(self, model: Model, batch: torch.Tensor, steps: int) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
+        """Yield ``(lead_index, predicted state, target)`` for ``steps`` autoregressive steps."""
+        r = self.routing.to(batch.device)
+        needed = self.multistep + steps
+        if batch.shape[1] < needed:
+            raise ValueError(f"a rollout of {steps} steps needs {needed} states, the batch has {batch.shape[1]}")
+        x = batch[:, : self.multistep][..., r.input_from_data]
+        for lead in range(steps):
+            state = self.to_state(model(x), x[:, -1])
+            now = self.multistep + lead
+            yield lead, state, batch[:, now][..., r.output_from_data]
+            if lead + 1 < steps:
+                x = self._advance(x, state, batch[:, now], r)
+
+    @staticmethod
+    def _advance(x: torch.Tensor, state: torch.Tensor, observed: torch.Tensor, r: RoutingIndices) -> torch.Tensor:
+        """Shift the input window: predicted prognostics and observed forcings become the newest step."""
+        newest = x[:, -1].clone()
+        newest[..., r.prognostic_in_input] = state[..., r.prognostic_in_output]
+        newest[..., r.forcing_in_input] = observed[..., r.forcing_from_data]
+        return torch.cat([x[:, 1:], newest.unsqueeze(1)], dim=1)
+
+    def training_loss(self, model: Model, loss_fn: LossFn, batch: torch.Tensor, epoch: int) -> torch.Tensor:
+        steps = self.rollout_for_epoch(epoch)
+        total = batch.new_zeros(())
+        for lead, state, target in self.rollout(model, batch, steps):
+            total = total + loss_fn(state, target, lead_time_index=lead)
+        return total / steps
+
+    def validation_rollout(self, model: Model, batch: torch.Tensor, steps: int | None = None) -> RolloutResult:
+        steps = steps or self.plan.rollout.validation
+        predictions, targets = [], []
+        for _, state, target in self.rollout(model, batch, steps):
+            predictions.append(state)
+            targets.append(target)
+        r = self.routing.to(batch.device)
+        last = batch[:, self.multistep - 1][..., r.output_from_data]
+        persistence = last.unsqueeze(1).expand(-1, steps, *last.shape[1:])
+        return RolloutResult(torch.stack(predictions, 1), torch.stack(targets, 1), persistence)

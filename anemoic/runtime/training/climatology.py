@@ -1,0 +1,58 @@
+"""Climatology baseline: the training-period mean for the calendar month and hour of a valid time.
+
+A forecast that cannot beat the mean of the same month and time of day has
+learnt nothing useful, so the end-of-run report and ``evaluate`` show it.
+Where the training period holds no date of a (month, hour) pair, the plain
+training mean stands in for that valid time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from anemoic.runtime.data.store import Store
+
+
+def _key(date: np.datetime64) -> tuple[int, int]:
+    as_datetime = date.astype("datetime64[s]").astype(object)
+    return as_datetime.month, as_datetime.hour
+
+
+@dataclass(frozen=True)
+class Climatology:
+    by_month_hour: dict[tuple[int, int], np.ndarray]  # (month, hour) -> (G, V) mean
+    overall: np.ndarray  # (G, V) training mean
+
+    @classmethod
+    def from_store(cls, store: Store, start: str, end: str, store_indices: list[int]) -> "Climatology":
+        """Means over the store dates in [start, end] (missing dates skipped), NaNs ignored."""
+        dates = store.dates
+        inside = (dates >= np.datetime64(start, "s")) & (dates <= np.datetime64(end, "s"))
+        missing = {np.datetime64(d, "s") for d in store.metadata.missing_dates}
+        sums: dict[tuple[int, int], np.ndarray] = {}
+        counts: dict[tuple[int, int], np.ndarray] = {}
+        lo, hi = min(store_indices), max(store_indices) + 1
+        take = np.asarray(store_indices) - lo
+        for i in np.flatnonzero(inside):
+            if dates[i] in missing:
+                continue
+            block = store.read(int(i), slice(lo, hi))[take]  # (V, E, G)
+            field = np.nanmean(block, axis=1).T.astype(np.float64)  # (G, V)
+            valid = np.isfinite(field)
+            key = _key(dates[i])
+            sums[key] = sums.get(key, 0) + np.where(valid, field, 0.0)
+            counts[key] = counts.get(key, 0) + valid
+        if not sums:
+            raise ValueError(f"no store dates between {start} and {end} to build a climatology from")
+        total = sum(sums.values())
+        total_count = sum(counts.values())
+        with np.errstate(invalid="ignore", divide="ignore"):
+            by_key = {k: sums[k] / counts[k] for k in sums}
+            overall = total / total_count
+        return cls(by_key, overall)
+
+    def for_dates(self, dates: np.ndarray) -> np.ndarray:
+        """``(N, G, V)`` float32 climatology for valid times ``dates`` (datetime64)."""
+        return np.stack([self.by_month_hour.get(_key(d), self.overall) for d in np.asarray(dates)]).astype(np.float32)

@@ -1,0 +1,49 @@
+"""Scores of the trained model on the validation samples next to persistence and climatology.
+
+Run once on one process after training (it reads the validation samples in
+order, so it knows each sample's valid times for the climatology); it is what
+the end-of-run report prints.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from anemoic.runtime.data.datamodule import AnemoicDataModule
+from anemoic.runtime.training.climatology import Climatology
+from anemoic.runtime.training.module import ForecastModule
+from anemoic.runtime.training.scores import ScoreSums
+
+
+def build_climatology(data: AnemoicDataModule) -> Climatology:
+    plan = data.plan
+    by_name = {v.name: v for v in plan.variables}
+    indices = [by_name[name].store_index for name in plan.indices.output]
+    return Climatology.from_store(data.store, plan.dataset.train.start, plan.dataset.train.end, indices)
+
+
+@torch.no_grad()
+def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatology: Climatology,
+                      batch_size: int = 4) -> ScoreSums:
+    plan = module.plan
+    dataset = data.dataset("validate")
+    steps = plan.task.rollout.validation
+    first_lead = plan.task.multistep_input
+    scores = ScoreSums(steps, len(plan.indices.output))
+    was_training = module.training
+    module.eval()
+    device = module.device
+    for start in range(0, len(dataset), batch_size):
+        picked = range(start, min(start + batch_size, len(dataset)))
+        batch = torch.stack([dataset[i] for i in picked]).to(device)
+        result = module.task.validation_rollout(module.model, module.normalise(batch), steps)
+        target = module.denormalise_output(result.targets)
+        weights = module.node_weights
+        scores.add("model", module.denormalise_output(result.predictions), target, weights)
+        scores.add("persistence", module.denormalise_output(result.persistence), target, weights)
+        valid_times = np.stack([dataset.dates(i)[first_lead : first_lead + steps] for i in picked])
+        clim = climatology.for_dates(valid_times.reshape(-1)).reshape(len(picked), steps, 1, *target.shape[3:])
+        scores.add("climatology", torch.from_numpy(clim).to(target).expand_as(target), target, weights)
+    module.train(was_training)
+    return scores

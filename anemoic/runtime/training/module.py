@@ -1,0 +1,98 @@
+"""The Lightning module: owns the model, loss and preprocessor; delegates the rollout to a task.
+
+Batches arrive in physical units ``(B, T, E, G, V_data)``; the preprocessor
+(a module whose statistics are buffers in the state_dict) normalises them here
+so one checkpoint carries everything needed to reproduce the normalisation.
+Validation accumulates area-weighted squared errors in physical units for the
+model and the persistence baseline (climatology is added by the end-of-run
+report), per variable and lead time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+
+from anemoic.plan.model import Plan
+from anemoic.runtime.tasks.forecaster import ForecasterTask
+from anemoic.runtime.training.schedule import build_scheduler
+from anemoic.runtime.training.scores import ScoreSums
+
+
+class ForecastModule(pl.LightningModule):
+    def __init__(self, plan: Plan, model: torch.nn.Module, loss: torch.nn.Module, preprocessor: torch.nn.Module,
+                 task: ForecasterTask, node_weights: torch.Tensor, total_steps: int, lineage: dict[str, Any]) -> None:
+        super().__init__()
+        self.plan = plan
+        self.model = model
+        self.loss = loss
+        self.preprocessor = preprocessor
+        self.task = task
+        self.register_buffer("node_weights", node_weights.float(), persistent=False)
+        self.total_steps = max(1, total_steps)
+        self.lineage = lineage
+        self.val_scores: ScoreSums | None = None
+        self.validation_example: tuple | None = None  # (lat, lon, target, prediction) for the tracking plots
+        self.latitudes: Any = None  # degrees, set by the runner for plots
+        self.longitudes: Any = None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)
+
+    # -- data in and out of normalised space -------------------------------------------------
+    def normalise(self, batch: torch.Tensor) -> torch.Tensor:
+        return self.preprocessor.normalise(batch)
+
+    def denormalise_output(self, y: torch.Tensor) -> torch.Tensor:
+        return self.preprocessor.denormalise_output(y)
+
+    # -- training ------------------------------------------------------------------------------
+    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        x = self.normalise(batch)
+        loss = self.task.training_loss(self.model, self.loss, x, self.current_epoch)
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=x.shape[0])
+        self.log("train/rollout", float(self.task.rollout_for_epoch(self.current_epoch)), on_step=True,
+                 on_epoch=False, batch_size=x.shape[0])
+        return loss
+
+    def configure_optimizers(self) -> Any:
+        spec = self.plan.training
+        optimiser = torch.optim.AdamW(self.parameters(), lr=spec.optimiser.effective_lr,
+                                      betas=tuple(spec.optimiser.betas), weight_decay=spec.optimiser.weight_decay)
+        total = spec.schedule.total_steps or self.total_steps
+        scheduler = build_scheduler(optimiser, spec.schedule, spec.optimiser.effective_lr, total)
+        return {"optimizer": optimiser, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    # -- validation ----------------------------------------------------------------------------
+    def on_validation_epoch_start(self) -> None:
+        self.val_scores = ScoreSums(self.plan.task.rollout.validation, len(self.plan.indices.output))
+
+    def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
+        x = self.normalise(batch)
+        result = self.task.validation_rollout(self.model, x)
+        steps = result.predictions.shape[1]
+        loss = sum(self.loss(result.predictions[:, r], result.targets[:, r], lead_time_index=r) for r in range(steps))
+        self.log("val/loss", loss / steps, prog_bar=True, on_epoch=True, sync_dist=True, batch_size=x.shape[0])
+        assert self.val_scores is not None
+        target = self.denormalise_output(result.targets)
+        self.val_scores.add("model", self.denormalise_output(result.predictions), target, self.node_weights)
+        self.val_scores.add("persistence", self.denormalise_output(result.persistence), target, self.node_weights)
+        if batch_idx == 0 and self.trainer.is_global_zero:
+            prediction = self.denormalise_output(result.predictions[0, 0, 0])
+            self.validation_example = (self.latitudes, self.longitudes, target[0, 0, 0].float().cpu().numpy(),
+                                       prediction.float().cpu().numpy())
+
+    def on_validation_epoch_end(self) -> None:
+        scores = self.val_scores
+        if scores is None or not scores.weights:
+            return
+        scores.reduce(lambda t: self.trainer.strategy.reduce(t.to(self.device), reduce_op="sum").cpu())
+        model = scores.rmse("model")
+        for v, name in enumerate(self.plan.indices.output):
+            for lead in range(scores.leads):
+                self.log(f"val/rmse/{name}/{lead + 1}", float(model[lead, v]), on_epoch=True, rank_zero_only=True)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["anemoic"] = dict(self.lineage)

@@ -1,0 +1,194 @@
+"""``anemoi-runtime exec plan.json``: train what the plan describes, then print the end-of-run report.
+
+Order of events: read and verify the plan; seed; build store, graph, model,
+loss and data (``build``); with ``--resume`` decide between exact resume,
+warm start or refusal (``resume``); then either one forward/backward pass
+(``--dry-run``) or ``Trainer.fit``; finally, on rank 0, score the model on the
+validation samples next to persistence and climatology (``report``).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import time
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor
+
+from anemoic.plan.canonical import plan_hash
+from anemoic.plan.io import read_plan, write_text_atomic
+from anemoic.plan.model import Plan
+from anemoic.runtime.distributed.rank_summary import RankSummary
+from anemoic.runtime.distributed.strategy import layout_for
+from anemoic.runtime.training.build import Components, TrainingData, build_components
+from anemoic.runtime.training.checkpoint_callback import PeriodicCheckpoint
+from anemoic.runtime.training.checkpoints import CHECKPOINT_DIR, AtomicCheckpointIO, load_checkpoint, \
+    resolve_checkpoint
+from anemoic.runtime.training.ema import ExponentialMovingAverage
+from anemoic.runtime.training.evaluation import build_climatology, validation_scores
+from anemoic.runtime.training.lineage import make_lineage
+from anemoic.runtime.training.module import ForecastModule
+from anemoic.runtime.training.progress import ThroughputProgressBar
+from anemoic.runtime.training.report import format_report
+from anemoic.runtime.training.resume import ResumeDecision, decide_resume
+
+
+def _quiet_lightning() -> None:
+    """Lightning's banners (GPU available, LOCAL_RANK, tips) are noise in a scientist's terminal."""
+    for name in ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", message=".*does not have many workers.*")
+    warnings.filterwarnings("ignore", message=".*is smaller than the logging interval.*")
+    warnings.filterwarnings("ignore", message=".*predict_dataloader.*")
+    warnings.filterwarnings("ignore", message=".*`srun` command is available.*")
+    warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+
+
+def _say(message: str) -> None:
+    if int(os.environ.get("LOCAL_RANK", "0")) == 0 and int(os.environ.get("NODE_RANK", "0")) == 0:
+        print(message, flush=True)
+
+
+def build_callbacks(plan: Plan, run_dir: Path, data: TrainingData, ema: ExponentialMovingAverage | None,
+                    tracking: Any) -> list[pl.Callback]:
+    outputs, training = plan.outputs, plan.training
+    callbacks: list[pl.Callback] = []
+    if ema is not None:
+        callbacks.append(ema)
+    callbacks.append(PeriodicCheckpoint(run_dir / CHECKPOINT_DIR, every_steps=outputs.checkpoint_every_steps,
+                                        every_minutes=outputs.checkpoint_every_minutes,
+                                        keep_last=outputs.keep_last_checkpoints))
+    if training.early_stopping_patience is not None:
+        callbacks.append(EarlyStopping(monitor=training.early_stopping_metric,
+                                       patience=training.early_stopping_patience, mode="min", check_finite=True))
+    callbacks.append(ThroughputProgressBar(training.batch_size))
+    callbacks.append(RankSummary(run_dir / "ranks", lambda: data.train_loader))
+    if tracking is not None:
+        callbacks += [tracking, LearningRateMonitor(logging_interval="step")]
+    return callbacks
+
+
+def build_trainer(plan: Plan, callbacks: list[pl.Callback], logger: Any, max_steps: int | None) -> pl.Trainer:
+    training = plan.training
+    layout = layout_for(plan.parallel)
+    steps = max_steps if max_steps is not None else training.max_steps
+    max_time = {"seconds": training.time_limit_s} if training.time_limit_s else None
+    return pl.Trainer(
+        accelerator=layout.accelerator, devices=layout.devices, num_nodes=layout.num_nodes, strategy=layout.strategy,
+        precision=training.precision, max_epochs=training.epochs, max_steps=steps if steps is not None else -1,
+        max_time=max_time, gradient_clip_val=training.gradient_clip,
+        gradient_clip_algorithm=training.gradient_clip_algorithm if training.gradient_clip else None,
+        accumulate_grad_batches=training.accumulate_grad_batches, deterministic=training.deterministic or None,
+        callbacks=callbacks, logger=logger if logger is not None else False, enable_checkpointing=False,
+        plugins=[AtomicCheckpointIO()], use_distributed_sampler=False, num_sanity_val_steps=0,
+        log_every_n_steps=1, enable_model_summary=False, default_root_dir=plan.outputs.run_dir,
+    )
+
+
+def total_optimiser_steps(plan: Plan, train_samples: int, max_steps: int | None) -> int:
+    """Steps the LR schedule spans, computed from sizes (Lightning's estimate would set up the
+    train loader before a resumed run restores its position, losing the mid-epoch state)."""
+    training = plan.training
+    per_rank = train_samples // layout_for(plan.parallel).world_size
+    batches = math.ceil(per_rank / training.batch_size)
+    if training.limit_batches_per_epoch is not None:
+        batches = min(batches, training.limit_batches_per_epoch)
+    total = training.epochs * math.ceil(batches / training.accumulate_grad_batches)
+    cap = max_steps if max_steps is not None else training.max_steps
+    return max(1, min(total, cap) if cap is not None else total)
+
+
+def _resume(resume: str | None, plan: Plan, plan_path: str) -> tuple[ResumeDecision | None, dict | None]:
+    if resume is None:
+        return None, None
+    path = resolve_checkpoint(resume)
+    checkpoint = load_checkpoint(path)
+    decision = decide_resume(path, checkpoint, plan, plan_path)
+    if decision.notes:
+        _say(decision.notes.rstrip())
+    action = "resuming" if decision.mode == "resume" else "warm-starting a new run from the weights of"
+    _say(f"{action} {path} (step {checkpoint.get('global_step', 0)}, epoch {checkpoint.get('epoch', 0)})")
+    return decision, checkpoint
+
+
+def dry_run(module: ForecastModule, parts: Components, plan: Plan) -> int:
+    """One real forward/backward pass on one training sample, then a summary."""
+    started = time.perf_counter()
+    sample = parts.data.dataset("train")[0].unsqueeze(0)
+    loss = module.task.training_loss(module.model, module.loss, module.normalise(sample), epoch=0)
+    loss.backward()
+    elapsed = time.perf_counter() - started
+    graph = parts.graph
+    edges = {"encoder": ("data", "to", "hidden"), "processor": ("hidden", "to", "hidden"),
+             "decoder": ("hidden", "to", "data")}
+    counts = ", ".join(f"{k} {graph[e].edge_index.shape[1]}" for k, e in edges.items())
+    params = sum(p.numel() for p in module.model.parameters())
+    _say(f"dry run of {plan.name} ok (plan {plan_hash(plan)[:12]})\n"
+         f"  store    {plan.dataset.path}: {len(parts.data.train_starts)} training and "
+         f"{len(parts.data.validation_starts)} validation samples, {parts.data.store.metadata.grid_size} grid points\n"
+         f"  graph    data {graph['data'].num_nodes} nodes, hidden {graph['hidden'].num_nodes} nodes; edges {counts}\n"
+         f"  model    {plan.model.processor}, {params:,} parameters\n"
+         f"  step     one forward/backward pass: loss {float(loss.detach()):.4g} in {elapsed:.2f} s")
+    return 0
+
+
+def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovingAverage | None,
+                 run_dir: Path) -> str:
+    plan = module.plan
+    if ema is not None and ema.shadow:
+        ema._swap_in(module)
+    scores = validation_scores(module, parts.data, build_climatology(parts.data), plan.training.batch_size)
+    if ema is not None and ema._backup:
+        ema._swap_out(module)
+    title = (f"End of run {plan.name}: validation RMSE on {scores.samples} samples "
+             f"({plan.dataset.validate.start} to {plan.dataset.validate.end})")
+    text = format_report(scores, plan.indices.output, plan.task.timestep_s, title=title,
+                         leads=tuple(range(min(2, scores.leads))))
+    write_text_atomic(run_dir / "report.txt", text)
+    return text
+
+
+def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: bool = False,
+              resume: str | None = None) -> int:
+    _quiet_lightning()
+    plan = read_plan(plan_path)
+    pl.seed_everything(plan.seed, workers=True, verbose=False)
+    run_dir = Path(plan.outputs.run_dir)
+    parts = build_components(plan)
+    decision, checkpoint = _resume(resume, plan, plan_path)
+    parent = decision.parent_plan_hash if decision is not None else None
+    lineage = make_lineage(plan, parts.data.store.metadata.fingerprint, parent=parent)
+    module = ForecastModule(plan, parts.model, parts.loss, parts.preprocessor, parts.task, parts.node_weights,
+                            total_steps=total_optimiser_steps(plan, len(parts.data.train_starts), max_steps),
+                            lineage=lineage)
+    module.latitudes, module.longitudes = parts.data.store.latitudes, parts.data.store.longitudes
+    if dry_run_only:
+        return dry_run(module, parts, plan)
+    if decision is not None and decision.mode == "warm_start":
+        module.load_state_dict(checkpoint["state_dict"])
+    data = TrainingData(parts.data, plan.training.limit_batches_per_epoch)
+    ema = ExponentialMovingAverage(plan.training.ema_decay) if plan.training.ema_decay else None
+    logger, tracking = _tracking(plan, Path(plan_path))
+    trainer = build_trainer(plan, build_callbacks(plan, run_dir, data, ema, tracking), logger, max_steps)
+    ckpt_path = str(decision.checkpoint) if decision is not None and decision.mode == "resume" else None
+    trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
+    if trainer.is_global_zero:
+        text = final_report(module, parts, ema, run_dir)
+        print(text, end="", flush=True)
+        if tracking is not None:
+            tracking.log_report(text)
+    return 0
+
+
+def _tracking(plan: Plan, plan_path: Path) -> tuple[Any, Any]:
+    if not plan.outputs.tracking.enabled:
+        return None, None
+    from anemoic.runtime.tracking.mlflow_tracking import TrackingCallback, build_logger
+
+    logger = build_logger(plan, Path.cwd())
+    return logger, TrackingCallback(logger, plan, plan_path, plan_hash(plan))

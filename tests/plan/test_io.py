@@ -1,0 +1,143 @@
+"""plan.json round trip, atomic writes, and every refusal of ``read_plan``."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from anemoic.plan.canonical import canonical_json, plan_hash
+from anemoic.plan.errors import PlanError
+from anemoic.plan.io import read_plan, read_plan_dict, write_plan
+from anemoic.plan.model import SCHEMA_VERSION, SweepMemberPlan
+from tests.factories import make_plan
+
+
+def _written(tmp_path: Path, **overrides: object) -> Path:
+    path = tmp_path / "plan.json"
+    write_plan(make_plan(**overrides), path)
+    return path
+
+
+def _edit(path: Path, change) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+def test_round_trip_gives_an_equal_plan(tmp_path: Path) -> None:
+    plan = make_plan(**{"sweep": SweepMemberPlan("lr", 1, 3, {"training.optimiser.lr": 1e-3}),
+                        "graph.hidden.params": {"refinement": 2, "levels": (1, 2)},
+                        "source_map": {"training.optimiser.lr": "exp.anm:3:5"}})
+    path = tmp_path / "plan.json"
+    digest = write_plan(plan, path)
+    back = read_plan(path)
+    assert back == plan
+    assert digest == plan_hash(plan) == json.loads(path.read_text())["plan_hash"]
+    assert isinstance(back.graph.hidden.params["levels"], tuple)
+    assert isinstance(back.training.optimiser.betas, tuple)
+
+
+def test_same_plan_same_bytes(tmp_path: Path) -> None:
+    write_plan(make_plan(), tmp_path / "a.json")
+    write_plan(make_plan(), tmp_path / "b.json")
+    assert (tmp_path / "a.json").read_bytes() == (tmp_path / "b.json").read_bytes()
+    assert (tmp_path / "a.json").read_text() == canonical_json(make_plan())
+
+
+def test_write_is_atomic_and_leaves_no_temporary_files(tmp_path: Path) -> None:
+    path = _written(tmp_path)
+    first = path.read_bytes()
+    write_plan(make_plan(seed=7), path)
+    assert path.read_bytes() != first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
+
+
+def test_failed_write_keeps_the_old_file(tmp_path: Path) -> None:
+    path = _written(tmp_path)
+    before = path.read_bytes()
+    with pytest.raises(PlanError, match="finite"):
+        write_plan(make_plan(**{"training.optimiser.lr": float("nan")}), path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json"]
+
+
+def test_write_refuses_a_schema_violation(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match=r"training\.epochs: expected integer"):
+        write_plan(make_plan(**{"training.epochs": "ten"}), tmp_path / "plan.json")
+
+
+def test_unwritable_directory_is_a_plan_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(PlanError, match="cannot write the plan"):
+        write_plan(make_plan(), blocker / "plan.json")
+
+
+def test_hand_edit_is_refused_by_the_hash(tmp_path: Path) -> None:
+    path = _written(tmp_path)
+    _edit(path, lambda d: d["training"]["optimiser"].__setitem__("lr", 0.1))
+    with pytest.raises(PlanError, match="was changed after it was built"):
+        read_plan(path)
+
+
+def test_source_map_edit_keeps_the_hash_valid(tmp_path: Path) -> None:
+    path = _written(tmp_path)
+    _edit(path, lambda d: d["source_map"].__setitem__("seed", "moved.anm:99:1"))
+    assert read_plan(path).source_map == {"seed": "moved.anm:99:1"}
+
+
+def test_reindented_file_still_reads(tmp_path: Path) -> None:
+    path = _written(tmp_path)
+    path.write_text(json.dumps(json.loads(path.read_text()), indent=None))
+    assert read_plan(path) == make_plan()
+
+
+def test_integer_written_as_float_is_refused(tmp_path: Path) -> None:
+    path = _written(tmp_path)
+    text = path.read_text().replace('"epochs": 1,', '"epochs": 1.0,')
+    data = json.loads(text)
+    from anemoic.plan.canonical import hash_content
+    data["plan_hash"] = hash_content(data)
+    path.write_text(json.dumps(data))
+    with pytest.raises(PlanError, match="canonical form"):
+        read_plan(path)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("{not json", r"is not valid JSON \(line 1, column 2"),
+        ('{"schema_version": 1,', "is not valid JSON"),
+        ("[1, 2]", "holds a JSON list, not a plan object"),
+        ('{"seed": 1}', "has no valid schema_version"),
+        ('{"schema_version": "1"}', "has no valid schema_version"),
+        ('{"schema_version": 99}', f"reads only up to version {SCHEMA_VERSION}"),
+        ('{"schema_version": 0}', "cannot read"),
+        ('{"schema_version": 1, "x": NaN}', "only finite numbers"),
+    ],
+)
+def test_unreadable_files_are_refused_with_a_message(tmp_path: Path, text: str, message: str) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(text)
+    with pytest.raises(PlanError, match=message):
+        read_plan(path)
+
+
+def test_missing_file_tells_how_to_build_one(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match="does not exist. Build it with `anemoic build"):
+        read_plan(tmp_path / "nope.json")
+
+
+def test_read_plan_dict_returns_verified_json(tmp_path: Path) -> None:
+    path = _written(tmp_path)
+    data = read_plan_dict(path)
+    assert data["plan_hash"] == plan_hash(make_plan())
+    assert data["schema_version"] == SCHEMA_VERSION
+
+
+def test_file_mode_is_readable(tmp_path: Path) -> None:
+    path = _written(tmp_path)
+    assert os.stat(path).st_mode & 0o444 == 0o444

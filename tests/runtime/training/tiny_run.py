@@ -1,0 +1,85 @@
+"""A tiny real run for runtime tests: a synthetic store, a small plan, the CLI in a subprocess.
+
+Sizes are chosen so a full ``exec`` (2 epochs x 8 steps, 17 validation samples)
+takes a few seconds on 2 CPU cores.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from anemoic.plan.io import write_plan
+from anemoic.plan.model import Plan
+from anemoic.runtime.data.synth import write_synthetic_store
+from tests.factories import make_plan
+
+REPO = Path(__file__).resolve().parents[3]
+TINY_DEFAULTS: dict[str, Any] = {
+    "training.deterministic": True,
+    "training.epochs": 2,
+    "training.limit_batches_per_epoch": 8,
+    "outputs.checkpoint_every_steps": 2,
+    "outputs.checkpoint_every_minutes": None,
+    "outputs.keep_last_checkpoints": 20,
+    "model.channels": 16,
+    "model.heads": 2,
+    "model.layers": 1,
+}
+
+
+def write_tiny_store(directory: Path) -> Path:
+    return write_synthetic_store(directory / "tiny.zarr", grid=(8, 16), end="2020-01-25T18:00")
+
+
+def tiny_plan(store: Path, run_dir: Path, **overrides: Any) -> Plan:
+    return make_plan(str(store), str(run_dir), **{**TINY_DEFAULTS, **overrides})
+
+
+def write_tiny_plan(directory: Path, store: Path, name: str = "plan.json", run: str = "run", **overrides: Any) -> Path:
+    path = directory / name
+    write_plan(tiny_plan(store, directory / run, **overrides), path)
+    return path
+
+
+def runtime_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "anemoic.runtime.cli", *args]
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("OMP_NUM_THREADS", "1")
+    return env
+
+
+def run_runtime(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(runtime_command(*args), cwd=cwd, env=child_env(), capture_output=True, text=True,
+                          timeout=timeout)
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    directory: Path
+    store: Path
+    plan: Path
+    run_dir: Path
+    stdout: str
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
+    """One short real training run shared by the tests that need a checkpoint (import this fixture)."""
+    directory = tmp_path_factory.mktemp("trained")
+    store = write_tiny_store(directory)
+    plan = write_tiny_plan(directory, store, **{"training.epochs": 1, "training.limit_batches_per_epoch": 3,
+                                                "training.ema_decay": 0.9})
+    result = run_runtime("exec", str(plan), cwd=directory, timeout=240)
+    assert result.returncode == 0, result.stderr[-4000:]
+    return TrainedRun(directory, store, plan, directory / "run", result.stdout)
