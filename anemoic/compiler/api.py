@@ -9,6 +9,7 @@ from pathlib import Path
 
 from anemoic.compiler import ast
 from anemoic.compiler import values as v
+from anemoic.compiler.coerce import did_you_mean
 from anemoic.compiler.diagnostics import Diagnostic, Sink, Span, render_json, render_text, sorted_diagnostics
 from anemoic.compiler.evaluate import Evaluator
 from anemoic.compiler.modules import Program, load_program
@@ -24,6 +25,8 @@ class CompileResult:
     plans: tuple[Plan, ...]  # 1, or N for a sweep; empty when there are errors
     diagnostics: tuple[Diagnostic, ...]
     sources: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+    inputs: tuple[str, ...] = field(default=(), compare=False, repr=False)  # local module files probed
+    stores: tuple[str, ...] = field(default=(), compare=False, repr=False)  # dataset stores looked at
 
     def has_errors(self) -> bool:
         return any(d.severity == "error" for d in self.diagnostics)
@@ -62,15 +65,15 @@ def _compile(text: str, file: str, directory: Path, key: str, require_dataset: b
     try:
         program = load_program(text, file, directory, key, sink)
         plans = _plans(program, sink, file, directory, key, require_dataset) if key in program.modules else []
-        sources = program.sources
+        sources, inputs, stores = program.sources, tuple(program.probed), tuple(program.stores)
     except RecursionError:
         sink.error("E0004", "this file is nested too deeply to check", Span(file, 1, 1, 1, 2),
                    hint="split long expressions into `let` bindings")
-        plans, sources = [], {file: text}
+        plans, sources, inputs, stores = [], {file: text}, (), ()
     diagnostics = sorted_diagnostics(sink.items)
     if any(d.severity == "error" for d in diagnostics):
         plans = []
-    return CompileResult(tuple(plans), diagnostics, sources)
+    return CompileResult(tuple(plans), diagnostics, sources, inputs, stores)
 
 
 def _experiment_name(file: str) -> str:
@@ -93,7 +96,6 @@ def _sweep_members(program: Program, key: str, sink: Sink) -> list[dict[str, v.V
         seen[name] = decl.name.span
         binding = module.bindings.get(name)
         if binding is None or binding.kind != "let":
-            from anemoic.compiler.coerce import did_you_mean
             lets = [n for n, b in module.bindings.items() if b.kind == "let"]
             sink.error("E1201", f"`sweep {name}` needs a `let {name} = ...` in this file to vary", decl.name.span,
                        hint=did_you_mean(name, lets, f"add `let {name} = ...` and use `{name}` where it applies"))

@@ -108,14 +108,30 @@ def parameter_count(plan: Plan, data_nodes: int, hidden_nodes: int) -> int:
     return trainable + embeddings + mappers + _processor(spec, attr_width) + head
 
 
-# Activations kept for backward, in units of (elements x channels), per node or edge of one block.
-_NODE_FACTOR = {"graphtransformer": lambda r: 8 + 2 * r, "transformer": lambda r: 8 + 2 * r,
-                "mlp": lambda r: 2 + 2 * r, "gnn": lambda r: 6}
-_EDGE_FACTOR = {"graphtransformer": 4, "gnn": 6, "transformer": 0, "mlp": 0}
+# Activations kept for backward per node / edge of one block, in units of `channels` elements, fitted to
+# measurements on an H100 (benchmarks/plan_estimates.py; r = MLP ratio).  GraphTransformer blocks keep
+# few edge tensors (the attention kernel saves per-edge logits only); GNN blocks keep edge messages.
+_NODE_FACTOR = {"graphtransformer": lambda r: 2 + r, "transformer": lambda r: 8 + 2 * r,
+                "mlp": lambda r: 2 + 2 * r, "gnn": lambda r: 7}
+_EDGE_FACTOR = {"graphtransformer": 3.0, "gnn": 7.0, "transformer": 0.0, "mlp": 0.0}
+_ATTENTION_SCORES_KEPT = 1.5  # sliding-window scores (and softmax) held per head, query and key
+_EMBEDDING_FACTOR = 3  # node embeddings of data and hidden nodes before the encoder
+_CARRIES_EDGE_LATENTS = ("gnn",)  # processors whose blocks pass an edge latent on to the next block
 
 
-def _bytes_per_element(precision: str) -> int:
-    return 4 if precision == "32" else 2
+def _bytes_per_element(precision: str) -> float:
+    """fp32 everywhere; mixed precision keeps most activations in 16 bits but norms/softmax in fp32."""
+    return 4.0 if precision == "32" else 2.4
+
+
+def _processor_layer(spec: ModelPlan, hidden: int, edges: int) -> float:
+    """Elements one processor block keeps for backward."""
+    ratio, kind = spec.mlp_hidden_ratio, spec.processor
+    kept = (_NODE_FACTOR[kind](ratio) * hidden + _EDGE_FACTOR[kind] * edges) * spec.channels
+    if kind == "transformer":
+        span = min(hidden, 3 * max(spec.window_size // 2, 1)) if spec.window_size else 0  # full: flash, none
+        kept += _ATTENTION_SCORES_KEPT * spec.heads * hidden * span
+    return kept
 
 
 def activation_bytes(plan: Plan, nodes: dict[str, int], edges: dict[str, int]) -> int:
@@ -123,24 +139,23 @@ def activation_bytes(plan: Plan, nodes: dict[str, int], edges: dict[str, int]) -
     spec, ratio = plan.model, plan.model.mlp_hidden_ratio
     data, hidden = nodes.get("data", plan.dataset.grid_size), nodes.get("hidden", 0)
 
-    def block(kind: str, n_nodes: int, n_edges: int) -> int:
-        return (_NODE_FACTOR[kind](ratio) * n_nodes + _EDGE_FACTOR[kind] * n_edges) * spec.channels
+    def mapper(kind: str, n_edges: int) -> float:
+        return (_NODE_FACTOR[kind](ratio) * (data + hidden) + _EDGE_FACTOR[kind] * n_edges) * spec.channels
 
-    encoder = block(spec.encoder, hidden + data, edges.get("encoder", 0))
-    decoder = block(spec.decoder, data + hidden, edges.get("decoder", 0))
-    one_layer = block(spec.processor, hidden, edges.get("processor", 0))
+    encoder, decoder = mapper(spec.encoder, edges.get("encoder", 0)), mapper(spec.decoder, edges.get("decoder", 0))
+    one_layer = _processor_layer(spec, hidden, edges.get("processor", 0))
     if spec.gradient_checkpointing:  # block inputs kept, one block recomputed at a time
-        kept_per_layer = (hidden + (edges.get("processor", 0) if spec.processor in ("graphtransformer", "gnn") else 0))
-        processor = spec.layers * kept_per_layer * spec.channels + one_layer
+        carried = edges.get("processor", 0) if spec.processor in _CARRIES_EDGE_LATENTS else 0
+        processor = spec.layers * (hidden + carried) * spec.channels + one_layer
         mappers = 2 * (data + hidden) * spec.channels + max(encoder, decoder)
     else:
         processor = spec.layers * one_layer
         mappers = encoder + decoder
-    embeddings = 3 * (data + hidden) * spec.channels
+    embeddings = _EMBEDDING_FACTOR * (data + hidden) * spec.channels
     per_sample = (processor + mappers + embeddings) * _bytes_per_element(plan.training.precision)
     samples = (plan.training.batch_size * plan.parallel.ensemble_size_per_device
                * max(plan.task.rollout.maximum, plan.task.rollout.start, 1))
-    return per_sample * samples // max(plan.parallel.gpus_per_model, 1)
+    return int(per_sample * samples / max(plan.parallel.gpus_per_model, 1))
 
 
 def graph_sizes(plan: Plan) -> dict[str, Any] | None:

@@ -32,6 +32,9 @@ class Program:
     main: str
     modules: dict[str, LoadedModule]
     sources: dict[str, str]
+    probed: list[str] = field(default_factory=list)  # local module paths looked for, found or not
+    stores: list[str] = field(default_factory=list)  # dataset stores whose metadata was looked for
+    metadata: dict[str, tuple[object, str | None]] = field(default_factory=dict)  # read once per compile
 
 
 def stdlib_modules() -> list[str]:
@@ -52,6 +55,7 @@ class Loader:
         self.modules: dict[str, LoadedModule] = {}
         self.sources: dict[str, str] = {}
         self.stack: list[str] = []
+        self.probed: list[str] = []
 
     def load_text(self, text: str, file: str, key: str, directory: Path) -> LoadedModule | None:
         self.sources[file] = text
@@ -100,6 +104,7 @@ class Loader:
             return None
         relative = decl.module if decl.is_path else "/".join(decl.module.split(".")) + ".anm"
         path = (module.directory / relative).resolve()
+        self.probed.append(str(path))
         if not path.is_file():
             self.sink.error("E0301", f"cannot find the module file `{relative}`", decl.span,
                             hint=f"paths are relative to the importing file's folder ({_display(module.directory)})")
@@ -161,4 +166,4 @@ def load_program(text: str, file: str, directory: Path, key: str, sink: Sink) ->
     """Parse ``text`` and everything it imports; ``Program.modules`` lacks ``main`` if it did not parse."""
     loader = Loader(sink)
     loader.load_text(text, file, key, directory)
-    return Program(key, loader.modules, loader.sources)
+    return Program(key, loader.modules, loader.sources, loader.probed)

@@ -89,6 +89,10 @@ def _hint(token_type: str, value: str, expected: set[str]) -> str | None:
                "such as `except { tp: std }`"
     if value == "=" and "COLON" in expected:
         return "records are written `{ name: value }`"
+    if token_type in _DECL_KEYWORDS:
+        for closer, opener in (("RSQB", "["), ("RPAR", "("), ("RBRACE", "{")):
+            if closer in expected:
+                return f"a `{opener}` before this line is never closed"
     if token_type == "$END" and "RBRACE" in expected:
         return "a `{` is never closed"
     if token_type == "$END" and "RPAR" in expected:
@@ -139,7 +143,15 @@ def describe_parse_error(exc: UnexpectedInput, text: str, file: str, parser: Lar
         message = f"expected {expected_words(expected, parser)}, found {_found(ttype, str(tok), parser)}"
         if code == "E0003":
             message = f"the file ends too early; expected {expected_words(expected, parser)}"
-        return Diagnostic(code, message, span, _hint(ttype, str(tok), expected))
+        hint = _hint(ttype, str(tok), expected)
+        lines = text.split("\n")
+        row = lines[span.line - 1] if 1 <= span.line <= len(lines) else ""
+        if code == "E0001" and row.split(" ", 1)[0] in _KEYWORD_WORDS and span.column > 1:
+            for closer, opener in (("RPAR", "("), ("RSQB", "["), ("RBRACE", "{")):
+                if closer in expected:
+                    hint = f"a `{opener}` before this line is never closed"
+                    break
+        return Diagnostic(code, message, span, hint)
     if isinstance(exc, UnexpectedEOF):
         return Diagnostic("E0003", f"the file ends too early; expected "
                           f"{expected_words(set(exc.expected or ()), parser)}", _end_span(text, file))

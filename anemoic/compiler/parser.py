@@ -4,6 +4,7 @@ so building the tree never recurses (deep input cannot overflow Python's stack).
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Any
 
 from lark import Lark, Token, Transformer
@@ -14,8 +15,12 @@ from anemoic.compiler.diagnostics import Sink, Span
 from anemoic.compiler.parse_errors import describe_parse_error
 from anemoic.grammar import GRAMMAR_PATH, cache_path
 
-MAX_SOURCE_BYTES = 2_000_000
+MAX_SOURCE_BYTES = 500_000
 MAX_NESTING = 64
+MAX_SYNTAX_ERRORS = 10
+RECOVERY_LIMIT = 100_000  # characters: larger files report their first syntax error only
+_DECLARATION_START = re.compile(r"(import|let|dataset|variables|graph|model|task|loss|train|parallel|site|outputs"
+                                r"|tracking|sweep)\b")
 
 _parser: Lark | None = None
 
@@ -257,15 +262,60 @@ def parse(text: str, file: str, sink: Sink) -> ast.Module | None:
     parser = get_parser()
     transformer = parser.options.transformer
     transformer.file = file
+    current: str | None = text
+    failed = False
+    for _ in range(MAX_SYNTAX_ERRORS):
+        try:
+            module = parser.parse(current)
+        except UnexpectedInput as exc:
+            failed = True
+            sink.add(describe_parse_error(exc, text, file, parser))
+            if len(text) > RECOVERY_LIMIT:  # re-parsing after each error would take too long
+                break
+            current = _without_declaration(current, getattr(exc, "line", 0) or 0,  # type: ignore[arg-type]
+                                           getattr(exc, "column", 0) or 0)
+            if current is None:
+                break
+            continue
+        except RecursionError:
+            sink.error("E0004", "this expression is too long to check", Span(file, 1, 1, 1, 2),
+                       hint="split the expression into `let` bindings")
+            return None
+        return None if failed else module  # type: ignore[no-any-return]
+    return None
+
+
+def _parses(text: str) -> bool:
     try:
-        return parser.parse(text)  # type: ignore[no-any-return]
-    except UnexpectedInput as exc:
-        sink.add(describe_parse_error(exc, text, file, parser))
+        get_parser().parse(text)
+    except (UnexpectedInput, RecursionError):
+        return False
+    return True
+
+
+def _without_declaration(text: str, line: int, column: int) -> str | None:
+    """``text`` with the declaration around ``line`` blanked out (line breaks kept, so later syntax
+    errors keep their positions); None when nothing is left to try.  An error on the first word of
+    a declaration means the one before it was left unfinished: that one is blanked."""
+    lines = text.split("\n")
+    if not 1 <= line <= len(lines):
         return None
-    except RecursionError:
-        sink.error("E0004", "this expression is too long to check", Span(file, 1, 1, 1, 2),
-                   hint="split the expression into `let` bindings")
+    starts = [i for i, row in enumerate(lines) if _DECLARATION_START.match(row)]
+    at = line - 1
+    if column == 1 and at in starts:
+        first = max((i for i in starts if i < at), default=0)
+        last = at
+    else:
+        first = max((i for i in starts if i <= at), default=0)
+        last = min((i for i in starts if i > at), default=len(lines))
+        if first > 0 and _parses("\n".join(lines[first:last])):  # the declaration before swallowed this one
+            last = first
+            first = max((i for i in starts if i < last), default=0)
+    if last >= len(lines) or not any(row.strip() for row in lines[last:]):
         return None
+    blanked = lines[:first] + [" " * len(row) for row in lines[first:last]] + lines[last:]
+    result = "\n".join(blanked)
+    return None if result == text else result
 
 
 def parse_date(text: str) -> datetime.datetime:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -23,21 +24,35 @@ class TileConfig:
     block_c: int
     num_warps: int
     num_stages: int = 1
+    prefetch: bool = True  # load the next block's index entries one iteration ahead
+    reuse_policy: str = ""  # eviction hint for gathered rows: "" | "evict_last" | "evict_first"
+    stream_policy: str = ""  # eviction hint for rows touched once
+
+    def launch_options(self) -> dict:
+        return {
+            "BLOCK_E": self.block_e, "BLOCK_H": self.block_h, "BLOCK_C": self.block_c,
+            "PREFETCH": self.prefetch, "REUSE": self.reuse_policy, "STREAM": self.stream_policy,
+            "num_warps": self.num_warps, "num_stages": self.num_stages,
+        }  # fmt: skip
 
 
-def tile_config(heads: int, channels: int, pass_name: str) -> TileConfig:
+@functools.lru_cache(maxsize=64)
+def tile_config(heads: int, channels: int, pass_name: str, long_lists: bool = False) -> TileConfig:
     """One edge per iteration and all heads of a node in one program, 4 warps (16-byte loads per thread).
 
-    Chosen from an H100 sweep (benchmarks/gpu/sweep_tiles.py, docs/kernels.md): wider edge blocks
-    (BLOCK_E > 1) were slower in every pass on the o96 graphs (mean in-degree 3-8), as the
-    cross-edge reduction of a 3-D tile costs more than the extra gathers in flight buy; rows wider
-    than 1024 values are split over programs by heads to bound registers.
+    Chosen from H100 sweeps (benchmarks/gpu/sweep_tiles.py, docs/kernels.md) on the o96 graphs (mean
+    in-degree 3-8): BLOCK_E > 1 was never faster, the cross-edge reduction of a 3-D tile costing
+    what the extra gathers in flight gain; 8 warps helped only the source pass over long edge
+    lists (``long_lists``: 10+ edges per node on average, as in h_to_era's by-source view).
+    Rows wider than 1024 values are split over programs by heads to bound registers.
     """
     block_c = kernels.next_power_of_2(channels)
     block_h = kernels.next_power_of_2(heads)
     while block_h > 1 and block_h * block_c > 1024:
         block_h //= 2
     num_warps = 4 if block_h * block_c >= 512 else 2
+    if long_lists and pass_name == "src" and block_h * block_c >= 1024:
+        num_warps = 8
     return TileConfig(block_e=1, block_h=block_h, block_c=block_c, num_warps=num_warps)
 
 
@@ -67,8 +82,7 @@ def forward(
     kernels.attention_forward_kernel[_grid(num_dst, heads, config)](
         q, k, v, e, out, lse, colptr, src,
         scale_log2, H=heads, C=channels,
-        BLOCK_E=config.block_e, BLOCK_H=config.block_h, BLOCK_C=config.block_c, ACC=_acc(q.dtype),
-        num_warps=config.num_warps, num_stages=config.num_stages,
+        ACC=_acc(q.dtype), **config.launch_options(),
     )  # fmt: skip
     return out, lse
 
@@ -88,8 +102,7 @@ def backward_dst(
         kernels.attention_backward_dst_kernel[_grid(num_dst, heads, config)](
             q, k, v, e, out, grad_out, lse, colptr, src, dq, de, alpha, d_score,
             scale, scale * kernels.LOG2E, H=heads, C=channels,
-            BLOCK_E=config.block_e, BLOCK_H=config.block_h, BLOCK_C=config.block_c, ACC=_acc(q.dtype),
-            num_warps=config.num_warps, num_stages=config.num_stages,
+            ACC=_acc(q.dtype), **config.launch_options(),
         )  # fmt: skip
     return dq, de, alpha, d_score
 
@@ -102,12 +115,11 @@ def backward_src(
     num_src, heads, channels = k.shape
     dk, dv = torch.empty_like(k), torch.empty_like(k)
     if num_src:
-        config = config or tile_config(heads, channels, "src")
+        config = config or tile_config(heads, channels, "src", alpha.shape[0] >= 10 * num_src)
         kernels.attention_backward_src_kernel[_grid(num_src, heads, config)](
             q, grad_out, alpha, d_score, rev_ptr, rev_perm, rev_dst, dk, dv,
             H=heads, C=channels,
-            BLOCK_E=config.block_e, BLOCK_H=config.block_h, BLOCK_C=config.block_c, ACC=_acc(q.dtype),
-            num_warps=config.num_warps, num_stages=config.num_stages,
+            ACC=_acc(q.dtype), **config.launch_options(),
         )  # fmt: skip
     return dk, dv
 

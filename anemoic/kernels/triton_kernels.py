@@ -2,14 +2,17 @@
 
 Layout: q, out, dO (N_dst, H, C); k, v (N_src, H, C); e (E, H, C) in destination-sorted order, all
 contiguous. H and C are compile-time constants, so padding masks vanish for powers of two and row
-loads vectorise. A program owns one node and BLOCK_H heads and walks its edges BLOCK_E at a time, so each
-iteration issues BLOCK_E independent row gathers (latency hiding) instead of one.
+loads vectorise. A program owns one node and BLOCK_H heads and walks its edges BLOCK_E at a time.
 
 * forward (program per destination): online softmax in base 2, writes out and the base-2 log-sum-exp.
 * backward, destination pass: recomputes alpha from the saved LSE, accumulates dq, writes de for
   its (contiguous) edges and the small per-edge, per-head alpha and scaled ds (E, H) fp32 arrays.
 * backward, source pass (program per source, by-source view): dk = sum ds q, dv = sum alpha dO.
   It reads only q, dO and the (E, H) arrays: e, k and v are not read again. No atomics.
+
+Index entries of the next edge block are loaded one iteration ahead (PREFETCH), so the row gathers
+do not wait on an index load; REUSE / STREAM are cache eviction hints for gathered rows (reused by
+neighbouring programs) and rows read or written once ("" = no hint).
 
 Anything imported from here requires triton; ``anemoic.kernels`` imports this module lazily.
 """
@@ -40,6 +43,7 @@ def attention_forward_kernel(
     Q, K, V, E, OUT, LSE, COLPTR, SRC,
     scale_log2, H: tl.constexpr, C: tl.constexpr,
     BLOCK_E: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr,
+    PREFETCH: tl.constexpr, REUSE: tl.constexpr, STREAM: tl.constexpr,
 ):  # fmt: skip
     dst = tl.program_id(0).to(tl.int64)
     heads, hc_off, hc_mask = _head_tile(tl.program_id(1), H, C, BLOCK_H, BLOCK_C)
@@ -51,20 +55,27 @@ def attention_forward_kernel(
     denom = tl.zeros((BLOCK_H,), ACC)
     acc = tl.zeros((BLOCK_H, BLOCK_C), ACC)
     lanes = tl.arange(0, BLOCK_E)
+    if PREFETCH:
+        next_src = tl.load(SRC + start + lanes, mask=start + lanes < end, other=0)
     for block in range(start, end, BLOCK_E):
         edges = block + lanes
         edge_ok = edges < end
-        src = tl.load(SRC + edges, mask=edge_ok, other=0)
+        if PREFETCH:  # the next block's source ids load while this block's rows are in flight
+            src = next_src
+            next_src = tl.load(SRC + edges + BLOCK_E, mask=edges + BLOCK_E < end, other=0)
+        else:
+            src = tl.load(SRC + edges, mask=edge_ok, other=0)
         tile_mask = edge_ok[:, None, None] & hc_mask[None, :, :]
-        e_tile = tl.load(E + edges[:, None, None] * row_len + hc_off[None, :, :], mask=tile_mask, other=0.0).to(ACC)
         node_off = src[:, None, None] * row_len + hc_off[None, :, :]
-        k_tile = tl.load(K + node_off, mask=tile_mask, other=0.0).to(ACC)
+        k_tile = tl.load(K + node_off, mask=tile_mask, other=0.0, eviction_policy=REUSE).to(ACC)
+        v_tile = tl.load(V + node_off, mask=tile_mask, other=0.0, eviction_policy=REUSE).to(ACC)
+        e_off = edges[:, None, None] * row_len + hc_off[None, :, :]
+        e_tile = tl.load(E + e_off, mask=tile_mask, other=0.0, eviction_policy=STREAM).to(ACC)
         scores = tl.sum(q[None, :, :] * (k_tile + e_tile), axis=2) * scale_log2  # (BLOCK_E, BLOCK_H)
         scores = tl.where(edge_ok[:, None], scores, float("-inf"))
         m_new = tl.maximum(m, tl.max(scores, axis=0))
         p = tl.exp2(scores - m_new[None, :])
         correction = tl.exp2(m - m_new)
-        v_tile = tl.load(V + node_off, mask=tile_mask, other=0.0).to(ACC)
         denom = denom * correction + tl.sum(p, axis=0)
         acc = acc * correction[:, None] + tl.sum(p[:, :, None] * (v_tile + e_tile), axis=0)
         m = m_new
@@ -81,6 +92,7 @@ def attention_backward_dst_kernel(
     Q, K, V, E, OUT, DOUT, LSE, COLPTR, SRC, DQ, DE, ALPHA, DSCORE,
     scale, scale_log2, H: tl.constexpr, C: tl.constexpr,
     BLOCK_E: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr,
+    PREFETCH: tl.constexpr, REUSE: tl.constexpr, STREAM: tl.constexpr,
 ):  # fmt: skip
     dst = tl.program_id(0).to(tl.int64)
     heads, hc_off, hc_mask = _head_tile(tl.program_id(1), H, C, BLOCK_H, BLOCK_C)
@@ -96,23 +108,31 @@ def attention_backward_dst_kernel(
     lse = tl.load(LSE + dst * H + heads, mask=head_ok, other=0.0).to(ACC)
     dq = tl.zeros((BLOCK_H, BLOCK_C), ACC)
     lanes = tl.arange(0, BLOCK_E)
+    if PREFETCH:
+        next_src = tl.load(SRC + start + lanes, mask=start + lanes < end, other=0)
     for block in range(start, end, BLOCK_E):
         edges = block + lanes
         edge_ok = edges < end
-        src = tl.load(SRC + edges, mask=edge_ok, other=0)
+        if PREFETCH:
+            src = next_src
+            next_src = tl.load(SRC + edges + BLOCK_E, mask=edges + BLOCK_E < end, other=0)
+        else:
+            src = tl.load(SRC + edges, mask=edge_ok, other=0)
         tile_mask = edge_ok[:, None, None] & hc_mask[None, :, :]
-        edge_off = edges[:, None, None] * row_len + hc_off[None, :, :]
-        e_tile = tl.load(E + edge_off, mask=tile_mask, other=0.0).to(ACC)
         node_off = src[:, None, None] * row_len + hc_off[None, :, :]
-        key = tl.load(K + node_off, mask=tile_mask, other=0.0).to(ACC) + e_tile
-        value = tl.load(V + node_off, mask=tile_mask, other=0.0).to(ACC) + e_tile
+        k_tile = tl.load(K + node_off, mask=tile_mask, other=0.0, eviction_policy=REUSE).to(ACC)
+        v_tile = tl.load(V + node_off, mask=tile_mask, other=0.0, eviction_policy=REUSE).to(ACC)
+        edge_off = edges[:, None, None] * row_len + hc_off[None, :, :]
+        e_tile = tl.load(E + edge_off, mask=tile_mask, other=0.0, eviction_policy=STREAM).to(ACC)
+        key = k_tile + e_tile
+        value = v_tile + e_tile
         scores = tl.sum(q[None, :, :] * key, axis=2) * scale_log2
         alpha = tl.where(edge_ok[:, None], tl.exp2(scores - lse[None, :]), 0.0)  # (BLOCK_E, BLOCK_H)
         d_alpha = tl.sum(d_out[None, :, :] * value, axis=2)
         d_score = alpha * (d_alpha - delta[None, :]) * scale
         dq += tl.sum(d_score[:, :, None] * key, axis=0)
         d_edge = alpha[:, :, None] * d_out[None, :, :] + d_score[:, :, None] * q[None, :, :]
-        tl.store(DE + edge_off, d_edge.to(DE.dtype.element_ty), mask=tile_mask)
+        tl.store(DE + edge_off, d_edge.to(DE.dtype.element_ty), mask=tile_mask, eviction_policy=STREAM)
         small_off = edges[:, None] * H + heads[None, :]
         small_mask = edge_ok[:, None] & head_ok[None, :]
         tl.store(ALPHA + small_off, alpha.to(ALPHA.dtype.element_ty), mask=small_mask)
@@ -125,6 +145,7 @@ def attention_backward_src_kernel(
     Q, DOUT, ALPHA, DSCORE, REV_PTR, REV_PERM, REV_DST, DK, DV,
     H: tl.constexpr, C: tl.constexpr,
     BLOCK_E: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr,
+    PREFETCH: tl.constexpr, REUSE: tl.constexpr, STREAM: tl.constexpr,
 ):  # fmt: skip
     src = tl.program_id(0).to(tl.int64)
     heads, hc_off, hc_mask = _head_tile(tl.program_id(1), H, C, BLOCK_H, BLOCK_C)
@@ -135,19 +156,28 @@ def attention_backward_src_kernel(
     dk = tl.zeros((BLOCK_H, BLOCK_C), ACC)
     dv = tl.zeros((BLOCK_H, BLOCK_C), ACC)
     lanes = tl.arange(0, BLOCK_E)
+    if PREFETCH:
+        next_edges = tl.load(REV_PERM + start + lanes, mask=start + lanes < end, other=0)
+        next_dst = tl.load(REV_DST + start + lanes, mask=start + lanes < end, other=0)
     for block in range(start, end, BLOCK_E):
         slots = block + lanes
         slot_ok = slots < end
-        edges = tl.load(REV_PERM + slots, mask=slot_ok, other=0)
-        dst = tl.load(REV_DST + slots, mask=slot_ok, other=0)
-        small_off = edges[:, None] * H + heads[None, :]
-        small_mask = slot_ok[:, None] & head_ok[None, :]
-        alpha = tl.load(ALPHA + small_off, mask=small_mask, other=0.0).to(ACC)
-        d_score = tl.load(DSCORE + small_off, mask=small_mask, other=0.0).to(ACC)
+        if PREFETCH:
+            edges = next_edges
+            dst = next_dst
+            next_edges = tl.load(REV_PERM + slots + BLOCK_E, mask=slots + BLOCK_E < end, other=0)
+            next_dst = tl.load(REV_DST + slots + BLOCK_E, mask=slots + BLOCK_E < end, other=0)
+        else:
+            edges = tl.load(REV_PERM + slots, mask=slot_ok, other=0)
+            dst = tl.load(REV_DST + slots, mask=slot_ok, other=0)
         tile_mask = slot_ok[:, None, None] & hc_mask[None, :, :]
         node_off = dst[:, None, None] * row_len + hc_off[None, :, :]
-        q = tl.load(Q + node_off, mask=tile_mask, other=0.0).to(ACC)
-        d_out = tl.load(DOUT + node_off, mask=tile_mask, other=0.0).to(ACC)
+        q = tl.load(Q + node_off, mask=tile_mask, other=0.0, eviction_policy=REUSE).to(ACC)
+        d_out = tl.load(DOUT + node_off, mask=tile_mask, other=0.0, eviction_policy=REUSE).to(ACC)
+        small_off = edges[:, None] * H + heads[None, :]
+        small_mask = slot_ok[:, None] & head_ok[None, :]
+        alpha = tl.load(ALPHA + small_off, mask=small_mask, other=0.0, eviction_policy=STREAM).to(ACC)
+        d_score = tl.load(DSCORE + small_off, mask=small_mask, other=0.0, eviction_policy=STREAM).to(ACC)
         dk += tl.sum(d_score[:, :, None] * q, axis=0)
         dv += tl.sum(alpha[:, :, None] * d_out, axis=0)
     row = src * row_len + hc_off

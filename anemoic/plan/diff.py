@@ -20,7 +20,7 @@ from typing import Any
 
 from anemoic.plan.convert import plan_to_dict
 from anemoic.plan.model import Plan
-from anemoic.plan.paths import _is_record_list, _item_keys, source_of
+from anemoic.plan.paths import is_record_list, item_keys, source_of
 
 IGNORED = ("source_map", "plan_hash", "estimates")
 
@@ -95,13 +95,13 @@ def _diff(a: Any, b: Any, path: str, out: list[tuple[str, Any, Any]]) -> None:
             if not path and key in IGNORED:
                 continue
             _diff(a.get(key, ABSENT), b.get(key, ABSENT), sub, out)
-    elif _is_record_list(a) and _is_record_list(b) and _named(a) and _named(b):
-        items_a, items_b = dict(zip(_item_keys(a), a)), dict(zip(_item_keys(b), b))
+    elif is_record_list(a) and is_record_list(b) and _named(a) and _named(b):
+        items_a, items_b = dict(zip(item_keys(a), a)), dict(zip(item_keys(b), b))
         for key in [*items_a, *(k for k in items_b if k not in items_a)]:
             _diff(items_a.get(key, ABSENT), items_b.get(key, ABSENT), f"{path}[{key}]", out)
         if [k for k in items_a if k in items_b] != [k for k in items_b if k in items_a]:
             out.append((f"{path}(order)", list(items_a), list(items_b)))
-    elif _is_record_list(a) and _is_record_list(b) and len(a) == len(b):
+    elif is_record_list(a) and is_record_list(b) and len(a) == len(b):
         for index, (item_a, item_b) in enumerate(zip(a, b)):
             _diff(item_a, item_b, f"{path}[{index}]", out)
     elif a != b or type(a) is not type(b):
@@ -109,7 +109,7 @@ def _diff(a: Any, b: Any, path: str, out: list[tuple[str, Any, Any]]) -> None:
 
 
 def _named(items: list[dict[str, Any]]) -> bool:
-    return _item_keys(items) != [str(i) for i in range(len(items))]
+    return item_keys(items) != [str(i) for i in range(len(items))]
 
 
 def diff_dicts(a: dict[str, Any], b: dict[str, Any]) -> list[Difference]:

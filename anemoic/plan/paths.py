@@ -19,11 +19,11 @@ from typing import Any
 _LAST_SEGMENT = re.compile(r"(\.[^.\[\]]+|\[[^\]]*\])$")
 
 
-def _is_record_list(value: Any) -> bool:
+def is_record_list(value: Any) -> bool:
     return isinstance(value, list) and bool(value) and all(isinstance(item, dict) for item in value)
 
 
-def _item_keys(items: list[dict[str, Any]]) -> list[str]:
+def item_keys(items: list[dict[str, Any]]) -> list[str]:
     names = [item.get("name") for item in items]
     if all(isinstance(n, str) and n for n in names) and len(set(names)) == len(names):
         return [str(n) for n in names]
@@ -34,8 +34,8 @@ def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
     if isinstance(value, dict) and value:
         for key in sorted(value):
             yield from _walk(value[key], f"{path}.{key}" if path else key)
-    elif _is_record_list(value):
-        for key, item in zip(_item_keys(value), value):
+    elif is_record_list(value):
+        for key, item in zip(item_keys(value), value):
             yield from _walk(item, f"{path}[{key}]")
     else:
         yield path, value

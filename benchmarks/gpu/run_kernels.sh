@@ -16,10 +16,10 @@ for stage in "$@"; do
     tests) python3 -m pytest tests/kernels -q -p no:cacheprovider 2>&1 | tee "$OUT/tests.log" | tail -25 ;;
     sweep) python3 benchmarks/gpu/sweep_tiles.py 2>&1 | tee "$OUT/sweep.log" ;;
     o96|n320) python3 benchmarks/graph_attention.py --sets "$stage" --out "$OUT/$stage.json" 2>&1 | tee "$OUT/bench_$stage.log" ;;
-    train) for backend in triton reference; do
-             python3 benchmarks/train_step.py --device cuda --impl anemoic --backend "$backend" --steps 5 --warmup 2 \
-               2>&1 | tee "$OUT/train_$backend.log" | tail -15
-           done ;;
+    train) for precision in bf16 fp32; do for backend in triton reference; do
+             python3 benchmarks/train_step.py --device cuda --impl anemoic --backend "$backend" --precision "$precision" \
+               --steps 5 --warmup 2 2>&1 | tee "$OUT/train_${backend}_$precision.log" | tail -4
+           done; done ;;
   esac
 done
 echo "=== done $(date +%T)"

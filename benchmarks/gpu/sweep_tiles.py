@@ -24,10 +24,15 @@ HEADS, CHANNELS = 16, 64
 
 
 def candidates() -> list[launch.TileConfig]:
+    """Edges per iteration, warps, index prefetch and cache hints around the default (one edge, 16 heads)."""
+    hints = {"reuse_policy": "evict_last", "stream_policy": "evict_first"}
     configs = []
-    for block_h, block_e, warps, stages in itertools.product((16, 8), (1, 2, 4), (2, 4, 8), (1, 2)):
-        if block_h * CHANNELS * block_e <= 4096 and (stages == 1 or block_e == 1):
-            configs.append(launch.TileConfig(block_e, block_h, CHANNELS, warps, stages))
+    for block_e, warps in itertools.product((1, 2), (4, 8)):
+        configs.append(launch.TileConfig(block_e, HEADS, CHANNELS, warps))
+        configs.append(launch.TileConfig(block_e, HEADS, CHANNELS, warps, prefetch=False))
+        configs.append(launch.TileConfig(block_e, HEADS, CHANNELS, warps, **hints))
+    configs.append(launch.TileConfig(1, 8, CHANNELS, 2))
+    configs.append(launch.TileConfig(1, 8, CHANNELS, 4))
     return configs
 
 
@@ -64,8 +69,9 @@ def sweep_graph(spec) -> None:  # noqa: ANN001
                 print(f"  {pass_name} {config} failed: {type(error).__name__}")
         results.sort(key=lambda item: item[0])
         print(f"  {pass_name}: default {launch.tile_config(HEADS, CHANNELS, pass_name)} {default:.4f} ms")
-        for elapsed, config in results[:4]:
-            print(f"    {elapsed:.4f} ms  e={config.block_e} h={config.block_h} w={config.num_warps} s={config.num_stages}")
+        for elapsed, config in results[:5]:
+            print(f"    {elapsed:.4f} ms  e={config.block_e} h={config.block_h} w={config.num_warps} "
+                  f"prefetch={config.prefetch} hints={config.reuse_policy or '-'}/{config.stream_policy or '-'}")
 
 
 def main() -> None:

@@ -85,3 +85,15 @@ def test_unreadable_file_is_a_diagnostic(tmp_path: Path) -> None:
     bad = tmp_path / "bad.anm"
     bad.write_bytes(b"\xff\xfe")
     assert [d.code for d in compile_file(bad).diagnostics] == ["E0005"]
+
+
+def test_store_path_resolves_against_the_file_that_names_it(tmp_path: Path) -> None:
+    (tmp_path / "shared").mkdir()
+    (tmp_path / "shared" / "data.anm").write_text(
+        'dataset era5 = zarr("stores/era5.zarr") { frequency = 6h; train = 2020..2020; validate = 2021..2021 }\n')
+    text = (GOLDEN / "base.anm").read_text()
+    start, end = text.index("dataset era5"), text.index("variables from")
+    text = 'import "./shared/data.anm" (era5)\n' + text[:start] + text[end:]
+    (tmp_path / "exp.anm").write_text(text)
+    plan = compile_file(tmp_path / "exp.anm").plans[0]
+    assert plan.dataset.path == str(tmp_path / "shared" / "stores" / "era5.zarr")

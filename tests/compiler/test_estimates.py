@@ -60,9 +60,13 @@ def test_memory_scales_with_batch_precision_sharding_and_checkpointing() -> None
     assert estimate(make_plan(**{"dataset.grid_size": 4000, "model.layers": 8, "training.batch_size": 2})
                     ).activation_bytes_per_gpu == 2 * act
     assert estimate(make_plan(**{"dataset.grid_size": 4000, "model.layers": 8,
-                                 "training.precision": "bf16-mixed"})).activation_bytes_per_gpu == act // 2
+                                 "training.precision": "bf16-mixed"})).activation_bytes_per_gpu == pytest.approx(
+        act * 0.6, abs=2)
     assert estimate(make_plan(**{"dataset.grid_size": 4000, "model.layers": 8,
-                                 "parallel.gpus_per_model": 2})).activation_bytes_per_gpu == act // 2
+                                 "parallel.gpus_per_model": 2})).activation_bytes_per_gpu == pytest.approx(
+        act / 2, abs=1)
+    rollout = estimate(make_plan(**{"dataset.grid_size": 4000, "model.layers": 8, "task.rollout.maximum": 6}))
+    assert rollout.activation_bytes_per_gpu == pytest.approx(3 * act, abs=3)  # factory plan: maximum 2
     deep = {"dataset.grid_size": 500, "model.layers": 16, "graph.hidden.params": {"refinement": 4}}
     full = estimate(make_plan(**deep)).activation_bytes_per_gpu
     recomputed = estimate(make_plan(**deep, **{"model.gradient_checkpointing": True})).activation_bytes_per_gpu

@@ -81,6 +81,8 @@ CASES: list[tuple] = [
     ("parse_unclosed_brace", "outputs { run_dir = \"runs/golden\"; checkpoint_every = 30m }", "outputs { run_dir = \"runs/golden\""),
     ("parse_single_quotes", '"runs/golden"', "'runs/golden'"),
     ("parse_misspelt_keyword", "train {", "trian {"),
+    ("parse_several_errors", "timestep = 6h", "timestep: 6h\n  metrics = [rmse, bias\n}\nlet broken = (1 +\n"
+     "train { epochs = 1 }\nlet z ="),
     ("parse_space_in_duration", "timestep = 6h", "timestep = 6 h"),
     ("warn_missing_store", 'zarr("store.zarr")', 'zarr("missing.zarr")'),
     ("warn_window_size_on_graphtransformer", "heads = 4)", "heads = 4, window_size = 64)"),

@@ -10,7 +10,7 @@ from tests.kernels.parity import DEVICE
 
 
 def _whole_and_index(num_src: int, num_dst: int):  # noqa: ANN202
-    edges = random_graph(num_src=num_src, num_dst=num_dst, max_degree=5, seed=21)
+    edges = random_graph(num_src=num_src, num_dst=num_dst, max_degree=5, seed=21, hubs=0)
     index = build_csc_index(edges, num_src, num_dst).to(DEVICE)
     inputs = random_inputs((num_src, num_dst, edges.shape[1]), 4, 6, torch.float32, DEVICE, seed=22)
     return inputs, index

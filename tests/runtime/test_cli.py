@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from anemoic.plan.io import read_plan
 from anemoic.runtime.cli import main
 from tests.runtime.training.golden import assert_golden
 from tests.runtime.training.tiny_run import TrainedRun, trained_run, write_tiny_plan  # noqa: F401
@@ -45,8 +46,10 @@ def test_edited_plan_is_refused_without_traceback(tmp_path: Path, trained_run: T
 
 def test_resume_with_an_incompatible_plan_names_the_differences(trained_run: TrainedRun,
                                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    same = read_plan(trained_run.plan)
     wider = write_tiny_plan(trained_run.directory, trained_run.store, "wider.json", run="run-wider",
-                            **{"model.channels": 24, "training.epochs": 1, "training.limit_batches_per_epoch": 3})
+                            **{"model.channels": 24, "training.epochs": 1, "training.limit_batches_per_epoch": 3,
+                               "training.ema_decay": 0.9, "outputs.tracking": same.outputs.tracking})
     code, out, err = _run(capsys, "exec", str(wider), "--resume", str(trained_run.run_dir))
     assert code == 2
     assert_golden(_anonymise(err, trained_run.directory), GOLDEN / "resume_incompatible.txt")
@@ -94,3 +97,8 @@ def test_evaluate_of_a_missing_forecast(tmp_path: Path, capsys: pytest.CaptureFi
     code, _, err = _run(capsys, "evaluate", str(tmp_path / "f.zarr"))
     assert code == 2
     assert_golden(_anonymise(err, tmp_path), GOLDEN / "evaluate_missing.txt")
+
+
+def test_predict_with_a_date_that_is_not_one(trained_run: TrainedRun, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "predict", str(trained_run.run_dir), "--date", "yesterday", "--steps", "1")
+    assert (code, err) == (2, "error: --date 'yesterday' is not a date; write it as 2020-01-21 or 2020-01-21T06:00\n")

@@ -2,6 +2,8 @@
 
 It reads the plan the job script passes (through ``read_plan``, as the
 runtime would) so the test also proves the plan path in the script is right.
+With ``--plan-only`` it skips Lightning (seconds of torch import) and reports
+the plan and the array task, for the job-array test.
 """
 
 from __future__ import annotations
@@ -10,14 +12,19 @@ import json
 import os
 import sys
 
-from lightning.fabric.plugins.environments import SLURMEnvironment
-
 from anemoic.plan.canonical import plan_hash
 from anemoic.plan.io import read_plan
 
 
 def main() -> None:
-    plan = read_plan(sys.argv[1])
+    plan = read_plan(sys.argv[-1])
+    if "--plan-only" in sys.argv:
+        print(json.dumps({"array_task": os.environ.get("SLURM_ARRAY_TASK_ID"), "procid": os.environ["SLURM_PROCID"],
+                          "plan_hash": plan_hash(plan), "member": plan.sweep.index if plan.sweep else None}),
+              flush=True)
+        return
+    from lightning.fabric.plugins.environments import SLURMEnvironment
+
     env = SLURMEnvironment()
     print(json.dumps({
         "detected": SLURMEnvironment.detect(),

@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from anemoic.compiler.targets.layout import plan_paths
 from anemoic.compiler.targets.slurm import render_sbatch
 from anemoic.plan.io import write_plan, write_text_atomic
+from anemoic.plan.model import SweepMemberPlan
 from tests.factories import make_plan
 
 pytestmark = pytest.mark.slurm
@@ -69,3 +71,26 @@ def test_two_tasks_get_ranks_world_size_and_master_addr(slurm_cluster: None, tmp
     assert {r["omp_num_threads"] for r in reports} == {"1"}
     assert {r["cwd"] for r in reports} == {str(tmp_path)}
     assert {r["plan_hash"] for r in reports} == {digest}
+
+
+def test_sweep_job_array_runs_each_member_on_its_own_plan(slurm_cluster: None, tmp_path: Path) -> None:
+    plans = [make_plan(**{"parallel.accelerator": "cpu", "site.cpus_per_task": 1, "site.mem": None,
+                          "site.venv": str(VENV), "training.optimiser.lr": lr,
+                          "sweep": SweepMemberPlan("lr", index, 2, {"lr": lr})})
+             for index, lr in enumerate((1e-3, 3e-4))]
+    out_dir = tmp_path / "sweep"
+    hashes = [write_plan(plan, path) for plan, path in zip(plans, plan_paths(out_dir, 2))]
+    script = out_dir / "job.sbatch"
+    write_text_atomic(script, render_sbatch(plans, source="sweep.anm", out_dir=out_dir, workdir=tmp_path,
+                                            hashes=hashes, program=f"python -u {PRINT_RANKS} --plan-only"))
+    submitted = subprocess.run(["sbatch", "--parsable", str(script)], capture_output=True, text=True, timeout=30)
+    assert submitted.returncode == 0, submitted.stderr
+    array_id = submitted.stdout.strip().split(";")[0]
+    wait_for_job(array_id, timeout_s=120)
+    seen = {}
+    for index in range(2):
+        log = out_dir / f"slurm-{array_id}_{index}.out"
+        assert log.exists(), sorted(p.name for p in out_dir.iterdir())
+        report = json.loads(next(line for line in log.read_text().splitlines() if line.startswith("{")))
+        seen[report["array_task"]] = (report["member"], report["plan_hash"])
+    assert seen == {"0": (0, hashes[0]), "1": (1, hashes[1])}

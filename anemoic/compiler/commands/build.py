@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from anemoic.plan.model import Plan
 
+from anemoic.compiler.targets import TARGETS
+
 EXIT_OK, EXIT_DIAGNOSTICS, EXIT_USAGE = 0, 1, 2
 
 
@@ -32,14 +34,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                                         "estimates and write DIR/plan.json (DIR/<member>/plan.json for a "
                                         "sweep) with a script that runs it.")
     parser.add_argument("file", help="the experiment (.anm)")
-    parser.add_argument("--target", choices=("local", "slurm"), default="local",
+    parser.add_argument("--target", choices=TARGETS, default="local",
                         help="local: DIR/run.sh; slurm: DIR/job.sbatch (a job array for a sweep)")
     parser.add_argument("-o", "--out", metavar="DIR", help="output directory (default: build/<experiment name>)")
     parser.set_defaults(func=run)
 
 
-def compile_plans(path: str, *, require_dataset: bool) -> tuple[Plan, ...]:
-    """Compile ``path``; print its diagnostics; raise ``CommandFailed`` when there is no plan."""
+def compile_plans(path: str, *, require_dataset: bool, to_stderr: bool = False) -> tuple[Plan, ...]:
+    """Compile ``path``; print its diagnostics (to stderr for commands whose stdout is data);
+    raise ``CommandFailed`` when there is no plan."""
     source = Path(path)
     if not source.is_file():
         raise CommandFailed(f"error: {path}: no such experiment file", EXIT_USAGE)
@@ -47,7 +50,7 @@ def compile_plans(path: str, *, require_dataset: bool) -> tuple[Plan, ...]:
 
     result = compile_file(source, require_dataset=require_dataset)
     if result.diagnostics:
-        print(result.render("text"), end="")
+        print(result.render("text"), end="", file=sys.stderr if to_stderr else sys.stdout)
     if result.has_errors() or not result.plans:
         raise CommandFailed("", EXIT_DIAGNOSTICS)
     return tuple(result.plans)
@@ -63,7 +66,7 @@ def load_plans(path: str, *, require_dataset: bool = False) -> tuple[Plan, ...]:
             return (read_plan(path),)
         except PlanError as exc:
             raise CommandFailed(f"error: {exc}", EXIT_USAGE) from None
-    return compile_plans(path, require_dataset=require_dataset)
+    return compile_plans(path, require_dataset=require_dataset, to_stderr=True)
 
 
 def pick_member(plans: tuple[Plan, ...], member: int, path: str) -> Plan:

@@ -1,7 +1,8 @@
 """`anemoic check EXP.anm ...`: type-check experiments against the stdlib and their dataset.
 
 Exit codes: 0 no errors (warnings allowed), 1 at least one error, 2 a file cannot be read
-or the command line is wrong.  Imports only the compiler, never torch.
+or the command line is wrong.  Imports only the compiler, never torch.  Results are cached
+(``anemoic.compiler.check_cache``) so re-checking unchanged files is nearly free.
 """
 
 from __future__ import annotations
@@ -26,29 +27,44 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
 
 def run(args: argparse.Namespace) -> int:
-    from anemoic.compiler.api import compile_file
-
-    unreadable = [f for f in args.files if not os.path.isfile(f)]
+    unreadable = [f for f in args.files if not (os.path.isfile(f) and os.access(f, os.R_OK))]
     for name in unreadable:
-        print(f"error: cannot read `{name}`: no such file", file=sys.stderr)
+        why = "no such file" if not os.path.exists(name) else "not a readable file"
+        print(f"error: cannot read `{name}`: {why}", file=sys.stderr)
     if unreadable:
         return EXIT_USAGE
     worst = EXIT_OK
     documents = []
     for name in args.files:
-        result = compile_file(name, require_dataset=args.require_dataset)
-        if any(d.code == "E0006" for d in result.diagnostics):
-            print(result.render(), file=sys.stderr, end="")
-            return EXIT_USAGE
-        if result.has_errors():
+        output, errors = _check_one(name, args.format, args.require_dataset)
+        if errors:
             worst = EXIT_ERRORS
         if args.format == "json":
-            documents.append({"file": name, **json.loads(result.render("json"))})
+            documents.append({"file": name, **json.loads(output)})
         else:
             if len(args.files) > 1:
                 print(f"== {name}")
-            print(result.render(), end="")
+            print(output, end="")
     if args.format == "json":
         out = documents[0] if len(documents) == 1 else {"files": documents}
         print(json.dumps(out, indent=2, sort_keys=True))
     return worst
+
+
+def _check_one(name: str, fmt: str, require_dataset: bool) -> tuple[str, bool]:
+    """(rendered diagnostics, had errors): from the check cache when nothing it depends on changed."""
+    from anemoic.compiler import check_cache
+
+    flags = f"{fmt}:{require_dataset}"
+    if check_cache.enabled():
+        hit = check_cache.lookup(name, flags)
+        if hit is not None:
+            return hit
+    from anemoic.compiler.api import compile_file
+
+    result = compile_file(name, require_dataset=require_dataset)
+    output, errors = result.render(fmt), result.has_errors()
+    if check_cache.enabled():
+        check_cache.save(name, flags, output, errors, [str(os.path.abspath(name)), *result.inputs],
+                         list(result.stores))
+    return output, errors

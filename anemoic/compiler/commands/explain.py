@@ -16,7 +16,7 @@ from typing import Any
 
 from anemoic.compiler.commands.build import EXIT_OK, EXIT_USAGE, CommandFailed, load_plans, pick_member
 
-NO_SOURCE = "(compiler default)"
+NO_SOURCE = "(default or derived)"
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -49,7 +49,7 @@ def _read_metadata(path: str) -> tuple[Any, str | None]:
         return None, f"{exc.__class__.__name__}: {exc}"
 
 
-def _store_path(ctx: Context, dataset: v.DatasetV, directory: Path) -> tuple[str, v.Value] | None:
+def _store_path(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path]) -> tuple[str, v.Value] | None:
     store = dataset.store
     if not (isinstance(store, v.ComponentV) and store.builtin == "zarr"):
         coerce.wrong(ctx.sink, "E0501", f"the dataset `{dataset.name}`", 'a store such as `zarr("data/era5.zarr")`',
@@ -62,11 +62,14 @@ def _store_path(ctx: Context, dataset: v.DatasetV, directory: Path) -> tuple[str
     text = coerce.string(raw, ctx.sink, "the store path")
     if text is None:
         return None
+    directory = directories.get(raw.span.file, Path.cwd())  # the folder of the file that wrote the path
     return os.path.normpath(text if os.path.isabs(text) else str(directory / text)), raw
 
 
-def check_dataset(ctx: Context, dataset: v.DatasetV, directory: Path, require: bool) -> DatasetInfo | None:
-    found = _store_path(ctx, dataset, directory)
+def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path],
+                  require: bool) -> DatasetInfo | None:
+    """``directories``: each source file's folder, against which relative store paths resolve."""
+    found = _store_path(ctx, dataset, directories)
     settings = {k: (s, x) for k, s, x in dataset.settings}
     for key, (span, _) in settings.items():
         if key not in SETTINGS:
@@ -76,6 +79,7 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directory: Path, require: b
         return None
     path, path_value = found
     ctx.mark("dataset.path", path_value)
+    ctx.evaluator.program.stores.append(path)
     metadata = None
     shown = path_value.value if isinstance(path_value, v.Str) else path
     if not os.path.exists(path):
@@ -86,7 +90,10 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directory: Path, require: b
             ctx.sink.warn("W0101", f"the dataset store `{shown}` does not exist; skipped checks: {SKIPPED}",
                           path_value.span, hint="`anemoic build` refuses until the store exists")
     else:
-        metadata, problem = _read_metadata(path)
+        cache = ctx.evaluator.program.metadata  # sweep members share one read of the store
+        if path not in cache:
+            cache[path] = _read_metadata(path)
+        metadata, problem = cache[path]
         if problem is not None:
             ctx.sink.error("E0505", f"cannot read the dataset store: {problem}", path_value.span,
                            hint="the store must follow the anemoi-datasets zarr layout")

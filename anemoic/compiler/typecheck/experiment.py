@@ -12,7 +12,7 @@ from anemoic.compiler.modules import Program
 from anemoic.compiler.typecheck import rules
 from anemoic.compiler.typecheck.context import Context
 from anemoic.compiler.typecheck.dataset import check_dataset
-from anemoic.compiler.typecheck.graph_model import check_graph, check_model
+from anemoic.compiler.typecheck.graph_model import GraphParts, check_graph, check_model
 from anemoic.compiler.typecheck.loss import NODE_WEIGHTS_FOR, check_loss
 from anemoic.compiler.typecheck.task import SETTINGS as TASK_SETTINGS
 from anemoic.compiler.typecheck.task import check_task
@@ -21,7 +21,7 @@ from anemoic.compiler.typecheck.training import (
 )
 from anemoic.compiler.typecheck.variables import SETTINGS as VARIABLE_SETTINGS
 from anemoic.compiler.typecheck.variables import check_variables
-from anemoic.plan.model import ParallelPlan, Plan, SitePlan, SweepMemberPlan
+from anemoic.plan.model import ModelPlan, OutputsPlan, ParallelPlan, Plan, SitePlan, SweepMemberPlan
 
 REQUIRED = {"variables": "variables from era5 { prognostic = [...] }", "task": "task forecast(net) { ... }",
             "train": "train { epochs = 10 }"}
@@ -72,6 +72,7 @@ def _named(ctx: Context, name: ast.Name, kind: str, module_key: str) -> v.Value 
 
 def check_experiment(ctx: Context, program: Program, directory: Path, require_dataset: bool, name: str,
                      sweep: SweepMemberPlan | None) -> Plan | None:
+    """Check every block (reporting all mistakes), then lower to a plan when there are none."""
     sections = _sections(ctx, program)
     for binding in program.modules[ctx.main].bindings:  # report mistakes in definitions even if unused
         ctx.evaluator.binding(ctx.main, binding)
@@ -81,47 +82,23 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
     dataset_value = _named(ctx, var_section.name, "dataset", ctx.main)  # type: ignore[arg-type]
     if not isinstance(dataset_value, v.DatasetV):
         return None
-    info = check_dataset(ctx, dataset_value, directory, require_dataset)
+    directories = {module.file: module.directory for module in program.modules.values()}
+    directories[ctx.main_file] = directory
+    info = check_dataset(ctx, dataset_value, directories, require_dataset)
     variables = check_variables(ctx, ctx.read_block("variables", var_section.block, VARIABLE_SETTINGS), info,
                                 var_section.span)
     task_section, _ = sections["task"]
-    task_settings = ctx.read_block("task", task_section.block, TASK_SETTINGS)
-    model_value = _named(ctx, task_section.ref, "model", ctx.main)  # type: ignore[arg-type]
     task_result = check_task(ctx, v.Symbol(task_section.name.id, task_section.name.span),  # type: ignore[union-attr]
-                             task_settings, task_section.span, info.frequency_s if info else None)
-    model = graph = None
-    if isinstance(model_value, v.NamedV):
-        model = check_model(ctx, model_value, None)
-        graph_value = model_value.value.get("graph") if isinstance(model_value.value, v.ComponentV) else None
-        if model is not None and isinstance(graph_value, v.NamedV):
-            graph = check_graph(ctx, graph_value, dataset_value.name)
-            if graph is not None and graph.dataset != dataset_value.name:
-                ctx.sink.error("E0702", f"the graph `{graph.name}` is built on `{graph.dataset}` but the variables "
-                               f"come from `{dataset_value.name}`", var_section.name.span)  # type: ignore[union-attr]
-                graph = None
+                             ctx.read_block("task", task_section.block, TASK_SETTINGS), task_section.span,
+                             info.frequency_s if info else None)
+    model, graph = _network(ctx, task_section, dataset_value.name)
     loss = None
     if task_result is not None and variables is not None and task_result[1] is not None:
         loss = check_loss(ctx, task_result[1], variables.indices.output, variables.levels, task_result[0].kind,
                           task_result[2])
     train_section, _ = sections["train"]
     train = check_train(ctx, ctx.read_block("train", train_section.block, TRAIN))
-    parallel = _optional(ctx, sections, "parallel", PARALLEL, lambda s, _: check_parallel(ctx, s), ParallelPlan())
-    site = _optional(ctx, sections, "site", SITE, lambda s, sec: check_site(ctx, sec.name.id if sec.name else "site", s),
-                     SitePlan())
-    tracking = None
-    if "tracking" in sections:
-        section, key = sections["tracking"]
-        settings = ctx.read_block("tracking", section.block, TRACKING, key) if section.block else None
-        value = ctx.evaluator.eval(section.value, key) if section.value is not None else None
-        tracking = check_tracking(ctx, settings, value, name)
-    else:
-        tracking = check_tracking(ctx, {}, None, name)
-    outputs = None
-    if tracking is not None:
-        outputs = _optional(ctx, sections, "outputs", OUTPUTS,
-                            lambda s, _: check_outputs(ctx, s, f"runs/{name}", tracking), None)
-        if outputs is None and "outputs" not in sections:
-            outputs = check_outputs(ctx, {}, f"runs/{name}", tracking)
+    parallel, site, outputs = _run_settings(ctx, sections, name)
     if info is not None and task_result is not None:
         rules.rollout_fits(ctx, info, task_result[0])
     data_parallel = rules.parallel_layout(ctx, parallel, model, train[0]) \
@@ -141,6 +118,45 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
         name=name, seed=train[1], dataset=info, variables=variables, graph=graph, model=model, task=task_result[0],
         loss=loss_plan, training=train[0], parallel=parallel, outputs=outputs, site=site, scale_lr=train[2],
         data_parallel=data_parallel, sweep=sweep, source_map=ctx.source_map()))
+
+
+def _network(ctx: Context, task_section: ast.Section, dataset_name: str) -> tuple[ModelPlan | None, GraphParts | None]:
+    """The task's model and the graph it is given, which must be built on the experiment's dataset."""
+    model_value = _named(ctx, task_section.ref, "model", ctx.main)  # type: ignore[arg-type]
+    if not isinstance(model_value, v.NamedV):
+        return None, None
+    model = check_model(ctx, model_value, None)
+    graph_value = model_value.value.get("graph") if isinstance(model_value.value, v.ComponentV) else None
+    if model is None or not isinstance(graph_value, v.NamedV):
+        return model, None
+    graph = check_graph(ctx, graph_value, dataset_name)
+    if graph is not None and graph.dataset != dataset_name:
+        ctx.sink.error("E0702", f"the graph `{graph.name}` is built on `{graph.dataset}` but the variables come "
+                       f"from `{dataset_name}`", graph_value.span)
+        return model, None
+    return model, graph
+
+
+def _run_settings(ctx: Context, sections: dict[str, tuple[ast.Section, str]],
+                  name: str) -> tuple[ParallelPlan | None, SitePlan | None, OutputsPlan | None]:
+    """``parallel``, ``site``, ``outputs`` and ``tracking``: all optional, with defaults."""
+    parallel = _optional(ctx, sections, "parallel", PARALLEL, lambda s, _: check_parallel(ctx, s), ParallelPlan())
+    site = _optional(ctx, sections, "site", SITE,
+                     lambda s, sec: check_site(ctx, sec.name.id if sec.name else "site", s), SitePlan())
+    if "tracking" in sections:
+        section, key = sections["tracking"]
+        settings = ctx.read_block("tracking", section.block, TRACKING, key) if section.block else None
+        value = ctx.evaluator.eval(section.value, key) if section.value is not None else None
+        tracking = check_tracking(ctx, settings, value, name)
+    else:
+        tracking = check_tracking(ctx, {}, None, name)
+    if tracking is None:
+        return parallel, site, None
+    outputs = _optional(ctx, sections, "outputs", OUTPUTS,
+                        lambda s, _: check_outputs(ctx, s, f"runs/{name}", tracking), None)
+    if outputs is None and "outputs" not in sections:
+        outputs = check_outputs(ctx, {}, f"runs/{name}", tracking)
+    return parallel, site, outputs
 
 
 def _optional(ctx: Context, sections: dict[str, tuple[ast.Section, str]], kind: str, allowed: tuple[str, ...],

@@ -15,7 +15,6 @@ from anemoic.plan.model import LossPlan, LossTermPlan, ScalerPlan
 
 _SCALER_KIND = {"variable_weights": "variable", "level_weights": "pressure_level", "node_weights": "node_weights",
                 "lead_time": "lead_time", "nan_mask": "nan_mask"}
-_ATTRIBUTE = {"area": "area_weight", "cos_latitude": "cos_latitude", "uniform": "uniform"}
 NODE_WEIGHTS_FOR = {"area": "spherical_area", "cos_latitude": "cos_latitude", "uniform": "uniform"}
 
 
@@ -96,7 +95,8 @@ def _scaler(ctx: Context, scaler: v.ComponentV, output: tuple[str, ...],
         return _level_scaler(ctx, scaler, output, levels)
     if kind == "node_weights":
         attribute = argument(ctx, scaler, "attribute")
-        return None if failed(attribute) else ScalerPlan(kind, kind, params={"attribute": _ATTRIBUTE[str(attribute)]})
+        # the graph computes `area_weight` by the method the attribute names (see NODE_WEIGHTS_FOR)
+        return None if failed(attribute) else ScalerPlan(kind, kind, params={"attribute": "area_weight"})
     if kind == "lead_time":
         decay = argument(ctx, scaler, "decay")
         return None if failed(decay) else ScalerPlan(kind, kind, params={"decay": float(decay)})  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ from anemoic.compiler import coerce
 from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import Span
 from anemoic.compiler.typecheck.context import Context
+from anemoic.compiler.typecheck.dataset import seconds_text
 from anemoic.plan.model import RolloutPlan, TaskPlan
 
 KINDS = {"forecast": "forecaster", "ensemble": "ensemble", "interpolate": "interpolator",
@@ -59,7 +60,6 @@ def check_task(ctx: Context, kind_name: v.Symbol, settings: dict[str, v.Value], 
             ctx.sink.error("E0105", "`timestep` must be longer than zero", settings["timestep"].span)
             timestep = None
         if timestep is not None and frequency_s and timestep % frequency_s:
-            from anemoic.compiler.typecheck.dataset import seconds_text
             ctx.sink.error("E0802", f"the timestep {seconds_text(timestep)} is not a multiple of the dataset's "
                            f"frequency ({seconds_text(frequency_s)})", settings["timestep"].span,
                            hint=f"use {seconds_text(frequency_s)} or a multiple of it")

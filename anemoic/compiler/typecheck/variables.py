@@ -22,7 +22,7 @@ REMAPS = ("log1p", "sqrt", "boxcox")
 BOUNDS = ("relu", "hardtanh")
 STATISTIC_IMPUTERS = ("mean", "minimum", "maximum")
 COMPUTED = ("cos_latitude", "sin_latitude", "cos_longitude", "sin_longitude", "cos_julian_day",
-            "sin_julian_day", "cos_local_time", "sin_local_time", "cos_solar_zenith_angle", "insolation")
+            "sin_julian_day", "cos_local_time", "sin_local_time", "insolation")
 _LEVEL_NAME = re.compile(r"^([A-Za-z][A-Za-z0-9]*)_(\d+)$")
 
 

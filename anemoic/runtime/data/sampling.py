@@ -11,7 +11,6 @@ data-parallel rank and so read the same samples.  Training engineers: use
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 
 import numpy as np
@@ -88,10 +87,3 @@ class ShardedWindowSampler(Sampler[int]):
     def __len__(self) -> int:
         return max(len(self.order()) - self.skip, 0)
 
-
-def describe_dates(store: Store, starts: np.ndarray) -> tuple[datetime.datetime, datetime.datetime] | None:
-    from anemoic.runtime.data.store import to_datetime
-
-    if len(starts) == 0:
-        return None
-    return to_datetime(store.dates[starts[0]]), to_datetime(store.dates[starts[-1]])

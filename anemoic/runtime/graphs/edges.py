@@ -16,10 +16,11 @@ from scipy.spatial import cKDTree
 from anemoic.plan.model import EdgesPlan
 from anemoic.runtime.graphs.errors import GraphError
 from anemoic.runtime.graphs.nodes import NodeSet
-from anemoic.runtime.graphs.params import optional_number, whole
+from anemoic.runtime.graphs.params import known, optional_number, whole
 from anemoic.runtime.graphs.sphere import EARTH_RADIUS_KM, arc_to_chord, inside_area
 
 MASKS = ("area", "outside_area")
+_PARAMS = {"knn": ("k",), "cutoff": ("factor", "radius_km", "max_neighbours"), "multiscale": ("levels", "x_hops")}
 _QUERY_BUDGET = 4_000_000  # neighbour slots per KD-tree query chunk: bounds memory on big grids
 
 
@@ -28,7 +29,10 @@ def build_edges(plan: EdgesPlan, role: str, source: NodeSet, target: NodeSet,
     """Edges ``source -> target`` of one edge set, sorted by (destination, source)."""
     src_ids = _masked_ids(plan.source_mask, source, region, f"{role} source_mask")
     dst_ids = _masked_ids(plan.target_mask, target, region, f"{role} target_mask")
+    if plan.kind not in _PARAMS:
+        raise GraphError(f"{role}: unknown edge kind {plan.kind!r}; choose knn, cutoff or multiscale")
     params = dict(plan.params)
+    known(params, _PARAMS[plan.kind], f"{role} {plan.kind}")
     if plan.kind == "knn":
         src, dst = _knn(params, role, source.xyz[src_ids], target.xyz[dst_ids], plan.reversed)
     elif plan.kind == "cutoff":
@@ -38,8 +42,6 @@ def build_edges(plan: EdgesPlan, role: str, source: NodeSet, target: NodeSet,
             raise GraphError(f"{role}: multiscale edges connect the hidden mesh to itself (processor only)")
         src, dst = _multiscale(params, role, source, src_ids, dst_ids)
         return sort_by_destination(src, dst, len(source))
-    else:
-        raise GraphError(f"{role}: unknown edge kind {plan.kind!r}; choose knn, cutoff or multiscale")
     return sort_by_destination(src_ids[src], dst_ids[dst], len(source))
 
 
@@ -120,14 +122,6 @@ def _cutoff(params: dict, role: str, src_xyz: np.ndarray, dst_xyz: np.ndarray,
     k = min(max_neighbours, len(tree_xyz))
     queried, found = _nearest(tree_xyz, query_xyz, k, radius)
     return (queried, found) if reverse else (found, queried)
-
-
-def cutoff_radius(plan: EdgesPlan, source: NodeSet, target: NodeSet) -> float:
-    """The chord radius a cut-off edge set uses (for describe and tests), without masks."""
-    params = dict(plan.params)
-    if params.get("radius_km") is not None:
-        return float(arc_to_chord(float(params["radius_km"]) / EARTH_RADIUS_KM))
-    return float(params["factor"]) * reference_distance((source if plan.reversed else target).xyz)
 
 
 def _multiscale(params: dict, role: str, nodes: NodeSet, src_ids: np.ndarray,

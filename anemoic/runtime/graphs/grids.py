@@ -13,6 +13,7 @@ def healpix_centres(level: int) -> tuple[np.ndarray, np.ndarray]:
 
     Written from the HEALPix definition (Gorski et al. 2005, eqs. 4-9) so that no extra package
     is needed: polar-cap rings i < nside hold 4i pixels, the 2*nside+1 equatorial rings 4*nside.
+    Pixel order and positions equal healpy's ``pix2ang(nside, arange(npix), nest=False)``.
     """
     if level < 0:
         raise ValueError(f"HEALPix level must be >= 0, got {level}")
@@ -27,7 +28,7 @@ def healpix_centres(level: int) -> tuple[np.ndarray, np.ndarray]:
         else:  # equatorial belt
             count = 4 * nside
             z = 4.0 / 3.0 - 2.0 * north_ring / (3.0 * nside)
-            shift = 0.5 * ((ring - nside + 1) % 2)
+            shift = 0.5 if (ring - nside + 1) % 2 else 1.0  # pixel 0 of a ring starts at longitude 0 or half a step
             phi = (np.arange(1, count + 1) - shift) * np.pi / (2.0 * nside)
         z_rows.append(np.full(count, z if ring <= 2 * nside else -z))
         phi_rows.append(phi)

@@ -15,8 +15,11 @@ import numpy as np
 from anemoic.plan.model import NodesPlan
 from anemoic.runtime.graphs import grids, icosahedron
 from anemoic.runtime.graphs.errors import GraphError
-from anemoic.runtime.graphs.params import number, optional_number, whole
+from anemoic.runtime.graphs.params import known, number, optional_number, whole
 from anemoic.runtime.graphs.sphere import inside_area, latlon_to_xyz
+
+_PARAMS = {"dataset": (), "icosahedral": ("refinement",), "healpix": ("level",), "latlon": ("resolution_deg",),
+           "stretched": ("global_refinement", "area_refinement")}
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,6 @@ class NodeSet:
     xyz: np.ndarray  # (N, 3) unit vectors
     grid_index: np.ndarray  # (N,) int64: position of each node in the point list it was cut from
     mesh_edges: tuple[np.ndarray, ...] | None = None  # per refinement level r: (E_r, 2) node pairs
-    regional: bool = False
 
     def __len__(self) -> int:
         return int(self.lat.shape[0])
@@ -36,7 +38,10 @@ class NodeSet:
 
 def build_nodes(plan: NodesPlan, role: str, latitudes_deg: np.ndarray, longitudes_deg: np.ndarray) -> NodeSet:
     """Build the ``role`` ("data" or "hidden") node set of the recipe."""
+    if plan.kind not in _PARAMS:
+        raise GraphError(f"{role} nodes: unknown kind {plan.kind!r}; choose {', '.join(_PARAMS)}")
     params = dict(plan.params)
+    known(params, _PARAMS[plan.kind] + ("margin_km",), f"{role} nodes ({plan.kind})")
     margin_km = optional_number(params, "margin_km", f"{role} nodes", minimum=0.0) or 0.0
     if plan.kind == "dataset":
         lat, lon = np.asarray(latitudes_deg, np.float64), np.asarray(longitudes_deg, np.float64)
@@ -48,18 +53,14 @@ def build_nodes(plan: NodesPlan, role: str, latitudes_deg: np.ndarray, longitude
         nodes = _stretched(params, plan.area, margin_km, role)
     elif plan.kind == "healpix":
         nodes = _from_degrees(*grids.healpix_centres(whole(params, "level", f"{role} nodes", 0, 11)))
-    elif plan.kind == "latlon":
+    else:  # latlon
         resolution = number(params, "resolution_deg", f"{role} nodes", minimum=1e-3)
         try:
             nodes = _from_degrees(*grids.regular_latlon(resolution))
         except ValueError as exc:
             raise GraphError(f"{role} nodes: {exc}") from None
-    else:
-        raise GraphError(
-            f"{role} nodes: unknown kind {plan.kind!r}; choose dataset, icosahedral, healpix, latlon or stretched"
-        )
     if plan.area is not None and plan.kind != "stretched":
-        nodes = _subset(nodes, inside_area(nodes.lat, nodes.lon, dict(plan.area), margin_km), regional=True)
+        nodes = _subset(nodes, inside_area(nodes.lat, nodes.lon, dict(plan.area), margin_km))
     if len(nodes) == 0:
         raise GraphError(f"{role} nodes: the {plan.kind} node set is empty (is the area outside the grid?)")
     return nodes
@@ -82,7 +83,7 @@ def _from_mesh(mesh: icosahedron.IcosahedralMesh, keep: np.ndarray | None) -> No
     lon = np.arctan2(xyz[:, 1], xyz[:, 0])
     nodes = NodeSet(lat=lat, lon=lon, xyz=xyz, grid_index=np.arange(len(xyz), dtype=np.int64),
                     mesh_edges=mesh.level_edges)
-    return nodes if keep is None else _subset(nodes, keep, regional=False)
+    return nodes if keep is None else _subset(nodes, keep)
 
 
 def _stretched(params: dict, area: dict | None, margin_km: float, role: str) -> NodeSet:
@@ -99,7 +100,7 @@ def _stretched(params: dict, area: dict | None, margin_km: float, role: str) -> 
     return _from_mesh(mesh, keep)
 
 
-def _subset(nodes: NodeSet, keep: np.ndarray, regional: bool) -> NodeSet:
+def _subset(nodes: NodeSet, keep: np.ndarray) -> NodeSet:
     """Keep the masked nodes in their order; mesh edges keep only pairs whose both ends survive."""
     new_id = np.full(len(nodes), -1, dtype=np.int64)
     new_id[keep] = np.arange(int(keep.sum()))
@@ -109,4 +110,4 @@ def _subset(nodes: NodeSet, keep: np.ndarray, regional: bool) -> NodeSet:
             new_id[edges][(new_id[edges] >= 0).all(axis=1)] for edges in nodes.mesh_edges
         )
     return NodeSet(lat=nodes.lat[keep], lon=nodes.lon[keep], xyz=nodes.xyz[keep],
-                   grid_index=nodes.grid_index[keep], mesh_edges=mesh_edges, regional=regional)
+                   grid_index=nodes.grid_index[keep], mesh_edges=mesh_edges)

@@ -7,6 +7,14 @@ from typing import Any
 from anemoic.runtime.graphs.errors import GraphError
 
 
+def known(params: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+    """Refuse parameters the builder does not read (a misspelt name would otherwise be ignored)."""
+    unknown = sorted(set(params) - set(allowed))
+    if unknown:
+        expected = ", ".join(allowed) if allowed else "none"
+        raise GraphError(f"{where}: unknown parameter {unknown[0]!r} (expected: {expected})")
+
+
 def whole(params: dict[str, Any], name: str, where: str, minimum: int | None = None,
           maximum: int | None = None) -> int:
     """A required integer parameter within [minimum, maximum]."""

@@ -8,7 +8,6 @@ in physical units.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,6 +23,11 @@ from anemoic.runtime.training.report import format_lead
 def predict(checkpoint: str, date: str, steps: int) -> Forecast:
     if steps < 1:
         raise RuntimeUserError(f"error: --steps must be at least 1, got {steps}")
+    try:
+        np.datetime64(date, "s")
+    except ValueError:
+        raise RuntimeUserError(f"error: --date {date!r} is not a date; write it as 2020-01-21 or "
+                               "2020-01-21T06:00") from None
     module, parts, path, lineage = load_trained(checkpoint)
     plan, data = module.plan, parts.data
     store = data.store
@@ -38,7 +42,7 @@ def predict(checkpoint: str, date: str, steps: int) -> Forecast:
         raise RuntimeUserError(
             f"error: a {steps}-step forecast from {when} reads inputs and forcings from the store for {needed}, "
             f"but {plan.dataset.path} holds {store.dates[0]} to {store.dates[-1]}\n"
-            "hint: choose a later --date or fewer --steps so the forecast stays inside the store")
+            "hint: choose another --date, or fewer --steps, so that the forecast stays inside the store")
     window = WindowDataset(str(store.path), data.channels, np.array([first]), step=data.step,
                            length=multistep + steps)
     batch = window[0].unsqueeze(0)

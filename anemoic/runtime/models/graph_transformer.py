@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from anemoic.kernels import graph_attention
+from anemoic.kernels import BACKENDS, graph_attention
 from anemoic.runtime.models.edges import EdgeSet
 from anemoic.runtime.models.layers import LayerKernels, QKNorm
 
@@ -38,6 +38,8 @@ class GraphTransformerBlock(nn.Module):
         super().__init__()
         if channels % heads:
             raise ValueError(f"channels ({channels}) must be divisible by heads ({heads})")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown attention backend {backend!r}; choose one of {', '.join(BACKENDS)}")
         self.heads = heads
         self.head_channels = channels // heads
         self.backend = backend
@@ -60,16 +62,15 @@ class GraphTransformerBlock(nn.Module):
         key, value = self.to_key_value(src_normed).chunk(2, dim=-1)
         key = self.key_norm(self._split_heads(key))
         value = self._split_heads(value)
-        edge = self._split_heads(self.to_edge(edge_latent))
-        if edge.dim() == 3:
-            edge = edge.unsqueeze(0).expand(batch, -1, -1, -1)
+        edge = self._split_heads(self.to_edge(edge_latent))  # (E, H, C_head), or batched (B, E, H, C_head)
         index = edges.attention_index()
         dtype = torch.promote_types(query.dtype, edge.dtype)
+        edge = edge.to(dtype)
         attended = torch.stack(
             [
                 graph_attention(
-                    query[b].to(dtype), key[b].to(dtype), value[b].to(dtype), edge[b].to(dtype), index,
-                    backend=self.backend,
+                    query[b].to(dtype), key[b].to(dtype), value[b].to(dtype), edge if edge.dim() == 3 else edge[b],
+                    index, backend=self.backend,
                 )
                 for b in range(batch)
             ]

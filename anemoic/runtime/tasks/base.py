@@ -22,7 +22,7 @@ class RolloutResult:
 
     predictions: torch.Tensor
     targets: torch.Tensor
-    persistence: torch.Tensor  # the last input state held constant (for baselines); diagnostics = NaN-free copy
+    persistence: torch.Tensor  # the last input state held constant (a baseline)
 
 
 class Task(Protocol):
@@ -32,8 +32,10 @@ class Task(Protocol):
     def validation_window(self) -> int:
         """States per validation sample."""
 
-    def training_loss(self, model: Model, loss_fn: LossFn, batch: torch.Tensor, epoch: int) -> torch.Tensor:
-        """Mean loss over the rollout of this epoch; ``batch`` is normalised ``(B, T, E, G, V_data)``."""
+    def training_loss(self, model: Model, loss_fn: LossFn, batch: torch.Tensor, epoch: int,
+                      missing: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean loss over the rollout of this epoch; ``batch`` is normalised ``(B, T, E, G, V_data)``,
+        ``missing`` (same shape, bool) marks imputed values the loss must not see."""
 
     def validation_rollout(self, model: Model, batch: torch.Tensor, steps: int | None = None) -> RolloutResult:
         """Predictions and targets over the validation rollout (no gradients needed by the caller)."""

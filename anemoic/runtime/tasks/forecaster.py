@@ -83,11 +83,22 @@ class ForecasterTask:
         newest[..., r.forcing_in_input] = observed[..., r.forcing_from_data]
         return torch.cat([x[:, 1:], newest.unsqueeze(1)], dim=1)
 
-    def training_loss(self, model: Model, loss_fn: LossFn, batch: torch.Tensor, epoch: int) -> torch.Tensor:
+    def target_mask(self, missing: torch.Tensor | None, lead: int) -> torch.Tensor | None:
+        """``missing`` ``(B, T, E, G, V_data)`` (True where the raw data was NaN) at the target time of ``lead``."""
+        if missing is None:
+            return None
+        r = self.routing.to(missing.device)
+        return missing[:, self.multistep + lead][..., r.output_from_data]
+
+    def training_loss(self, model: Model, loss_fn: LossFn, batch: torch.Tensor, epoch: int,
+                      missing: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean loss over this epoch's rollout; ``missing`` masks imputed target points out of the loss."""
         steps = self.rollout_for_epoch(epoch)
         total = batch.new_zeros(())
         for lead, state, target in self.rollout(model, batch, steps):
-            total = total + loss_fn(state, target, lead_time_index=lead)
+            mask = self.target_mask(missing, lead)
+            extra = {"nan_mask": mask} if mask is not None else {}
+            total = total + loss_fn(state, target, lead_time_index=lead, **extra)
         return total / steps
 
     def validation_rollout(self, model: Model, batch: torch.Tensor, steps: int | None = None) -> RolloutResult:

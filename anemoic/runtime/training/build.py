@@ -57,6 +57,9 @@ def build_task(plan: Plan, preprocessor: Preprocessor) -> ForecasterTask:
 
 
 def build_components(plan: Plan, *, cache_graph: bool = True) -> Components:
+    if plan.training.optimiser.kind != "adamw":
+        raise RuntimeUserError(f"error: optimiser {plan.training.optimiser.kind!r} is not supported by this "
+                               "runtime (supported: adamw)")
     if plan.parallel.gpus_per_model > 1:
         raise RuntimeUserError("error: model sharding (parallel.gpus_per_model > 1) is not supported by this "
                                "runtime yet; use gpus_per_model = 1")

@@ -15,6 +15,23 @@ import numpy as np
 from anemoic.runtime.data.store import Store
 
 
+def _sample_dates(store: Store, start: str, end: str, max_dates: int) -> list[int]:
+    dates = store.dates
+    inside = (dates >= np.datetime64(start, "s")) & (dates <= np.datetime64(end, "s"))
+    missing = {np.datetime64(d, "s") for d in store.metadata.missing_dates}
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i in np.flatnonzero(inside):
+        if dates[i] not in missing:
+            groups.setdefault(_key(dates[i]), []).append(int(i))
+    per_key = max(1, max_dates // max(1, len(groups)))
+    picked: list[int] = []
+    for members in groups.values():
+        if len(members) > per_key:
+            members = [members[j] for j in np.linspace(0, len(members) - 1, per_key).round().astype(int)]
+        picked.extend(members)
+    return sorted(picked)
+
+
 def _key(date: np.datetime64) -> tuple[int, int]:
     as_datetime = date.astype("datetime64[s]").astype(object)
     return as_datetime.month, as_datetime.hour
@@ -26,18 +43,19 @@ class Climatology:
     overall: np.ndarray  # (G, V) training mean
 
     @classmethod
-    def from_store(cls, store: Store, start: str, end: str, store_indices: list[int]) -> "Climatology":
-        """Means over the store dates in [start, end] (missing dates skipped), NaNs ignored."""
-        dates = store.dates
-        inside = (dates >= np.datetime64(start, "s")) & (dates <= np.datetime64(end, "s"))
-        missing = {np.datetime64(d, "s") for d in store.metadata.missing_dates}
+    def from_store(cls, store: Store, start: str, end: str, store_indices: list[int],
+                   max_dates: int = 2400) -> "Climatology":
+        """Means over the store dates in [start, end] (missing dates skipped), NaNs ignored.
+
+        A decades-long 6-hourly store would mean reading every field of the training period, so at
+        most ``max_dates`` dates are read, spread evenly over the years within each (month, hour).
+        """
         sums: dict[tuple[int, int], np.ndarray] = {}
         counts: dict[tuple[int, int], np.ndarray] = {}
         lo, hi = min(store_indices), max(store_indices) + 1
         take = np.asarray(store_indices) - lo
-        for i in np.flatnonzero(inside):
-            if dates[i] in missing:
-                continue
+        dates = store.dates
+        for i in _sample_dates(store, start, end, max_dates):
             block = store.read(int(i), slice(lo, hi))[take]  # (V, E, G)
             field = np.nanmean(block, axis=1).T.astype(np.float64)  # (G, V)
             valid = np.isfinite(field)

@@ -38,10 +38,10 @@ def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatolo
         picked = range(start, min(start + batch_size, len(dataset)))
         batch = torch.stack([dataset[i] for i in picked]).to(device)
         result = module.task.validation_rollout(module.model, module.normalise(batch), steps)
-        target = module.denormalise_output(result.targets)
+        target, persistence = module.physical_truth(batch, steps)  # NaN where data is missing: not scored
         weights = module.node_weights
         scores.add("model", module.denormalise_output(result.predictions), target, weights)
-        scores.add("persistence", module.denormalise_output(result.persistence), target, weights)
+        scores.add("persistence", persistence, target, weights)
         valid_times = np.stack([dataset.dates(i)[first_lead : first_lead + steps] for i in picked])
         clim = climatology.for_dates(valid_times.reshape(-1)).reshape(len(picked), steps, 1, *target.shape[3:])
         scores.add("climatology", torch.from_numpy(clim).to(target).expand_as(target), target, weights)

@@ -49,9 +49,22 @@ class ForecastModule(pl.LightningModule):
         return self.preprocessor.denormalise_output(y)
 
     # -- training ------------------------------------------------------------------------------
+    def missing(self, batch: torch.Tensor) -> torch.Tensor | None:
+        """Where the raw batch has no value (imputed before the model sees it), or None if nowhere."""
+        missing = torch.isnan(batch)
+        return missing if bool(missing.any()) else None
+
+    def physical_truth(self, batch: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw targets ``(B, R, E, G, V_out)`` and persistence, NaN where the data is missing (not scored)."""
+        index = self.task.routing.output_from_data.to(batch.device)
+        m = self.task.multistep
+        target = batch[:, m: m + steps][..., index]
+        persistence = batch[:, m - 1][..., index].unsqueeze(1).expand_as(target)
+        return target, persistence
+
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         x = self.normalise(batch)
-        loss = self.task.training_loss(self.model, self.loss, x, self.current_epoch)
+        loss = self.task.training_loss(self.model, self.loss, x, self.current_epoch, self.missing(batch))
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=x.shape[0])
         self.log("train/rollout", float(self.task.rollout_for_epoch(self.current_epoch)), on_step=True,
                  on_epoch=False, batch_size=x.shape[0])
@@ -73,12 +86,17 @@ class ForecastModule(pl.LightningModule):
         x = self.normalise(batch)
         result = self.task.validation_rollout(self.model, x)
         steps = result.predictions.shape[1]
-        loss = sum(self.loss(result.predictions[:, r], result.targets[:, r], lead_time_index=r) for r in range(steps))
+        missing = self.missing(batch)
+        loss = 0.0
+        for r in range(steps):
+            mask = self.task.target_mask(missing, r)
+            extra = {"nan_mask": mask} if mask is not None else {}
+            loss = loss + self.loss(result.predictions[:, r], result.targets[:, r], lead_time_index=r, **extra)
         self.log("val/loss", loss / steps, prog_bar=True, on_epoch=True, sync_dist=True, batch_size=x.shape[0])
         assert self.val_scores is not None
-        target = self.denormalise_output(result.targets)
+        target, persistence = self.physical_truth(batch, steps)
         self.val_scores.add("model", self.denormalise_output(result.predictions), target, self.node_weights)
-        self.val_scores.add("persistence", self.denormalise_output(result.persistence), target, self.node_weights)
+        self.val_scores.add("persistence", persistence, target, self.node_weights)
         if batch_idx == 0 and self.trainer.is_global_zero:
             prediction = self.denormalise_output(result.predictions[0, 0, 0])
             self.validation_example = (self.latitudes, self.longitudes, target[0, 0, 0].float().cpu().numpy(),

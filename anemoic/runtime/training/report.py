@@ -13,8 +13,9 @@ from anemoic.runtime.training.scores import ScoreSums
 
 
 def format_lead(seconds: int) -> str:
-    """``+6h``, ``+1d``, ``+30d``, ``+90m``: the shortest exact unit."""
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+    """``+6h``, ``+1d``, ``+30d``, ``+90m``, ``+1mo``: the shortest exact unit (a month is the Julian
+    month of 2,629,800 s that monthly-mean stores use)."""
+    for unit, size in (("mo", 2_629_800), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds % size == 0:
             return f"+{seconds // size}{unit}"
     return f"+{seconds}s"
@@ -31,7 +32,8 @@ def _number(value: float) -> str:
 def _ratio(model: float, baseline: float) -> str:
     if math.isnan(model) or math.isnan(baseline) or baseline == 0:
         return "n/a"
-    return f"{model / baseline:.2f}"
+    ratio = model / baseline
+    return f"{ratio:.2f}" if 0.01 <= ratio < 1000 else f"{ratio:.1e}"
 
 
 def format_report(scores: ScoreSums, variables: tuple[str, ...], timestep_s: int, *, title: str,

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import torch
+
 from anemoic.plan.diff import Impact, diff_plans, worst_impact
 from anemoic.plan.diff_text import render_differences
 from anemoic.plan.model import Plan
@@ -39,3 +41,20 @@ def decide_resume(checkpoint_path: Path, checkpoint: dict, plan: Plan, plan_labe
         )
     mode = "warm_start" if worst is Impact.WARM_STARTABLE else "resume"
     return ResumeDecision(checkpoint_path, mode, lineage_of(checkpoint, where)["plan_hash"], notes)
+
+
+def warm_start(module: torch.nn.Module, state_dict: dict[str, torch.Tensor]) -> str:
+    """Load every tensor whose name and shape still fit; say out loud what was not loaded.
+
+    Anemoi users lost weeks to transfer learning that skipped weights silently; here the
+    summary names each tensor that was left at its fresh initialisation.
+    """
+    own = module.state_dict()
+    fitting = {k: v for k, v in state_dict.items() if k in own and own[k].shape == v.shape}
+    skipped = sorted(k for k in own if k not in fitting)
+    module.load_state_dict(fitting, strict=False)
+    summary = f"warm start: loaded {len(fitting)} of {len(own)} tensors from the checkpoint"
+    if skipped:
+        shown = ", ".join(skipped[:8]) + (f" and {len(skipped) - 8} more" if len(skipped) > 8 else "")
+        summary += f"; freshly initialised (absent or reshaped): {shown}"
+    return summary

@@ -30,18 +30,21 @@ from anemoic.runtime.training.checkpoint_callback import PeriodicCheckpoint
 from anemoic.runtime.training.checkpoints import CHECKPOINT_DIR, AtomicCheckpointIO, load_checkpoint, \
     resolve_checkpoint
 from anemoic.runtime.training.ema import ExponentialMovingAverage
+from anemoic.runtime.training.errors import RuntimeUserError
 from anemoic.runtime.training.evaluation import build_climatology, validation_scores
 from anemoic.runtime.training.lineage import make_lineage
 from anemoic.runtime.training.module import ForecastModule
 from anemoic.runtime.training.progress import ThroughputProgressBar
 from anemoic.runtime.training.report import format_report
-from anemoic.runtime.training.resume import ResumeDecision, decide_resume
+from anemoic.runtime.training.resume import ResumeDecision, decide_resume, warm_start
 
 
 def _quiet_lightning() -> None:
     """Lightning's banners (GPU available, LOCAL_RANK, tips) are noise in a scientist's terminal."""
     for name in ("lightning.pytorch", "lightning.fabric", "lightning.pytorch.utilities.rank_zero"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("lightning.pytorch.loggers.mlflow").setLevel(logging.ERROR)  # "creating experiment"
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # system-metrics monitor chatter
     warnings.filterwarnings("ignore", message=".*does not have many workers.*")
     warnings.filterwarnings("ignore", message=".*is smaller than the logging interval.*")
     warnings.filterwarnings("ignore", message=".*predict_dataloader.*")
@@ -65,7 +68,8 @@ def build_callbacks(plan: Plan, run_dir: Path, data: TrainingData, ema: Exponent
                                         keep_last=outputs.keep_last_checkpoints))
     if training.early_stopping_patience is not None:
         callbacks.append(EarlyStopping(monitor=training.early_stopping_metric,
-                                       patience=training.early_stopping_patience, mode="min", check_finite=True))
+                                       patience=training.early_stopping_patience, mode="min", check_finite=True,
+                                       check_on_train_epoch_end=False))
     callbacks.append(ThroughputProgressBar(training.batch_size))
     callbacks.append(RankSummary(run_dir / "ranks", lambda: data.train_loader))
     if tracking is not None:
@@ -76,6 +80,9 @@ def build_callbacks(plan: Plan, run_dir: Path, data: TrainingData, ema: Exponent
 def build_trainer(plan: Plan, callbacks: list[pl.Callback], logger: Any, max_steps: int | None) -> pl.Trainer:
     training = plan.training
     layout = layout_for(plan.parallel)
+    if layout.accelerator == "cpu" and training.precision == "16-mixed":
+        raise RuntimeUserError("error: precision 16-mixed needs a GPU (float16 autocast is not supported on CPU); "
+                               "use bf16-mixed or 32 for a CPU run")
     steps = max_steps if max_steps is not None else training.max_steps
     max_time = {"seconds": training.time_limit_s} if training.time_limit_s else None
     return pl.Trainer(
@@ -120,7 +127,7 @@ def dry_run(module: ForecastModule, parts: Components, plan: Plan) -> int:
     """One real forward/backward pass on one training sample, then a summary."""
     started = time.perf_counter()
     sample = parts.data.dataset("train")[0].unsqueeze(0)
-    loss = module.task.training_loss(module.model, module.loss, module.normalise(sample), epoch=0)
+    loss = module.task.training_loss(module.model, module.loss, module.normalise(sample), 0, module.missing(sample))
     loss.backward()
     elapsed = time.perf_counter() - started
     graph = parts.graph
@@ -170,7 +177,7 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     if dry_run_only:
         return dry_run(module, parts, plan)
     if decision is not None and decision.mode == "warm_start":
-        module.load_state_dict(checkpoint["state_dict"])
+        _say(warm_start(module, checkpoint["state_dict"]))
     data = TrainingData(parts.data, plan.training.limit_batches_per_epoch)
     ema = ExponentialMovingAverage(plan.training.ema_decay) if plan.training.ema_decay else None
     logger, tracking = _tracking(plan, Path(plan_path))

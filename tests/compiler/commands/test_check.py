@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from anemoic.compiler.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 BASE = ROOT / "tests" / "compiler" / "golden" / "base.anm"
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
 
 def test_clean_file_exits_0(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
@@ -42,7 +50,7 @@ def test_check_never_imports_torch() -> None:
     """Cold `anemoic check` must start fast: torch (and the runtime's heavy parts) stay unloaded."""
     proc = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "anemoic.compiler.cli", "check", str(ROOT / "examples" / "aifs_o96.anm")],
-        capture_output=True, text=True, cwd=ROOT, timeout=120)
+        capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ, "ANEMOIC_NO_CHECK_CACHE": "1"})
     assert proc.returncode == 0, proc.stdout + proc.stderr
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
     assert not {m for m in imported if m == "torch" or m.startswith("torch.")}

@@ -57,6 +57,6 @@ def test_comment_only_change_has_no_differences(project: Path, capsys: pytest.Ca
 
 def test_errors_in_one_side_stop_the_diff(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     (project / "bad.anm").write_text("model = ")
-    code, out, _ = _diff(capsys, "a.anm", "bad.anm")
-    assert code == 1 and "error[" in out
+    code, out, err = _diff(capsys, "a.anm", "bad.anm")
+    assert code == 1 and out == "" and "error[" in err
     assert _diff(capsys, "a.anm", "missing.anm")[0] == 2

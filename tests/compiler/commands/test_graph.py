@@ -63,3 +63,45 @@ def test_a_missing_store_is_reported(tmp_path, capsys):
     assert main(["graph", "describe", str(tmp_path / "plan.json")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "absent.zarr" in err and "Traceback" not in err
+
+
+EXPERIMENT = """\
+import std.models (graphtransformer)
+
+dataset era5 = zarr("{store}") {{
+  frequency = 6h
+  train = 2020-01-01..2020-01-01
+  validate = 2020-01-02..2020-01-02
+}}
+
+variables from era5 {{
+  prognostic = [z_500, t_500, 2t, msl]
+  forcing    = [lsm, cos_latitude]
+  normalise  = mean_std except {{ lsm: none, cos_latitude: none }}
+}}
+
+graph g = encode_process_decode(era5, hidden = icosahedral(refinement = 2), encoder = cutoff(factor = 0.7),
+                                decoder = knn(k = 4))
+model net = graphtransformer(g, channels = 32, heads = 4, layers = 2)
+
+task forecast(net) {{
+  timestep = 6h
+  inputs   = 1 steps
+  rollout  = 1 -> 1 by 1 every epoch
+  loss     = mse
+}}
+
+train {{ epochs = 1; batch = 1; lr = 1e-3 with cosine(warmup = 1) }}
+"""
+
+
+def test_describe_compiles_an_experiment_file(plan_file, tmp_path, capsys):
+    experiment = tmp_path / "exp.anm"
+    experiment.write_text(EXPERIMENT.format(store=plan_file.parent / "synthetic.zarr"))
+    cache = tmp_path / "graphs"
+    assert main(["graph", "describe", str(experiment), "--cache-dir", str(cache)]) == 0
+    out = capsys.readouterr().out
+    assert "  hidden         162  icosahedral refinement=2\n" in out
+    assert "cutoff factor=0.7 max_neighbours=64" in out
+    assert re.search(r"decoder   hidden -> data\s+6,400  4 / 4.0 / 4", out)
+    assert len(list(cache.glob("graph-*.npz"))) == 1

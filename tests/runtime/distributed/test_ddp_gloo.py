@@ -1,4 +1,5 @@
-"""Two real DDP processes (gloo, CPU) train 2 steps: identical weights, disjoint data shares."""
+"""Two real DDP processes (gloo, CPU) train 2 steps and validate (17 samples: uneven shares 9 + 8):
+identical weights, disjoint data shares, one report."""
 
 from __future__ import annotations
 
@@ -11,8 +12,9 @@ from tests.runtime.training.tiny_run import run_runtime, write_tiny_plan, write_
 def test_two_gloo_ranks_end_identical_and_read_disjoint_samples(tmp_path: Path) -> None:
     store = write_tiny_store(tmp_path)
     plan = write_tiny_plan(tmp_path, store, **{"parallel.gpus_per_node": 2, "parallel.data_parallel_size": 2,
-                                               "training.batch_size": 2})
-    result = run_runtime("exec", str(plan), "--max-steps", "2", cwd=tmp_path, timeout=240)
+                                               "training.batch_size": 2, "training.epochs": 1,
+                                               "training.limit_batches_per_epoch": 2})
+    result = run_runtime("exec", str(plan), cwd=tmp_path, timeout=240)
     assert result.returncode == 0, result.stderr[-4000:]
 
     ranks = [json.loads((tmp_path / "run" / "ranks" / f"rank-{r}.json").read_text()) for r in (0, 1)]
@@ -22,5 +24,5 @@ def test_two_gloo_ranks_end_identical_and_read_disjoint_samples(tmp_path: Path) 
     seen = [set(r["samples"]) for r in ranks]
     assert all(len(r["samples"]) == 4 for r in ranks)  # 2 steps x batch 2 each
     assert not seen[0] & seen[1]
-    assert "End of run test" in result.stdout  # the report comes from rank 0 only, once
+    assert "End of run test: validation RMSE on 17 samples" in result.stdout  # from rank 0 only, once
     assert result.stdout.count("End of run") == 1

@@ -117,3 +117,8 @@ def test_recipe_mistakes_raise_graph_errors(plan, message):
 def test_multiscale_needs_a_mesh():
     with pytest.raises(GraphError, match="icosahedral or stretched"):
         build_edges(EdgesPlan("multiscale", {}), "processor", TARGET, TARGET, None)
+
+
+def test_misspelt_edge_parameters_are_refused():
+    with pytest.raises(GraphError, match=r"encoder cutoff: unknown parameter 'cutoff_factor'"):
+        build_edges(EdgesPlan("cutoff", {"cutoff_factor": 0.6}), "encoder", SOURCE, TARGET, None)

@@ -41,3 +41,18 @@ def test_regular_latlon_uses_cell_centres_and_refuses_uneven_resolutions():
     assert lat.min() == -75.0 and lat.max() == 75.0
     with pytest.raises(ValueError, match="divide 180"):
         grids.regular_latlon(7.0)
+
+
+def test_healpix_level_0_matches_the_base_pixels_of_healpy():
+    lat, lon = grids.healpix_centres(0)  # healpy.pix2ang(1, range(12), lonlat=True)
+    ring = np.degrees(np.arcsin(2.0 / 3.0))
+    np.testing.assert_allclose(lat, [ring] * 4 + [0.0] * 4 + [-ring] * 4, atol=1e-12)
+    np.testing.assert_allclose(lon, [45, 135, 225, 315, 0, 90, 180, 270, 45, 135, 225, 315], atol=1e-12)
+
+
+def test_healpix_level_1_matches_healpy_ring_order():
+    lat, lon = grids.healpix_centres(1)  # healpy.pix2ang(2, [0, 1, 2, 3, 4, 12, 20], lonlat=True)
+    np.testing.assert_allclose(lat[:4], np.degrees(np.arcsin(11.0 / 12.0)), atol=1e-12)
+    np.testing.assert_allclose(lon[:5], [45, 135, 225, 315, 22.5], atol=1e-12)
+    np.testing.assert_allclose([lat[12], lon[12]], [np.degrees(np.arcsin(1.0 / 3.0)), 0.0], atol=1e-12)
+    np.testing.assert_allclose([lat[20], lon[20]], [0.0, 22.5], atol=1e-12)

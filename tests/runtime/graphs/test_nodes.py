@@ -34,7 +34,6 @@ def test_limited_area_keeps_exactly_the_nodes_inside_the_box(box):
     expected = np.flatnonzero(_inside(full.lat, full.lon, box))
     np.testing.assert_array_equal(lam.grid_index, expected)
     assert 0 < len(lam) < len(full)
-    assert lam.regional
 
 
 def test_limited_area_mesh_keeps_only_edges_between_kept_nodes():
@@ -56,7 +55,6 @@ def test_stretched_mesh_is_fine_inside_the_area_and_coarse_outside():
     fine = nodes.grid_index >= num_nodes(2)
     assert fine.any() and _inside(nodes.lat[fine], nodes.lon[fine], EUROPE).all()
     np.testing.assert_array_equal(nodes.grid_index[: num_nodes(2)], np.arange(num_nodes(2)))
-    assert not nodes.regional
 
 
 @pytest.mark.parametrize(("plan", "count"), [
@@ -89,3 +87,8 @@ def test_unusable_grids_are_refused():
         build_nodes(NodesPlan("dataset"), "data", np.array([0.0, 91.0]), np.array([0.0, 1.0]))
     with pytest.raises(GraphError, match="empty"):
         build_nodes(NodesPlan("dataset", area=EUROPE), "data", np.array([0.0]), np.array([100.0]))
+
+
+def test_misspelt_parameters_are_refused():
+    with pytest.raises(GraphError, match=r"unknown parameter 'level' \(expected: refinement, margin_km\)"):
+        build_nodes(NodesPlan("icosahedral", {"refinement": 2, "level": 3}), "hidden", [], [])

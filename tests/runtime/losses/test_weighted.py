@@ -63,11 +63,16 @@ def test_rmse_is_the_root_of_mse_with_matching_gradient():
     torch.testing.assert_close(pred.grad, expected)
 
 
-def test_lead_time_decay_scales_by_decay_to_the_step():
+def test_lead_time_decay_scales_value_and_gradient_by_decay_to_the_step():
     pred, target = _data()
+    pred.requires_grad_()
     loss = _loss(decay=0.5)
-    assert loss(pred, target, lead_time_index=2).item() == pytest.approx(0.25 * _hand_mse(pred, target))
-    assert loss(pred, target).item() == pytest.approx(_hand_mse(pred, target))
+    value = loss(pred, target, lead_time_index=2)
+    assert value.item() == pytest.approx(0.25 * _hand_mse(pred.detach(), target))
+    value.backward()
+    expected = 0.25 * NODE.view(1, 1, G, 1) * VAR * 2 * (pred.detach() - target) / (B * E)
+    torch.testing.assert_close(pred.grad, expected)
+    assert loss(pred, target).item() == pytest.approx(_hand_mse(pred.detach(), target))
 
 
 def test_nan_mask_drops_missing_targets_from_value_and_gradient():

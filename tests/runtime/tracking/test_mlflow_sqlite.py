@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from anemoic.plan.canonical import plan_hash
 from anemoic.plan.io import read_plan
-from anemoic.plan.model import TrackingPlan
-from tests.runtime.training.tiny_run import run_runtime, write_tiny_plan, write_tiny_store
+from anemoic.runtime.tracking.params import MAX_VALUE_CHARS, plan_params
+from tests.factories import make_plan
+from tests.runtime.training.tiny_run import TrainedRun, trained_run  # noqa: F401
 
 
 def _artifacts(client, run_id: str, path: str = "") -> list[str]:
@@ -17,22 +16,14 @@ def _artifacts(client, run_id: str, path: str = "") -> list[str]:
     return out
 
 
-def test_exec_logs_params_plan_metrics_and_plots_to_sqlite(tmp_path: Path) -> None:
+def test_exec_logs_params_plan_metrics_and_plots_to_sqlite(trained_run: TrainedRun) -> None:
     import mlflow
 
-    store = write_tiny_store(tmp_path)
-    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    tracking = TrackingPlan(enabled=True, uri=uri, experiment="tests", run_name="tiny", system_metrics=True)
-    plan_path = write_tiny_plan(tmp_path, store, **{"outputs.tracking": tracking, "training.epochs": 1,
-                                                     "training.limit_batches_per_epoch": 3})
-    result = run_runtime("exec", str(plan_path), cwd=tmp_path, timeout=240)
-    assert result.returncode == 0, result.stderr[-4000:]
-
-    client = mlflow.MlflowClient(tracking_uri=uri)
+    client = mlflow.MlflowClient(tracking_uri=trained_run.tracking_uri)
     experiment = client.get_experiment_by_name("tests")
     (run,) = client.search_runs([experiment.experiment_id])
     assert run.info.run_name == "tiny" and run.info.status == "FINISHED"
-    assert run.data.tags["plan_hash"] == plan_hash(read_plan(plan_path))
+    assert run.data.tags["plan_hash"] == plan_hash(read_plan(trained_run.plan))
     assert run.data.params["training.batch_size"] == "1"
     assert run.data.params["model.processor"] == "graphtransformer"
     assert run.data.params["variables.2t.normaliser"] == "mean_std"
@@ -43,3 +34,10 @@ def test_exec_logs_params_plan_metrics_and_plots_to_sqlite(tmp_path: Path) -> No
     assert "plan/plan.json" in artifacts and "report.txt" in artifacts
     assert any(a.startswith("plots/fields-") and a.endswith(".png") for a in artifacts)
     assert any(a.startswith("plots/error-by-lead-") for a in artifacts)
+
+
+def test_plan_params_are_flat_short_strings() -> None:
+    params = plan_params(make_plan())
+    assert params["loss.scalers.variable.weights"].startswith("[1.0, 1.0")
+    assert params["indices.output"] == '["z_500", "t_500", "z_850", "t_850", "2t", "10u", "10v", "msl", "tp"]'
+    assert "source_map" not in " ".join(params) and all(len(v) <= MAX_VALUE_CHARS for v in params.values())

@@ -32,7 +32,7 @@ from anemoic.runtime.training.checkpoints import atomic_torch_save
 i = 0
 while True:
     i += 1
-    atomic_torch_save({"anemoic": {"i": i}, "w": torch.full((3_000_000,), float(i))}, sys.argv[1])
+    atomic_torch_save({"anemoic": {"i": i}, "w": torch.full((1_000_000,), float(i))}, sys.argv[1])
     print(i, flush=True)
 """
 

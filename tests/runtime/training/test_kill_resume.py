@@ -17,9 +17,12 @@ FINAL_STEP = 16  # 2 epochs x 8 batches
 
 
 def _final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    """Model weights and buffers, and the EMA's shadow weights, of the last checkpoint."""
     checkpoints = list_checkpoints(run_dir / "checkpoints")
     assert checkpoints[-1].name == f"step-{FINAL_STEP:08d}.ckpt"
-    return load_checkpoint(checkpoints[-1])["state_dict"]
+    content = load_checkpoint(checkpoints[-1])
+    (ema,) = [state for key, state in content["callbacks"].items() if key.startswith("ExponentialMovingAverage")]
+    return {**content["state_dict"], **{f"ema:{k}": v for k, v in ema["shadow"].items()}}
 
 
 def _start_and_kill_after_checkpoint(plan: Path, run_dir: Path, cwd: Path) -> int:
@@ -40,8 +43,8 @@ def _start_and_kill_after_checkpoint(plan: Path, run_dir: Path, cwd: Path) -> in
 
 def test_sigkill_mid_epoch_then_resume_equals_uninterrupted_run(tmp_path: Path) -> None:
     store = write_tiny_store(tmp_path)
-    plan_a = write_tiny_plan(tmp_path, store, "a.json", run="run-a")
-    plan_b = write_tiny_plan(tmp_path, store, "b.json", run="run-b")
+    plan_a = write_tiny_plan(tmp_path, store, "a.json", run="run-a", **{"training.ema_decay": 0.9})
+    plan_b = write_tiny_plan(tmp_path, store, "b.json", run="run-b", **{"training.ema_decay": 0.9})
 
     uninterrupted = run_runtime("exec", str(plan_a), cwd=tmp_path)
     assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]

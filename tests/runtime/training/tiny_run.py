@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from anemoic.plan.io import write_plan
-from anemoic.plan.model import Plan
+from anemoic.plan.model import Plan, TrackingPlan
 from anemoic.runtime.data.synth import write_synthetic_store
 from tests.factories import make_plan
 
@@ -72,14 +72,26 @@ class TrainedRun:
     run_dir: Path
     stdout: str
 
+    @property
+    def tracking_uri(self) -> str:
+        return f"sqlite:///{self.directory / 'mlflow.db'}"
+
+
+_TRAINED: list[TrainedRun] = []  # test modules import the fixture, each import is its own fixture: share here
+
 
 @pytest.fixture(scope="session")
 def trained_run(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
     """One short real training run shared by the tests that need a checkpoint (import this fixture)."""
+    if _TRAINED:
+        return _TRAINED[0]
     directory = tmp_path_factory.mktemp("trained")
     store = write_tiny_store(directory)
+    tracking = TrackingPlan(enabled=True, uri=f"sqlite:///{directory / 'mlflow.db'}", experiment="tests",
+                            run_name="tiny", system_metrics=True)
     plan = write_tiny_plan(directory, store, **{"training.epochs": 1, "training.limit_batches_per_epoch": 3,
-                                                "training.ema_decay": 0.9})
+                                                "training.ema_decay": 0.9, "outputs.tracking": tracking})
     result = run_runtime("exec", str(plan), cwd=directory, timeout=240)
     assert result.returncode == 0, result.stderr[-4000:]
-    return TrainedRun(directory, store, plan, directory / "run", result.stdout)
+    _TRAINED.append(TrainedRun(directory, store, plan, directory / "run", result.stdout))
+    return _TRAINED[0]
