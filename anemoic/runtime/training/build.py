@@ -46,10 +46,20 @@ def build_graph_for(plan: Plan, latitudes: Any, longitudes: Any, cache_dir: Path
     return build_graph(plan.graph, latitudes, longitudes, cache_dir=cache_dir)
 
 
-def build_task(plan: Plan, preprocessor: Preprocessor) -> ForecasterTask:
+def check_supported(plan: Plan) -> None:
+    """Refuse, before anything is built, what this runtime cannot run yet."""
     if plan.task.kind not in SUPPORTED_TASKS:
         raise RuntimeUserError(f"error: task kind {plan.task.kind!r} is not supported by this runtime yet "
                                f"(supported: {', '.join(SUPPORTED_TASKS)})")
+    if plan.training.optimiser.kind != "adamw":
+        raise RuntimeUserError(f"error: optimiser {plan.training.optimiser.kind!r} is not supported by this "
+                               "runtime (supported: adamw)")
+    if plan.parallel.gpus_per_model > 1:
+        raise RuntimeUserError("error: model sharding (parallel.gpus_per_model > 1) is not supported by this "
+                               "runtime yet; use gpus_per_model = 1")
+
+
+def build_task(plan: Plan, preprocessor: Preprocessor) -> ForecasterTask:
     scale = None
     if plan.task.prediction == "tendency":
         scale = preprocessor.tendency_scale[preprocessor.prognostic_in_output].clone()
@@ -57,12 +67,7 @@ def build_task(plan: Plan, preprocessor: Preprocessor) -> ForecasterTask:
 
 
 def build_components(plan: Plan, *, cache_graph: bool = True) -> Components:
-    if plan.training.optimiser.kind != "adamw":
-        raise RuntimeUserError(f"error: optimiser {plan.training.optimiser.kind!r} is not supported by this "
-                               "runtime (supported: adamw)")
-    if plan.parallel.gpus_per_model > 1:
-        raise RuntimeUserError("error: model sharding (parallel.gpus_per_model > 1) is not supported by this "
-                               "runtime yet; use gpus_per_model = 1")
+    check_supported(plan)
     data = AnemoicDataModule.from_plan(plan)
     store = data.store
     graph = build_graph_for(plan, store.latitudes, store.longitudes, graph_cache_dir(plan) if cache_graph else None)

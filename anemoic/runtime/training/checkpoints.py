@@ -156,3 +156,23 @@ def resolve_checkpoint(run_dir_or_checkpoint: str | os.PathLike) -> Path:
     if not found:
         raise RuntimeUserError(f"error: --resume {given}: no checkpoint found in {folder}")
     return found[-1]
+
+
+def archive_previous_checkpoints(run_dir: str | os.PathLike) -> Path | None:
+    """Move the checkpoints of an earlier run in ``run_dir`` aside (never delete them).
+
+    A fresh run numbers its checkpoints from step 0 again; left in place, the earlier
+    run's higher-numbered files would look newer to ``--resume`` and to the rotation that
+    keeps the last few, which would then delete the new run's own checkpoints.
+    """
+    folder = Path(run_dir) / CHECKPOINT_DIR
+    if not list_checkpoints(folder):
+        return None
+    stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
+    target = folder.with_name(f"{CHECKPOINT_DIR}.before-{stamp}")
+    suffix = 0
+    while target.exists():
+        suffix += 1
+        target = folder.with_name(f"{CHECKPOINT_DIR}.before-{stamp}-{suffix}")
+    os.replace(folder, target)
+    return target

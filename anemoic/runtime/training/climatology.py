@@ -8,6 +8,7 @@ training mean stands in for that valid time.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -57,7 +58,9 @@ class Climatology:
         dates = store.dates
         for i in _sample_dates(store, start, end, max_dates):
             block = store.read(int(i), slice(lo, hi))[take]  # (V, E, G)
-            field = np.nanmean(block, axis=1).T.astype(np.float64)  # (G, V)
+            with warnings.catch_warnings():  # all-NaN points (land in a sea field) stay NaN, silently
+                warnings.simplefilter("ignore", RuntimeWarning)
+                field = np.nanmean(block, axis=1).T.astype(np.float64)  # (G, V)
             valid = np.isfinite(field)
             key = _key(dates[i])
             sums[key] = sums.get(key, 0) + np.where(valid, field, 0.0)

@@ -5,7 +5,7 @@ Lightning saves and restores the state of any train loader that has
 current epoch were handed out (Lightning does not prefetch when the length is
 known, so handed out == trained on) and, after a restore, skips that many
 batches *in the sampler* so no skipped sample is read.  It also remembers
-the sample indices it handed out, for the per-rank run summary.
+the sample indices it handed out in the current epoch, for the per-rank run summary.
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ class ResumableLoader:
     def __iter__(self) -> Iterator[Any]:
         skip, self._skip = self._skip, 0
         self._handed_out = skip
+        if skip == 0:  # a fresh epoch: keep only this epoch's indices (they are for the run summary)
+            self.seen_indices = []
         if self.loader.batch_sampler is None:  # iterable-style dataset: no index-level skipping possible
             for batch in itertools.islice(iter(self.loader), skip, len(self)):
                 self._handed_out += 1

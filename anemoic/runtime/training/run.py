@@ -27,8 +27,8 @@ from anemoic.runtime.distributed.rank_summary import RankSummary
 from anemoic.runtime.distributed.strategy import layout_for
 from anemoic.runtime.training.build import Components, TrainingData, build_components
 from anemoic.runtime.training.checkpoint_callback import PeriodicCheckpoint
-from anemoic.runtime.training.checkpoints import CHECKPOINT_DIR, AtomicCheckpointIO, load_checkpoint, \
-    resolve_checkpoint
+from anemoic.runtime.training.checkpoints import CHECKPOINT_DIR, AtomicCheckpointIO, \
+    archive_previous_checkpoints, load_checkpoint, resolve_checkpoint
 from anemoic.runtime.training.ema import ExponentialMovingAverage
 from anemoic.runtime.training.errors import RuntimeUserError
 from anemoic.runtime.training.evaluation import build_climatology, validation_scores
@@ -52,8 +52,13 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
 
 
+def _first_process() -> bool:
+    """True in the process that starts a run (before Lightning launches ranks, or rank 0 under srun)."""
+    return all(int(os.environ.get(name, "0")) == 0 for name in ("LOCAL_RANK", "NODE_RANK", "RANK", "SLURM_PROCID"))
+
+
 def _say(message: str) -> None:
-    if int(os.environ.get("LOCAL_RANK", "0")) == 0 and int(os.environ.get("NODE_RANK", "0")) == 0:
+    if _first_process():
         print(message, flush=True)
 
 
@@ -178,6 +183,11 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
         return dry_run(module, parts, plan)
     if decision is not None and decision.mode == "warm_start":
         _say(warm_start(module, checkpoint["state_dict"]))
+    if (decision is None or decision.mode == "warm_start") and _first_process():
+        archived = archive_previous_checkpoints(run_dir)
+        if archived is not None:
+            _say(f"note: {run_dir} held checkpoints of an earlier run; moved them to {archived} "
+                 f"(continue that run with --resume {archived})")
     data = TrainingData(parts.data, plan.training.limit_batches_per_epoch)
     ema = ExponentialMovingAverage(plan.training.ema_decay) if plan.training.ema_decay else None
     logger, tracking = _tracking(plan, Path(plan_path))

@@ -58,7 +58,6 @@ def mlflow_server(tmp_path: Path) -> Iterator[str]:
         log.close()
 
 
-@pytest.mark.slow  # the server alone takes ~25 s to start on 2 busy cores; ~70 s in all
 def test_exec_logs_to_an_http_tracking_server(tmp_path: Path, mlflow_server: str) -> None:
     import mlflow
 

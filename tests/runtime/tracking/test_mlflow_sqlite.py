@@ -30,10 +30,13 @@ def test_exec_logs_params_plan_metrics_and_plots_to_sqlite(trained_run: TrainedR
     history = client.get_metric_history(run.info.run_id, "train/loss_step")
     assert [m.step for m in history] == [0, 1, 2]
     assert "val/rmse/z_500/1" in run.data.metrics and "val/loss" in run.data.metrics
+    assert run.data.metrics["system/process_rss_megabytes"] > 10
     artifacts = _artifacts(client, run.info.run_id)
     assert "plan/plan.json" in artifacts and "report.txt" in artifacts
     assert any(a.startswith("plots/fields-") and a.endswith(".png") for a in artifacts)
     assert any(a.startswith("plots/error-by-lead-") for a in artifacts)
+    assert (trained_run.directory / "mlartifacts").is_dir()  # beside the database, not ./mlruns
+    assert not (trained_run.directory / "mlruns").exists()
 
 
 def test_plan_params_are_flat_short_strings() -> None:

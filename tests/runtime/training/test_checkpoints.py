@@ -100,3 +100,15 @@ def test_load_refuses_foreign_and_damaged_files(tmp_path: Path) -> None:
     torch.save({"state_dict": {}}, tmp_path / "foreign.ckpt")
     with pytest.raises(RuntimeUserError, match="no lineage record"):
         load_checkpoint(tmp_path / "foreign.ckpt")
+
+
+def test_a_fresh_run_moves_an_earlier_runs_checkpoints_aside(tmp_path: Path) -> None:
+    from anemoic.runtime.training.checkpoints import archive_previous_checkpoints
+
+    assert archive_previous_checkpoints(tmp_path) is None  # nothing there: nothing moved
+    old = tmp_path / "checkpoints"
+    atomic_torch_save({"anemoic": {}}, old / checkpoint_name(300))
+    archived = archive_previous_checkpoints(tmp_path)
+    assert archived is not None and archived.name.startswith("checkpoints.before-")
+    assert list_checkpoints(archived) == [archived / checkpoint_name(300)] and not old.exists()
+    assert resolve_checkpoint(archived) == archived / checkpoint_name(300)  # what the note tells users to pass
