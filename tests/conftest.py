@@ -15,6 +15,16 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Run Triton kernels through triton's CPU interpreter where no GPU is present.
+
+    TRITON_INTERPRET is read when a kernel is decorated, so it must be set before any test
+    module (kernels, models, training) imports ``anemoic.kernels.triton_kernels``.
+    """
+    if "TRITON_INTERPRET" not in os.environ and not _cuda_available():
+        os.environ["TRITON_INTERPRET"] = "1"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     run_slow = os.environ.get("ANEMOIC_SLOW") == "1"
     has_gpu = None

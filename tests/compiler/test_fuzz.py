@@ -64,7 +64,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, str]:
     return "".join(tokens), str(SEEDS[index])
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_examples_never_crash(case: tuple[str, str]) -> None:
     check(*case)
@@ -77,20 +77,20 @@ def store_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_mutated_examples_against_a_real_store(store_folder: Path, case: tuple[str, str]) -> None:
     """The golden base names `store.zarr`: here it exists, so the dataset-aware checks run too."""
     check(case[0], str(store_folder / "exp.anm"))
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(st.text(max_size=300))
 def test_random_text_never_crashes(text: str) -> None:
     check(text, "random.anm")
 
 
-@settings(max_examples=20, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=200))
 def test_random_bytes_never_crash(data: bytes) -> None:
     check(data.decode("utf-8", errors="replace"), "bytes.anm")

@@ -18,7 +18,7 @@ from anemoic.compiler.cli import main
 from tests.compiler.targets.project import shared_store
 from tests.slurm.test_job_ranks import wait_for_job
 
-pytestmark = [pytest.mark.slurm, pytest.mark.slow]
+pytestmark = pytest.mark.slurm
 
 EXPERIMENT = """\
 import std.models (graphtransformer)

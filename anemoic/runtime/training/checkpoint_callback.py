@@ -62,6 +62,12 @@ class PeriodicCheckpoint(pl.Callback):
                 old.unlink(missing_ok=True)
         return path
 
+    def save_unless_saved(self, trainer: pl.Trainer) -> Path:
+        """The checkpoint of the current step: the one already written at this step, or a new one."""
+        if trainer.global_step == self._last_saved_step and (latest := self.latest) is not None:
+            return latest
+        return self.save(trainer)
+
     @property
     def latest(self) -> Path | None:
         found = list_checkpoints(self.directory)

@@ -36,6 +36,8 @@ from anemoic.runtime.training.lineage import make_lineage
 from anemoic.runtime.training.module import ForecastModule
 from anemoic.runtime.training.progress import ThroughputProgressBar
 from anemoic.runtime.training.report import format_report
+from anemoic.runtime.training.requeue import RequeueOnSignal, SignalFlag, clear_marker, cluster_plugins, \
+    install_requeue_flag, requeued_checkpoint, slurm_job_id
 from anemoic.runtime.training.resume import ResumeDecision, decide_resume, warm_start
 
 
@@ -63,14 +65,18 @@ def _say(message: str) -> None:
 
 
 def build_callbacks(plan: Plan, run_dir: Path, data: TrainingData, ema: ExponentialMovingAverage | None,
-                    tracking: Any) -> list[pl.Callback]:
+                    tracking: Any, requeue_flag: SignalFlag | None = None) -> list[pl.Callback]:
     outputs, training = plan.outputs, plan.training
     callbacks: list[pl.Callback] = []
     if ema is not None:
         callbacks.append(ema)
-    callbacks.append(PeriodicCheckpoint(run_dir / CHECKPOINT_DIR, every_steps=outputs.checkpoint_every_steps,
-                                        every_minutes=outputs.checkpoint_every_minutes,
-                                        keep_last=outputs.keep_last_checkpoints))
+    periodic = PeriodicCheckpoint(run_dir / CHECKPOINT_DIR, every_steps=outputs.checkpoint_every_steps,
+                                  every_minutes=outputs.checkpoint_every_minutes,
+                                  keep_last=outputs.keep_last_checkpoints)
+    callbacks.append(periodic)
+    job_id = slurm_job_id()
+    if requeue_flag is not None and job_id is not None:  # after the periodic save, which it may reuse
+        callbacks.append(RequeueOnSignal(requeue_flag, periodic, run_dir, plan_hash(plan), job_id))
     if training.early_stopping_patience is not None:
         callbacks.append(EarlyStopping(monitor=training.early_stopping_metric,
                                        patience=training.early_stopping_patience, mode="min", check_finite=True,
@@ -97,7 +103,7 @@ def build_trainer(plan: Plan, callbacks: list[pl.Callback], logger: Any, max_ste
         gradient_clip_algorithm=training.gradient_clip_algorithm if training.gradient_clip else None,
         accumulate_grad_batches=training.accumulate_grad_batches, deterministic=training.deterministic or None,
         callbacks=callbacks, logger=logger if logger is not None else False, enable_checkpointing=False,
-        plugins=[AtomicCheckpointIO()], use_distributed_sampler=False, num_sanity_val_steps=0,
+        plugins=[AtomicCheckpointIO(), *cluster_plugins()], use_distributed_sampler=False, num_sanity_val_steps=0,
         log_every_n_steps=1, enable_model_summary=False, default_root_dir=plan.outputs.run_dir,
     )
 
@@ -167,10 +173,14 @@ def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovi
 
 def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: bool = False,
               resume: str | None = None) -> int:
+    requeue_flag = install_requeue_flag()  # first: a SIGUSR1 during start-up must not kill the job
     _quiet_lightning()
     plan = read_plan(plan_path)
     pl.seed_everything(plan.seed, workers=True, verbose=False)
     run_dir = Path(plan.outputs.run_dir)
+    if resume is None and not dry_run_only and (found := requeued_checkpoint(run_dir, plan_hash(plan))):
+        _say(f"note: continuing the requeued run in {run_dir}")
+        resume = str(found)
     parts = build_components(plan)
     decision, checkpoint = _resume(resume, plan, plan_path)
     parent = decision.parent_plan_hash if decision is not None else None
@@ -191,10 +201,15 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     data = TrainingData(parts.data, plan.training.limit_batches_per_epoch)
     ema = ExponentialMovingAverage(plan.training.ema_decay) if plan.training.ema_decay else None
     logger, tracking = _tracking(plan, Path(plan_path))
-    trainer = build_trainer(plan, build_callbacks(plan, run_dir, data, ema, tracking), logger, max_steps)
+    callbacks = build_callbacks(plan, run_dir, data, ema, tracking, requeue_flag)
+    trainer = build_trainer(plan, callbacks, logger, max_steps)
     ckpt_path = str(decision.checkpoint) if decision is not None and decision.mode == "resume" else None
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
+    requeue = next((c for c in callbacks if isinstance(c, RequeueOnSignal)), None)
+    if requeue is not None and requeue.requeued:  # the requeued job trains on and reports at the end
+        return 1 if requeue.failure else 0
     if trainer.is_global_zero:
+        clear_marker(run_dir)
         text = final_report(module, parts, ema, run_dir)
         print(text, end="", flush=True)
         if tracking is not None:
