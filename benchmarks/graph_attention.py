@@ -25,7 +25,7 @@ from torch import Tensor
 sys.path.insert(0, str(Path(__file__).resolve().parent / "gpu"))
 from synthetic_graphs import N320_LEVEL6, O96_LEVEL5, EdgeSetSpec, build_edges  # noqa: E402
 
-from anemoic.kernels import build_csc_index, graph_attention  # noqa: E402
+from anemoic.kernels import build_csc_index, fast_launch, graph_attention  # noqa: E402
 from anemoic.kernels.reference import reference_graph_attention  # noqa: E402
 
 HEADS, CHANNELS = 16, 64
@@ -49,13 +49,20 @@ def make_inputs(spec: EdgeSetSpec) -> tuple[list[Tensor], Tensor]:
     return tensors, grad_out
 
 
-def ours(edges: Tensor, spec: EdgeSetSpec, tensors: list[Tensor], grad_out: Tensor) -> Step:
-    index = build_csc_index(edges, spec.num_src, spec.num_dst)
+def ours(fast: bool) -> Callable[..., Step]:
+    """This kernel; ``fast`` False launches through triton's JIT dispatch instead of the cached compiled kernels."""
 
-    def step() -> None:
-        torch.autograd.grad(graph_attention(*tensors, index, backend="triton"), tensors, grad_out)
+    def make(edges: Tensor, spec: EdgeSetSpec, tensors: list[Tensor], grad_out: Tensor) -> Step:
+        index = build_csc_index(edges, spec.num_src, spec.num_dst)
 
-    return step
+        def step() -> None:
+            fast_launch.ENABLED = fast
+            torch.autograd.grad(graph_attention(*tensors, index, backend="triton"), tensors, grad_out)
+            fast_launch.ENABLED = True
+
+        return step
+
+    return make
 
 
 def reference(compiled: bool) -> Callable[..., Step]:
@@ -116,7 +123,8 @@ def pyg(compiled: bool) -> Callable[..., Step]:
 
 
 METHODS: dict[str, Callable[..., Step]] = {
-    "anemoic triton": ours,
+    "anemoic triton": ours(fast=True),
+    "anemoic triton, JIT launch": ours(fast=False),
     "anemoi-models triton": anemoi(rebuild_index=False),
     "anemoi-models triton + index/call": anemoi(rebuild_index=True),
     "PyG eager": pyg(compiled=False),

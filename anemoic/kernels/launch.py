@@ -10,6 +10,7 @@ import torch
 import triton.language as tl
 from torch import Tensor
 
+from anemoic.kernels import fast_launch
 from anemoic.kernels import triton_kernels as kernels
 
 _ACC_DTYPES = {torch.float64: tl.float64}
@@ -27,12 +28,13 @@ class TileConfig:
     prefetch: bool = True  # load the next block's index entries one iteration ahead
     reuse_policy: str = ""  # eviction hint for gathered rows: "" | "evict_last" | "evict_first"
     stream_policy: str = ""  # eviction hint for rows touched once
+    pair: bool = False  # two edges per iteration as two 2-D tiles (block_e is then unused)
 
-    def launch_options(self) -> dict:
+    def constants(self) -> dict:
+        """The kernels' compile-time tile parameters."""
         return {
             "BLOCK_E": self.block_e, "BLOCK_H": self.block_h, "BLOCK_C": self.block_c,
-            "PREFETCH": self.prefetch, "REUSE": self.reuse_policy, "STREAM": self.stream_policy,
-            "num_warps": self.num_warps, "num_stages": self.num_stages,
+            "PREFETCH": self.prefetch, "REUSE": self.reuse_policy, "STREAM": self.stream_policy, "PAIR": self.pair,
         }  # fmt: skip
 
 
@@ -79,10 +81,9 @@ def forward(
         return out, lse
     config = config or tile_config(heads, channels, "fwd")
     scale_log2 = kernels.LOG2E / math.sqrt(channels)
-    kernels.attention_forward_kernel[_grid(num_dst, heads, config)](
-        q, k, v, e, out, lse, colptr, src,
-        scale_log2, H=heads, C=channels,
-        ACC=_acc(q.dtype), **config.launch_options(),
+    fast_launch.launch(
+        kernels.attention_forward_kernel, _grid(num_dst, heads, config), config,
+        (q, k, v, e, out, lse, colptr, src, scale_log2, heads, channels), _acc(q.dtype),
     )  # fmt: skip
     return out, lse
 
@@ -99,10 +100,10 @@ def backward_dst(
     if num_dst:
         config = config or tile_config(heads, channels, "dst")
         scale = 1.0 / math.sqrt(channels)
-        kernels.attention_backward_dst_kernel[_grid(num_dst, heads, config)](
-            q, k, v, e, out, grad_out, lse, colptr, src, dq, de, alpha, d_score,
-            scale, scale * kernels.LOG2E, H=heads, C=channels,
-            ACC=_acc(q.dtype), **config.launch_options(),
+        fast_launch.launch(
+            kernels.attention_backward_dst_kernel, _grid(num_dst, heads, config), config,
+            (q, k, v, e, out, grad_out, lse, colptr, src, dq, de, alpha, d_score,
+             scale, scale * kernels.LOG2E, heads, channels), _acc(q.dtype),
         )  # fmt: skip
     return dq, de, alpha, d_score
 
@@ -116,10 +117,9 @@ def backward_src(
     dk, dv = torch.empty_like(k), torch.empty_like(k)
     if num_src:
         config = config or tile_config(heads, channels, "src", alpha.shape[0] >= 10 * num_src)
-        kernels.attention_backward_src_kernel[_grid(num_src, heads, config)](
-            q, grad_out, alpha, d_score, rev_ptr, rev_perm, rev_dst, dk, dv,
-            H=heads, C=channels,
-            ACC=_acc(q.dtype), **config.launch_options(),
+        fast_launch.launch(
+            kernels.attention_backward_src_kernel, _grid(num_src, heads, config), config,
+            (q, grad_out, alpha, d_score, rev_ptr, rev_perm, rev_dst, dk, dv, heads, channels), _acc(q.dtype),
         )  # fmt: skip
     return dk, dv
 

@@ -39,11 +39,30 @@ def _head_tile(hb, H: tl.constexpr, C: tl.constexpr, BLOCK_H: tl.constexpr, BLOC
 
 
 @triton.jit
+def _rows(BASE, node, row_len, hc_off, mask, ACC: tl.constexpr, POLICY: tl.constexpr):
+    """One node's (BLOCK_H, BLOCK_C) row slice, as a 2-D tile (no cross-warp reduction over edges)."""
+    return tl.load(BASE + node * row_len + hc_off, mask=mask, other=0.0, eviction_policy=POLICY).to(ACC)
+
+
+@triton.jit
+def _masked_if(mask, offsets, position, end):
+    """``mask & (position < end)`` as a full tile (triton's interpreter cannot mix a scalar into a mask)."""
+    return mask & (offsets * 0 + position < end)
+
+
+@triton.jit
+def _pair_ids(PTR, first, end):
+    """Index entries of edges first and first + 1 (0 where past ``end``): loaded one pair ahead."""
+    return (tl.load(PTR + first, mask=first < end, other=0),
+            tl.load(PTR + first + 1, mask=first + 1 < end, other=0))  # fmt: skip
+
+
+@triton.jit
 def attention_forward_kernel(
     Q, K, V, E, OUT, LSE, COLPTR, SRC,
     scale_log2, H: tl.constexpr, C: tl.constexpr,
     BLOCK_E: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr,
-    PREFETCH: tl.constexpr, REUSE: tl.constexpr, STREAM: tl.constexpr,
+    PREFETCH: tl.constexpr, REUSE: tl.constexpr, STREAM: tl.constexpr, PAIR: tl.constexpr,
 ):  # fmt: skip
     dst = tl.program_id(0).to(tl.int64)
     heads, hc_off, hc_mask = _head_tile(tl.program_id(1), H, C, BLOCK_H, BLOCK_C)
@@ -57,7 +76,30 @@ def attention_forward_kernel(
     lanes = tl.arange(0, BLOCK_E)
     if PREFETCH:
         next_src = tl.load(SRC + start + lanes, mask=start + lanes < end, other=0)
-    for block in range(start, end, BLOCK_E):
+    if PAIR:  # two edges per iteration as two 2-D tiles: twice the gathers in flight, half the serial steps
+        next0, next1 = _pair_ids(SRC, start, end)
+        for first in range(start, end, 2):
+            pair_mask = _masked_if(hc_mask, hc_off, first + 1, end)
+            src0, src1 = next0, next1
+            next0, next1 = _pair_ids(SRC, first + 2, end)
+            k0 = _rows(K, src0, row_len, hc_off, hc_mask, ACC, REUSE)
+            v0 = _rows(V, src0, row_len, hc_off, hc_mask, ACC, REUSE)
+            e0 = _rows(E, first, row_len, hc_off, hc_mask, ACC, STREAM)
+            k1 = _rows(K, src1, row_len, hc_off, pair_mask, ACC, REUSE)
+            v1 = _rows(V, src1, row_len, hc_off, pair_mask, ACC, REUSE)
+            e1 = _rows(E, first + 1, row_len, hc_off, pair_mask, ACC, STREAM)
+            s0 = tl.sum(q * (k0 + e0), axis=1) * scale_log2
+            s1 = tl.sum(q * (k1 + e1), axis=1) * scale_log2
+            s1 = tl.where(_masked_if(heads >= 0, heads, first + 1, end), s1, float("-inf"))
+            m_new = tl.maximum(m, tl.maximum(s0, s1))
+            p0 = tl.exp2(s0 - m_new)
+            p1 = tl.exp2(s1 - m_new)
+            correction = tl.exp2(m - m_new)
+            denom = denom * correction + p0 + p1
+            acc = acc * correction[:, None] + p0[:, None] * (v0 + e0) + p1[:, None] * (v1 + e1)
+            m = m_new
+    single_end = start if PAIR else end  # the one-block loop below runs only without PAIR
+    for block in range(start, single_end, BLOCK_E):
         edges = block + lanes
         edge_ok = edges < end
         if PREFETCH:  # the next block's source ids load while this block's rows are in flight
@@ -88,11 +130,30 @@ def attention_forward_kernel(
 
 
 @triton.jit
+def _dst_edge(
+    k, v, e, q, d_out, lse, delta, edge, heads, head_mask, hc_off, edge_mask,
+    H: tl.constexpr, C: tl.constexpr, DE, ALPHA, DSCORE, scale, scale_log2, STREAM: tl.constexpr,
+):  # fmt: skip
+    """Destination-pass work of one edge held as 2-D tiles: stores de, alpha, d-score; returns its dq term.
+
+    ``edge_mask`` / ``head_mask`` are false for padding and for a pair's missing second edge.
+    """
+    key = k + e
+    alpha = tl.where(head_mask, tl.exp2(tl.sum(q * key, axis=1) * scale_log2 - lse), 0.0)
+    d_score = alpha * (tl.sum(d_out * (v + e), axis=1) - delta) * scale
+    d_edge = alpha[:, None] * d_out + d_score[:, None] * q
+    tl.store(DE + edge * (H * C) + hc_off, d_edge.to(DE.dtype.element_ty), mask=edge_mask, eviction_policy=STREAM)
+    tl.store(ALPHA + edge * H + heads, alpha.to(ALPHA.dtype.element_ty), mask=head_mask)
+    tl.store(DSCORE + edge * H + heads, d_score.to(DSCORE.dtype.element_ty), mask=head_mask)
+    return d_score[:, None] * key
+
+
+@triton.jit
 def attention_backward_dst_kernel(
     Q, K, V, E, OUT, DOUT, LSE, COLPTR, SRC, DQ, DE, ALPHA, DSCORE,
     scale, scale_log2, H: tl.constexpr, C: tl.constexpr,
     BLOCK_E: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr,
-    PREFETCH: tl.constexpr, REUSE: tl.constexpr, STREAM: tl.constexpr,
+    PREFETCH: tl.constexpr, REUSE: tl.constexpr, STREAM: tl.constexpr, PAIR: tl.constexpr,
 ):  # fmt: skip
     dst = tl.program_id(0).to(tl.int64)
     heads, hc_off, hc_mask = _head_tile(tl.program_id(1), H, C, BLOCK_H, BLOCK_C)
@@ -110,7 +171,25 @@ def attention_backward_dst_kernel(
     lanes = tl.arange(0, BLOCK_E)
     if PREFETCH:
         next_src = tl.load(SRC + start + lanes, mask=start + lanes < end, other=0)
-    for block in range(start, end, BLOCK_E):
+    if PAIR:
+        next0, next1 = _pair_ids(SRC, start, end)
+        for first in range(start, end, 2):
+            pair_mask = _masked_if(hc_mask, hc_off, first + 1, end)
+            src0, src1 = next0, next1
+            next0, next1 = _pair_ids(SRC, first + 2, end)
+            k0 = _rows(K, src0, row_len, hc_off, hc_mask, ACC, REUSE)
+            v0 = _rows(V, src0, row_len, hc_off, hc_mask, ACC, REUSE)
+            e0 = _rows(E, first, row_len, hc_off, hc_mask, ACC, STREAM)
+            k1 = _rows(K, src1, row_len, hc_off, pair_mask, ACC, REUSE)
+            v1 = _rows(V, src1, row_len, hc_off, pair_mask, ACC, REUSE)
+            e1 = _rows(E, first + 1, row_len, hc_off, pair_mask, ACC, STREAM)
+            dq += _dst_edge(k0, v0, e0, q, d_out, lse, delta, first, heads, head_ok, hc_off, hc_mask,
+                            H, C, DE, ALPHA, DSCORE, scale, scale_log2, STREAM)
+            dq += _dst_edge(k1, v1, e1, q, d_out, lse, delta, first + 1, heads,
+                            _masked_if(head_ok, heads, first + 1, end), hc_off, pair_mask,
+                            H, C, DE, ALPHA, DSCORE, scale, scale_log2, STREAM)  # fmt: skip
+    single_end = start if PAIR else end
+    for block in range(start, single_end, BLOCK_E):
         edges = block + lanes
         edge_ok = edges < end
         if PREFETCH:
@@ -145,7 +224,7 @@ def attention_backward_src_kernel(
     Q, DOUT, ALPHA, DSCORE, REV_PTR, REV_PERM, REV_DST, DK, DV,
     H: tl.constexpr, C: tl.constexpr,
     BLOCK_E: tl.constexpr, BLOCK_H: tl.constexpr, BLOCK_C: tl.constexpr, ACC: tl.constexpr,
-    PREFETCH: tl.constexpr, REUSE: tl.constexpr, STREAM: tl.constexpr,
+    PREFETCH: tl.constexpr, REUSE: tl.constexpr, STREAM: tl.constexpr, PAIR: tl.constexpr,
 ):  # fmt: skip
     src = tl.program_id(0).to(tl.int64)
     heads, hc_off, hc_mask = _head_tile(tl.program_id(1), H, C, BLOCK_H, BLOCK_C)
@@ -159,7 +238,27 @@ def attention_backward_src_kernel(
     if PREFETCH:
         next_edges = tl.load(REV_PERM + start + lanes, mask=start + lanes < end, other=0)
         next_dst = tl.load(REV_DST + start + lanes, mask=start + lanes < end, other=0)
-    for block in range(start, end, BLOCK_E):
+    if PAIR:
+        next_e0, next_e1 = _pair_ids(REV_PERM, start, end)
+        next_d0, next_d1 = _pair_ids(REV_DST, start, end)
+        for first in range(start, end, 2):
+            pair_mask = _masked_if(hc_mask, hc_off, first + 1, end)
+            head_pair = _masked_if(head_ok, heads, first + 1, end)
+            edge0, edge1, dst0, dst1 = next_e0, next_e1, next_d0, next_d1
+            next_e0, next_e1 = _pair_ids(REV_PERM, first + 2, end)
+            next_d0, next_d1 = _pair_ids(REV_DST, first + 2, end)
+            q0 = _rows(Q, dst0, row_len, hc_off, hc_mask, ACC, REUSE)
+            o0 = _rows(DOUT, dst0, row_len, hc_off, hc_mask, ACC, REUSE)
+            q1 = _rows(Q, dst1, row_len, hc_off, pair_mask, ACC, REUSE)
+            o1 = _rows(DOUT, dst1, row_len, hc_off, pair_mask, ACC, REUSE)
+            a0 = tl.load(ALPHA + edge0 * H + heads, mask=head_ok, other=0.0).to(ACC)
+            s0 = tl.load(DSCORE + edge0 * H + heads, mask=head_ok, other=0.0).to(ACC)
+            a1 = tl.load(ALPHA + edge1 * H + heads, mask=head_pair, other=0.0).to(ACC)
+            s1 = tl.load(DSCORE + edge1 * H + heads, mask=head_pair, other=0.0).to(ACC)
+            dk += s0[:, None] * q0 + s1[:, None] * q1
+            dv += a0[:, None] * o0 + a1[:, None] * o1
+    single_end = start if PAIR else end
+    for block in range(start, single_end, BLOCK_E):
         slots = block + lanes
         slot_ok = slots < end
         if PREFETCH:

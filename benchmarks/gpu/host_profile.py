@@ -16,7 +16,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from synthetic_graphs import O96_LEVEL5, build_edges  # noqa: E402
 
-from anemoic.kernels import build_csc_index, graph_attention  # noqa: E402
+from anemoic.kernels import build_csc_index, fast_launch, graph_attention  # noqa: E402
 
 
 def main() -> None:
@@ -34,15 +34,23 @@ def main() -> None:
         with torch.no_grad():
             graph_attention(*tensors, index, backend="triton")
 
-    for name, call in (("fwd+bwd", step), ("fwd no-grad", forward_only)):
-        for _ in range(20):
-            call()
-        torch.cuda.synchronize()
-        start = time.perf_counter()
-        for _ in range(200):
-            call()
+    for fast in (False, True, False, True):  # twice each, alternating, so drift shows
+        fast_launch.ENABLED = fast
+        for name, call in (("fwd+bwd", step), ("fwd no-grad", forward_only)):
+            for _ in range(20):
+                call()
             torch.cuda.synchronize()
-        print(f"{name}: {(time.perf_counter() - start) / 200 * 1e3:.3f} ms per call incl. sync")
+            start = time.perf_counter()
+            for _ in range(200):
+                call()
+                torch.cuda.synchronize()
+            synced = (time.perf_counter() - start) / 200 * 1e3
+            start = time.perf_counter()
+            for _ in range(200):
+                call()
+            issued = (time.perf_counter() - start) / 200 * 1e3
+            torch.cuda.synchronize()
+            print(f"fast launch {fast!s:5}  {name}: {synced:.3f} ms per call incl. sync, {issued:.3f} ms to issue")
     profile = cProfile.Profile()
     profile.enable()
     for _ in range(200):

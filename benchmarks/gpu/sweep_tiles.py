@@ -24,15 +24,14 @@ HEADS, CHANNELS = 16, 64
 
 
 def candidates() -> list[launch.TileConfig]:
-    """Edges per iteration, warps, index prefetch and cache hints around the default (one edge, 16 heads)."""
+    """Around the default (one edge, 16 heads, 4 warps): edge pairs, warps, software-pipelining stages, hints."""
     hints = {"reuse_policy": "evict_last", "stream_policy": "evict_first"}
     configs = []
-    for block_e, warps in itertools.product((1, 2), (4, 8)):
-        configs.append(launch.TileConfig(block_e, HEADS, CHANNELS, warps))
-        configs.append(launch.TileConfig(block_e, HEADS, CHANNELS, warps, prefetch=False))
-        configs.append(launch.TileConfig(block_e, HEADS, CHANNELS, warps, **hints))
-    configs.append(launch.TileConfig(1, 8, CHANNELS, 2))
-    configs.append(launch.TileConfig(1, 8, CHANNELS, 4))
+    for pair, warps in itertools.product((False, True), (4, 8)):
+        configs.append(launch.TileConfig(1, HEADS, CHANNELS, warps, pair=pair))
+        configs.append(launch.TileConfig(1, HEADS, CHANNELS, warps, num_stages=2, pair=pair))
+    configs.append(launch.TileConfig(1, HEADS, CHANNELS, 4, pair=True, **hints))
+    configs.append(launch.TileConfig(1, 8, CHANNELS, 2, pair=True))
     return configs
 
 
@@ -70,8 +69,8 @@ def sweep_graph(spec) -> None:  # noqa: ANN001
         results.sort(key=lambda item: item[0])
         print(f"  {pass_name}: default {launch.tile_config(HEADS, CHANNELS, pass_name)} {default:.4f} ms")
         for elapsed, config in results[:5]:
-            print(f"    {elapsed:.4f} ms  e={config.block_e} h={config.block_h} w={config.num_warps} "
-                  f"prefetch={config.prefetch} hints={config.reuse_policy or '-'}/{config.stream_policy or '-'}")
+            print(f"    {elapsed:.4f} ms  pair={config.pair} h={config.block_h} w={config.num_warps} "
+                  f"stages={config.num_stages} hints={config.reuse_policy or '-'}/{config.stream_policy or '-'}")
 
 
 def main() -> None:

@@ -78,10 +78,12 @@ def test_degree_64_hubs_and_odd_shapes_on_gpu() -> None:
         {"block_e": 4, "block_h": 4, "block_c": 8, "num_warps": 2},
         {"block_e": 2, "block_h": 2, "block_c": 8, "num_warps": 1, "prefetch": False,
          "reuse_policy": "evict_last", "stream_policy": "evict_first"},
+        {"block_e": 1, "block_h": 4, "block_c": 8, "num_warps": 2, "pair": True},
+        {"block_e": 1, "block_h": 8, "block_c": 8, "num_warps": 1, "pair": True, "num_stages": 2},
     ],
 )
 def test_edge_and_head_blocks_compute_the_same_function(tiles: dict) -> None:
-    """Non-default tiles (several edges per iteration with a masked tail, heads split over programs)."""
+    """Non-default tiles (several edges per iteration or edge pairs with a masked tail, heads split over programs)."""
     from anemoic.kernels import launch
 
     edges = random_graph(num_src=9, num_dst=7, max_degree=6, seed=13, hubs=0)
