@@ -67,8 +67,11 @@ def lower(parts: Parts) -> Plan:
     effective = optimiser.lr * parts.data_parallel if parts.scale_lr else optimiser.lr
     training = dataclasses.replace(parts.training, optimiser=dataclasses.replace(optimiser, effective_lr=effective))
     parallel = dataclasses.replace(parts.parallel, data_parallel_size=parts.data_parallel)
+    source_map = dict(parts.source_map)
+    if "training.optimiser.lr" in source_map:  # derived from the written lr: blame points there
+        source_map.setdefault("training.optimiser.effective_lr", source_map["training.optimiser.lr"])
     return Plan(
         name=parts.name, seed=parts.seed, dataset=dataset, variables=parts.variables.variables,
         indices=parts.variables.indices, graph=graph, model=parts.model, task=parts.task, loss=parts.loss,
         training=training, parallel=parallel, outputs=parts.outputs, site=parts.site, sweep=parts.sweep,
-        source_map=dict(parts.source_map))
+        source_map=source_map)
