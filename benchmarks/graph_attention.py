@@ -2,7 +2,7 @@
 
 Every method runs in the same process on the same graphs and inputs (bf16, 16 heads x 64 channels):
 wall time per fwd+bwd call with CUDA events (synchronised per call, so launch overhead shows; methods
-take turns, 30 rounds, median), GPU
+take turns, in an order that flips every round, 30 rounds, median), GPU
 kernel time summed with torch.profiler, and bandwidth over bytes = 2 B x H*C x (6 n_dst + 6 n_src + 3 E).
 Ratios are against anemoi's kernel and compiled PyG measured in this run.
 
@@ -187,9 +187,10 @@ def prepare(names: list[str], edges: Tensor, spec: EdgeSetSpec, tensors: list[Te
 def interleaved_wall_ms(steps: dict[str, Step], rounds: int = 30) -> dict[str, float]:
     """Median wall time per method, methods taking turns so that host-side noise hits all alike."""
     samples: dict[str, list[float]] = {name: [] for name in steps}
-    for _ in range(rounds):
-        for name, step in steps.items():
-            samples[name].append(wall_ms(step, 1))
+    names = list(steps)
+    for round_number in range(rounds):  # the order flips every round: no method always follows the same one
+        for name in names if round_number % 2 == 0 else reversed(names):
+            samples[name].append(wall_ms(steps[name], 1))
     return {name: statistics.median(times) for name, times in samples.items()}
 
 

@@ -27,10 +27,10 @@ def launch(kernel, grid: tuple[int, int], config, args: tuple, acc) -> None:  # 
     the tile constants follow from ``config.constants()`` and the accumulation dtype ``acc``.
     """
     if ENABLED and not _INTERPRETING:
-        key = (kernel, config, acc, args[-2], args[-1], args[0].get_device()) + tuple(
-            arg.dtype if arg.data_ptr() % 16 == 0 else None for arg in args if type(arg) is torch.Tensor
-        )
-        entry = _compiled.get(key)
+        tensors = [arg for arg in args if type(arg) is torch.Tensor]
+        aligned = not any(tensor.data_ptr() % 16 for tensor in tensors)
+        key = (kernel, config, str(acc), args[-2], args[-1], args[0].get_device(), *(t.dtype for t in tensors))
+        entry = _compiled.get(key) if aligned else None
         if entry is not None:
             compiled, tail = entry
             compiled[(grid[0], grid[1], 1)](*args, *tail)
@@ -38,5 +38,5 @@ def launch(kernel, grid: tuple[int, int], config, args: tuple, acc) -> None:  # 
     constants = config.constants()
     constants["ACC"] = acc
     compiled = kernel[grid](*args, **constants, num_warps=config.num_warps, num_stages=config.num_stages)
-    if ENABLED and not _INTERPRETING and None not in key and hasattr(compiled, "__getitem__"):
+    if ENABLED and not _INTERPRETING and aligned and hasattr(compiled, "__getitem__"):
         _compiled[key] = (compiled, tuple(constants[name] for name in kernel.arg_names[len(args) :]))

@@ -39,13 +39,22 @@ class TileConfig:
 
 
 @functools.lru_cache(maxsize=64)
-def tile_config(heads: int, channels: int, pass_name: str, long_lists: bool = False) -> TileConfig:
-    """One edge per iteration and all heads of a node in one program, 4 warps (16-byte loads per thread).
+def tile_config(
+    heads: int, channels: int, pass_name: str, long_lists: bool = False, large_sources: bool = False
+) -> TileConfig:
+    """All heads of a node in one program, 4 warps (16-byte loads per thread); edges one or two at a time.
 
     Chosen from H100 sweeps (benchmarks/gpu/sweep_tiles.py, docs/kernels.md) on the o96 graphs (mean
-    in-degree 3-8): BLOCK_E > 1 was never faster, the cross-edge reduction of a 3-D tile costing
-    what the extra gathers in flight gain; 8 warps helped only the source pass over long edge
-    lists (``long_lists``: 10+ edges per node on average, as in h_to_era's by-source view).
+    degree 1.5-12). A 3-D tile of several edges (BLOCK_E > 1) was never faster, its cross-edge
+    reduction costing what the extra gathers in flight gain; edge pairs held as two 2-D tiles
+    (``pair``) helped where the walked lists are long (``long_lists``: a mean of 5+ incoming edges in
+    the forward, 10+ outgoing edges in the source pass: -0.6 to -2% and -6%) and cost 3-14% on short
+    ones. The destination pass keeps single edges (pairs: -1% on era_to_h, +1 to +6% elsewhere).
+    ``large_sources``: k and v together exceed the L2 cache (o96 era_to_h: 165 MB of gathered rows);
+    with long incoming lists (5+) the forward and destination passes then mark gathered k/v rows
+    evict_last and streamed e/de rows evict_first: era_to_h -1% (o96) and -2.2% (n320) in kernel
+    time, n320 h_to_h -0.4%; on short lists (h_to_era, 3 edges) they cost +0.8%, on L2-sized
+    sources they were within +-1%.
     Rows wider than 1024 values are split over programs by heads to bound registers.
     """
     block_c = kernels.next_power_of_2(channels)
@@ -53,9 +62,18 @@ def tile_config(heads: int, channels: int, pass_name: str, long_lists: bool = Fa
     while block_h > 1 and block_h * block_c > 1024:
         block_h //= 2
     num_warps = 4 if block_h * block_c >= 512 else 2
-    if long_lists and pass_name == "src" and block_h * block_c >= 1024:
-        num_warps = 8
-    return TileConfig(block_e=1, block_h=block_h, block_c=block_c, num_warps=num_warps)
+    pair = long_lists and pass_name in ("fwd", "src")
+    hints = {"reuse_policy": "evict_last", "stream_policy": "evict_first"}
+    hinted = large_sources and long_lists and pass_name in ("fwd", "dst")
+    return TileConfig(1, block_h, block_c, num_warps, pair=pair, **(hints if hinted else {}))
+
+
+_L2_BYTES = 50 * 2**20  # H100 L2; a cut-off for the cache hints, not a correctness matter
+
+
+def _large_sources(k: Tensor) -> bool:
+    """k and v together (the gathered rows of the forward and destination passes) exceed L2."""
+    return 2 * k.numel() * k.element_size() > _L2_BYTES
 
 
 def _acc(dtype: torch.dtype) -> tl.dtype:
@@ -79,7 +97,7 @@ def forward(
     lse = torch.empty((num_dst, heads), dtype=acc_dtype, device=q.device)
     if num_dst == 0:
         return out, lse
-    config = config or tile_config(heads, channels, "fwd")
+    config = config or tile_config(heads, channels, "fwd", src.shape[0] >= 5 * num_dst, _large_sources(k))
     scale_log2 = kernels.LOG2E / math.sqrt(channels)
     fast_launch.launch(
         kernels.attention_forward_kernel, _grid(num_dst, heads, config), config,
@@ -98,7 +116,7 @@ def backward_dst(
     alpha = torch.empty((e.shape[0], heads), dtype=lse.dtype, device=q.device)
     d_score = torch.empty_like(alpha)
     if num_dst:
-        config = config or tile_config(heads, channels, "dst")
+        config = config or tile_config(heads, channels, "dst", src.shape[0] >= 5 * num_dst, _large_sources(k))
         scale = 1.0 / math.sqrt(channels)
         fast_launch.launch(
             kernels.attention_backward_dst_kernel, _grid(num_dst, heads, config), config,

@@ -64,26 +64,32 @@ class _EagerAttention(torch.autograd.Function):
     """The same launches as the custom ops without their Python dispatch, for eager calls.
 
     Eager training is launch-bound at these sizes (a layer call is a few hundred microseconds of
-    GPU work), so the custom-op machinery is skipped where nothing traces the call.
+    GPU work), so the custom-op machinery is skipped where nothing traces the call. The index is
+    passed as one object and kept on ctx (its tensors are never modified in place), so apply and
+    save_for_backward handle only the four inputs and the two outputs.
     """
 
     @staticmethod
-    def forward(ctx, q, k, v, e, colptr, src, rev_ptr, rev_perm, rev_dst):  # noqa: ANN001, ANN205
+    def forward(ctx, q, k, v, e, index):  # noqa: ANN001, ANN205
         q, k, v, e = (t.contiguous() for t in (q, k, v, e))
-        out, lse = launch.forward(q, k, v, e, colptr, src)
-        ctx.save_for_backward(q, k, v, e, out, lse, colptr, src, rev_ptr, rev_perm, rev_dst)
+        out, lse = launch.forward(q, k, v, e, index.colptr, index.src)
+        ctx.save_for_backward(q, k, v, e, out, lse)
+        ctx.index = index
         return out
 
     @staticmethod
     def backward(ctx, grad_out):  # noqa: ANN001, ANN205
-        q, k, v, e, out, lse, colptr, src, rev_ptr, rev_perm, rev_dst = ctx.saved_tensors
-        grads = launch.backward(grad_out, q, k, v, e, out, lse, colptr, src, rev_ptr, rev_perm, rev_dst)
-        return (*grads, None, None, None, None, None)
+        q, k, v, e, out, lse = ctx.saved_tensors
+        index = ctx.index
+        grads = launch.backward(
+            grad_out, q, k, v, e, out, lse, index.colptr, index.src, index.rev_ptr, index.rev_perm, index.rev_dst
+        )
+        return (*grads, None)
 
 
 def triton_graph_attention(q: Tensor, k: Tensor, v: Tensor, e: Tensor, index: GraphAttentionIndex) -> Tensor:
     """Fused attention: the custom op under torch.compile, a plain autograd Function in eager mode."""
-    args = (q, k, v, e, index.colptr, index.src, index.rev_ptr, index.rev_perm, index.rev_dst)
     if torch.compiler.is_compiling():
+        args = (q, k, v, e, index.colptr, index.src, index.rev_ptr, index.rev_perm, index.rev_dst)
         return attention_op(*args)[0]
-    return _EagerAttention.apply(*args)
+    return _EagerAttention.apply(q, k, v, e, index)

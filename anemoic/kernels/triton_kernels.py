@@ -10,7 +10,9 @@ loads vectorise. A program owns one node and BLOCK_H heads and walks its edges B
 * backward, source pass (program per source, by-source view): dk = sum ds q, dv = sum alpha dO.
   It reads only q, dO and the (E, H) arrays: e, k and v are not read again. No atomics.
 
-Index entries of the next edge block are loaded one iteration ahead (PREFETCH), so the row gathers
+With PAIR, a program walks its list two edges per iteration as two separate 2-D tiles (twice the
+row gathers in flight, half the serial steps, no cross-warp reduction over edges); the BLOCK_E loop
+then does not run. Index entries of the next edge block are loaded one iteration ahead (PREFETCH), so the row gathers
 do not wait on an index load; REUSE / STREAM are cache eviction hints for gathered rows (reused by
 neighbouring programs) and rows read or written once ("" = no hint).
 

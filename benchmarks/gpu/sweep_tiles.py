@@ -67,7 +67,7 @@ def sweep_graph(spec) -> None:  # noqa: ANN001
             except Exception as error:  # noqa: BLE001  (out of resources for one shape: skip it)
                 print(f"  {pass_name} {config} failed: {type(error).__name__}")
         results.sort(key=lambda item: item[0])
-        print(f"  {pass_name}: default {launch.tile_config(HEADS, CHANNELS, pass_name)} {default:.4f} ms")
+        print(f"  {pass_name}: default tiles (launch.tile_config for this graph) {default:.4f} ms")
         for elapsed, config in results[:5]:
             print(f"    {elapsed:.4f} ms  pair={config.pair} h={config.block_h} w={config.num_warps} "
                   f"stages={config.num_stages} hints={config.reuse_policy or '-'}/{config.stream_policy or '-'}")
