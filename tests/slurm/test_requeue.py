@@ -74,7 +74,7 @@ def test_sigusr1_requeues_and_the_restart_matches_an_uninterrupted_job(
     assert "JobState=COMPLETED" in state and "ExitCode=0:0" in state, f"{state}\n{log[-4000:]}"
     assert re.search(r"\bRestarts=1\b", state), state
 
-    stopped = re.search(r"SIGUSR1: saved (\S+) at step (\d+) and requeued SLURM job " + signalled, log)
+    stopped = re.search(r"SIGUSR1: saved (\S+) at step (\d+); requeueing SLURM job " + signalled, log)
     assert stopped, log[-4000:]
     assert 4 <= int(stopped.group(2)) < STEPS
     assert "note: continuing the requeued run in runs/train" in log

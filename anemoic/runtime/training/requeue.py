@@ -94,8 +94,8 @@ def run_requeue(job_id: str) -> str | None:
 
 def requeue_message(step: int, checkpoint: Path, job_id: str, failure: str | None) -> str:
     if failure is None:
-        return (f"SIGUSR1: saved {checkpoint} at step {step} and requeued SLURM job {job_id}; "
-                "stopping now, the requeued job resumes from it")
+        return (f"SIGUSR1: saved {checkpoint} at step {step}; requeueing SLURM job {job_id}, "
+                "which resumes from it; stopping now")
     return (f"error: SIGUSR1: saved {checkpoint} at step {step}, but requeueing job {job_id} failed "
             f"({failure}); continue with --resume {checkpoint.parent.parent}")
 
@@ -175,9 +175,12 @@ class RequeueOnSignal(pl.Callback):
         checkpoint = self.checkpoints.save_unless_saved(trainer)
         if trainer.is_global_zero:
             write_marker(self.run_dir, self.plan_hash, self.job_id, checkpoint)
+            # Said before requeueing: SLURM cancels this step as soon as the requeue is accepted.
+            print(requeue_message(trainer.global_step, checkpoint, self.job_id, None), flush=True)
             self.failure = run_requeue(self.job_id)
-            message = requeue_message(trainer.global_step, checkpoint, self.job_id, self.failure)
-            print(message, file=sys.stderr if self.failure else sys.stdout, flush=True)
+            if self.failure:
+                print(requeue_message(trainer.global_step, checkpoint, self.job_id, self.failure),
+                      file=sys.stderr, flush=True)
         self.requeued = True
         trainer.should_stop = True
         trainer.limit_val_batches = 0  # Lightning validates on a requested stop; the time limit is near

@@ -69,7 +69,7 @@ def test_sigusr1_checkpoints_requeues_once_exits_0_and_resumes_exactly(tmp_path:
 
     code, output = _signal_after_first_checkpoint(plan_b, run_b, tmp_path, env)
     assert code == 0, output[-3000:]
-    stopped = re.search(r"SIGUSR1: saved (\S+) at step (\d+) and requeued SLURM job 4242", output)
+    stopped = re.search(r"SIGUSR1: saved (\S+) at step (\d+); requeueing SLURM job 4242", output)
     assert stopped, output[-3000:]
     step = int(stopped.group(2))
     assert 0 < step < FINAL_STEP
@@ -156,7 +156,7 @@ def test_two_gloo_ranks_stop_together_when_only_rank_1_gets_the_signal(tmp_path:
         if process.poll() is None:
             process.kill()
     assert process.returncode == 0, output[-3000:]
-    stopped = re.search(r"SIGUSR1: saved \S+ at step (\d+) and requeued SLURM job 4242", output)  # said by rank 0
+    stopped = re.search(r"SIGUSR1: saved \S+ at step (\d+); requeueing SLURM job 4242", output)  # said by rank 0
     assert stopped, output[-3000:]
     ranks = [json.loads((run_dir / "ranks" / f"rank-{r}.json").read_text()) for r in (0, 1)]
     assert [r["global_step"] for r in ranks] == [int(stopped.group(1))] * 2  # both stopped at that step
