@@ -1,7 +1,8 @@
 """Sweep tile shapes of the three Triton passes on the benchmark graphs (device helper, not a test).
 
 Times each pass alone with triton.testing.do_bench (median) and prints the best shapes next to the default choice of
-``anemoic.kernels.launch.tile_config``.
+``anemoic.kernels.launch.tile_config``, then the default fwd+bwd sequence and, for scale, the device-to-device copy
+bandwidth of this GPU (bytes read plus written), the practical ceiling of a memory-bound kernel.
 
     PYTHONPATH=. python benchmarks/gpu/sweep_tiles.py
 """
@@ -21,18 +22,20 @@ from synthetic_graphs import O96_LEVEL5, build_edges  # noqa: E402
 from anemoic.kernels import build_csc_index, launch  # noqa: E402
 
 HEADS, CHANNELS = 16, 64
+HINTS = {"reuse_policy": "evict_last", "stream_policy": "evict_first"}
 
 
 def candidates() -> list[launch.TileConfig]:
-    """Around the default (one edge, 16 heads, 4 warps): edge pairs, warps, software-pipelining stages, hints."""
-    hints = {"reuse_policy": "evict_last", "stream_policy": "evict_first"}
-    configs = []
-    for pair, warps in itertools.product((False, True), (4, 8)):
-        configs.append(launch.TileConfig(1, HEADS, CHANNELS, warps, pair=pair))
-        configs.append(launch.TileConfig(1, HEADS, CHANNELS, warps, num_stages=2, pair=pair))
-    configs.append(launch.TileConfig(1, HEADS, CHANNELS, 4, pair=True, **hints))
+    """Around the default (16 heads, 4 warps): edge pairs, 8 warps, cache hints, two pipelining stages."""
+    configs = [launch.TileConfig(1, HEADS, CHANNELS, warps, pair=pair, **(HINTS if hinted else {}))
+               for pair, warps, hinted in itertools.product((False, True), (4, 8), (False, True))]  # fmt: skip
+    configs.append(launch.TileConfig(1, HEADS, CHANNELS, 4, num_stages=2, pair=True))
     configs.append(launch.TileConfig(1, 8, CHANNELS, 2, pair=True))
     return configs
+
+
+def bench(call) -> float:  # noqa: ANN001
+    return triton.testing.do_bench(call, warmup=25, rep=100, return_mode="median")
 
 
 def sweep_graph(spec) -> None:  # noqa: ANN001
@@ -50,14 +53,12 @@ def sweep_graph(spec) -> None:  # noqa: ANN001
     def run(pass_name: str, config: launch.TileConfig | None) -> float:
         """Median ms of one pass alone."""
         if pass_name == "fwd":
-            call = lambda: launch.forward(q, k, v, e, index.colptr, index.src, config)  # noqa: E731
-        elif pass_name == "dst":
-            call = lambda: launch.backward_dst(grad, q, k, v, e, out, lse, index.colptr, index.src, config)  # noqa: E731
-        else:
-            call = lambda: launch.backward_src(grad, q, k, alpha, d_score, *rev, config)  # noqa: E731
-        return triton.testing.do_bench(call, warmup=25, rep=100, return_mode="median")
+            return bench(lambda: launch.forward(q, k, v, e, index.colptr, index.src, config))
+        if pass_name == "dst":
+            return bench(lambda: launch.backward_dst(grad, q, k, v, e, out, lse, index.colptr, index.src, config))
+        return bench(lambda: launch.backward_src(grad, q, k, alpha, d_score, *rev, config))
 
-    print(f"\n{spec.name}")
+    print(f"\n{spec.name}", flush=True)
     for pass_name in ("fwd", "dst", "src"):
         default = run(pass_name, None)
         results = []
@@ -68,14 +69,27 @@ def sweep_graph(spec) -> None:  # noqa: ANN001
                 print(f"  {pass_name} {config} failed: {type(error).__name__}")
         results.sort(key=lambda item: item[0])
         print(f"  {pass_name}: default tiles (launch.tile_config for this graph) {default:.4f} ms")
-        for elapsed, config in results[:5]:
+        for elapsed, config in results[:4]:
             print(f"    {elapsed:.4f} ms  pair={config.pair} h={config.block_h} w={config.num_warps} "
                   f"stages={config.num_stages} hints={config.reuse_policy or '-'}/{config.stream_policy or '-'}")
+    both = bench(lambda: launch.backward(grad, q, k, v, e, out, lse, index.colptr, index.src, *rev))
+    total = bench(lambda: (launch.forward(q, k, v, e, index.colptr, index.src),
+                           launch.backward(grad, q, k, v, e, out, lse, index.colptr, index.src, *rev)))  # fmt: skip
+    print(f"  default backward {both:.4f} ms, fwd+bwd {total:.4f} ms")
+
+
+def copy_bandwidth() -> float:
+    """TB/s of a 1 GiB device-to-device copy, counting bytes read and written."""
+    source = torch.randn(2**29, device="cuda", dtype=torch.bfloat16)
+    target = torch.empty_like(source)
+    elapsed = bench(lambda: target.copy_(source))
+    return 2 * source.numel() * source.element_size() / elapsed / 1e9
 
 
 def main() -> None:
     for spec in O96_LEVEL5:
         sweep_graph(spec)
+    print(f"\ndevice-to-device copy: {copy_bandwidth():.3f} TB/s (read + write)")
 
 
 if __name__ == "__main__":
