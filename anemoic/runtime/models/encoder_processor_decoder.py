@@ -114,10 +114,12 @@ class EncoderProcessorDecoder(nn.Module):
         x_hidden = self.encoder(x_data, x_hidden)
         x_hidden = self.processor(x_hidden)
         x_data = self.decoder(x_hidden, x_data)
-        out = self.output_projection(self.output_norm(x_data)).reshape(batch, members, grid, -1)
+        # Back to the input's dtype before the residual: under bf16 autocast the projection yields bf16, and
+        # a state rebuilt in bf16 would lose the precision of the last input (and could not be fed back into
+        # a float32 rollout window).
+        out = self.output_projection(self.output_norm(x_data)).reshape(batch, members, grid, -1).to(x.dtype)
         if self.io.prediction == "state":
-            last = x[:, -1].index_select(-1, self.residual_in).to(out.dtype)
-            out = out.index_add(-1, self.residual_out, last)
+            out = out.index_add(-1, self.residual_out, x[:, -1].index_select(-1, self.residual_in))
         return self.bounding(out)
 
     def _check_input(self, x: Tensor) -> tuple[int, int, int, int, int]:

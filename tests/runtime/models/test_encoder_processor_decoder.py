@@ -53,6 +53,19 @@ def test_state_prediction_adds_last_input_step_of_prognostic_variables():
     assert torch.all(y[..., plan.indices.output.index("tp")] == 0)
 
 
+def test_under_bf16_autocast_the_output_keeps_the_input_dtype_and_the_exact_residual():
+    """Anemoi's rule: the network runs in bf16, the state it returns is float32 (last input + increment)."""
+    plan = _plan()
+    model = build_model(plan, GRAPH)
+    _silence_network(model)
+    x = _input(plan) * 100.0  # values where bf16 rounding would show
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = model(x)
+    assert y.dtype == torch.float32
+    for name in plan.indices.prognostic:
+        assert torch.equal(y[..., plan.indices.output.index(name)], x[:, -1, ..., plan.indices.input.index(name)])
+
+
 def test_tendency_prediction_adds_nothing():
     plan = _plan(**{"task.prediction": "tendency"})
     model = build_model(plan, GRAPH)

@@ -6,6 +6,7 @@ import pytest
 import torch
 from lightning.pytorch.callbacks import EarlyStopping
 
+from anemoic.plan.model import RolloutPlan
 from anemoic.runtime.training.checkpoints import AtomicCheckpointIO
 from anemoic.runtime.training.errors import RuntimeUserError
 from anemoic.runtime.training.run import build_trainer, total_optimiser_steps
@@ -52,3 +53,19 @@ def test_warm_start_loads_what_fits_and_names_what_does_not() -> None:
     assert torch.equal(new[0].weight, old[0].weight)
     assert summary == ("warm start: loaded 2 of 4 tensors from the checkpoint; freshly initialised "
                        "(absent or reshaped): 1.bias, 1.weight")
+
+
+def test_bf16_mixed_training_with_rollouts_runs_end_to_end(tmp_path) -> None:
+    """Under bf16 autocast the model's state comes back float32, so rollouts can feed it into the next window.
+
+    (Found on an H100: the first validation rollout failed with an index_put dtype mismatch.)
+    """
+    from tests.runtime.training.tiny_run import run_runtime, write_tiny_plan, write_tiny_store
+
+    store = write_tiny_store(tmp_path)
+    rollout = RolloutPlan(start=2, maximum=2, validation=3)
+    plan = write_tiny_plan(tmp_path, store, **{"training.precision": "bf16-mixed", "training.epochs": 1,
+                                               "training.limit_batches_per_epoch": 2, "task.rollout": rollout})
+    result = run_runtime("exec", str(plan), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "RMSE" in result.stdout
