@@ -200,7 +200,8 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
                  f"(continue that run with --resume {archived})")
     data = TrainingData(parts.data, plan.training.limit_batches_per_epoch)
     ema = ExponentialMovingAverage(plan.training.ema_decay) if plan.training.ema_decay else None
-    logger, tracking = _tracking(plan, Path(plan_path))
+    resumed_from = decision.checkpoint.parent if decision is not None and decision.mode == "resume" else None
+    logger, tracking = _tracking(plan, Path(plan_path), resumed_from)
     callbacks = build_callbacks(plan, run_dir, data, ema, tracking, requeue_flag)
     trainer = build_trainer(plan, callbacks, logger, max_steps)
     ckpt_path = str(decision.checkpoint) if decision is not None and decision.mode == "resume" else None
@@ -217,10 +218,11 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     return 0
 
 
-def _tracking(plan: Plan, plan_path: Path) -> tuple[Any, Any]:
+def _tracking(plan: Plan, plan_path: Path, resumed_from: Path | None = None) -> tuple[Any, Any]:
+    """An exact resume (``resumed_from``: its checkpoint folder) continues the MLflow run recorded there."""
     if not plan.outputs.tracking.enabled:
         return None, None
-    from anemoic.runtime.tracking.mlflow_tracking import TrackingCallback, build_logger
+    from anemoic.runtime.tracking.mlflow_tracking import start_tracking
 
-    logger = build_logger(plan, Path.cwd())
-    return logger, TrackingCallback(logger, plan, plan_path, plan_hash(plan))
+    return start_tracking(plan, plan_path, plan_hash(plan), Path.cwd(), Path(plan.outputs.run_dir) / CHECKPOINT_DIR,
+                          resumed_from if _first_process() else None)
