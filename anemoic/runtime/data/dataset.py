@@ -96,16 +96,17 @@ class WindowDataset(Dataset):
         longitudes = store.longitudes[self.grid]
         n_ensembles = store.metadata.ensemble_size
         out = np.empty((self.length, n_ensembles, len(latitudes), len(self.channels)), dtype=np.float32)
+        if len(self._out_positions):
+            window = slice(first, first + (self.length - 1) * self.step + 1, self.step)
+            block = store.read_dates(window, self._read_slice, self.grid)  # (T, V, E, G)
+            if self._take is not None:
+                block = block[:, self._take]
+            if self._out_slice is not None:
+                out[..., self._out_slice] = block.transpose(0, 2, 3, 1)
+            else:
+                out[..., self._out_positions] = block.transpose(0, 2, 3, 1)
         for t in range(self.length):
             date_index = first + t * self.step
-            if len(self._out_positions):
-                block = store.read(date_index, self._read_slice, self.grid)  # (V, E, G)
-                if self._take is not None:
-                    block = block[self._take]
-                if self._out_slice is not None:
-                    out[t, :, :, self._out_slice] = block.transpose(1, 2, 0)
-                else:
-                    out[t][..., self._out_positions] = block.transpose(1, 2, 0)
             for pos, channel in enumerate(self.channels):
                 if channel.computed is not None:
                     out[t, :, :, pos] = self._forcing(channel.computed, store.dates[date_index], latitudes, longitudes)

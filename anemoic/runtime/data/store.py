@@ -351,3 +351,18 @@ class Store:
             when = f"{to_datetime(self.dates[date]):%Y-%m-%dT%H:%M}" if 0 <= date < len(self.dates) else date
             raise self.error(f"chunk of `data` at date {when} cannot be read: {type(exc).__name__}: {exc}") from exc
         return np.asarray(block, dtype=np.float32)
+
+    def read_dates(self, dates: slice, variables: Any = slice(None), grid: slice = slice(None)) -> np.ndarray:
+        """``data[dates, variables, :, grid]`` as float32 ``(dates, variables, ensembles, values)``.
+
+        One selection, so zarr fetches and decodes the dates' chunks concurrently instead of one date
+        after another (a training sample is a window of several dates). A failure is re-read date by
+        date, so the message names the date whose chunk is broken.
+        """
+        try:
+            block = self.data.get_orthogonal_selection((dates, variables, slice(None), grid))
+        except StoreError:
+            raise
+        except Exception:
+            return np.stack([self.read(date, variables, grid) for date in range(*dates.indices(len(self.dates)))])
+        return np.asarray(block, dtype=np.float32)

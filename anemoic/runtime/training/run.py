@@ -211,6 +211,7 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
         return 1 if requeue.failure else 0
     if trainer.is_global_zero:
         clear_marker(run_dir)
+        module.to(trainer.strategy.root_device)  # Lightning hands the module back on the CPU after fit
         text = final_report(module, parts, ema, run_dir)
         print(text, end="", flush=True)
         if tracking is not None:

@@ -191,3 +191,14 @@ def test_bad_store_errors_name_the_store_and_the_problem(name: str, store_copy: 
 def test_missing_path_is_a_store_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="does not exist"):
         read_metadata(tmp_path / "nowhere.zarr")
+
+
+def test_a_window_read_equals_date_by_date_reads_and_names_a_broken_date(store_copy: Path) -> None:
+    store = open_store(store_copy)
+    window = store.read_dates(slice(1, 8, 2))
+    assert np.array_equal(window, np.stack([store.read(d) for d in (1, 3, 5, 7)]), equal_nan=True)
+    _unreadable_chunk(store_copy)
+    with pytest.raises(StoreError) as info:
+        open_store(store_copy).read_dates(slice(1, 8, 2))
+    golden = json.loads((GOLDEN / "store_errors.json").read_text())["unreadable chunk"]
+    assert str(info.value).replace(str(store_copy), "<store>").startswith(golden)
