@@ -27,7 +27,7 @@ def _exec(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from anemoic.runtime.inference.predict import predict_command
 
-    return predict_command(args.checkpoint, date=args.date, steps=args.steps, output=args.output)
+    return predict_command(args.checkpoint, date=args.date, steps=args.steps, output=args.output, device=args.device)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -55,6 +55,9 @@ def make_parser() -> argparse.ArgumentParser:
     pred.add_argument("--date", required=True, help="initial time, e.g. 2020-01-21T00:00")
     pred.add_argument("--steps", type=int, required=True, help="number of forecast steps")
     pred.add_argument("-o", "--output", default="forecast.zarr", help="forecast.zarr (anemoi layout) or .nc")
+    pred.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                      help="where the model runs (auto: a CUDA GPU when one is visible, with the training "
+                           "precision's autocast)")
     pred.set_defaults(func=_predict)
 
     ev = sub.add_parser("evaluate", help="score a forecast against the store, persistence and climatology")

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+import torch
 
 from anemoic.plan.io import read_plan, write_plan
 from anemoic.runtime.cli import main
@@ -92,6 +93,14 @@ def test_predict_outside_the_store_is_refused(trained_run: TrainedRun, capsys: p
                         "-o", str(trained_run.directory / "late.zarr"))
     assert code == 2
     assert_golden(_anonymise(err, trained_run.directory), GOLDEN / "predict_outside_store.txt")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA GPU is visible: --device cuda is valid here")
+def test_predict_on_a_missing_gpu_is_refused(trained_run: TrainedRun, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _run(capsys, "predict", str(trained_run.run_dir), "--date", "2020-01-21T12:00", "--steps", "1",
+                        "--device", "cuda", "-o", str(trained_run.directory / "gpu.zarr"))
+    assert code == 2
+    assert_golden(err, GOLDEN / "predict_no_gpu.txt")
 
 
 def test_evaluate_of_a_missing_forecast(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

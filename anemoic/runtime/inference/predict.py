@@ -9,6 +9,8 @@ in physical units.
 from __future__ import annotations
 
 
+import contextlib
+
 import numpy as np
 import torch
 
@@ -19,8 +21,22 @@ from anemoic.runtime.training.errors import RuntimeUserError
 from anemoic.runtime.training.report import format_lead
 
 
+_AUTOCAST = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
+
+
+def resolve_device(device: str) -> torch.device:
+    """"auto": the first CUDA GPU when one is visible, else the CPU; "cuda" without one is a user error."""
+    if device == "cuda" and not torch.cuda.is_available():
+        raise RuntimeUserError("error: --device cuda, but no CUDA GPU is visible here\n"
+                               "hint: use --device cpu (or auto, which picks a GPU when there is one)")
+    if device == "auto":
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+    return torch.device(device)
+
+
 @torch.no_grad()
-def predict(checkpoint: str, date: str, steps: int) -> Forecast:
+def predict(checkpoint: str, date: str, steps: int, device: str = "auto") -> Forecast:
+    """The forecast in physical units; on a GPU the model runs under its training precision's autocast."""
     if steps < 1:
         raise RuntimeUserError(f"error: --steps must be at least 1, got {steps}")
     try:
@@ -28,7 +44,9 @@ def predict(checkpoint: str, date: str, steps: int) -> Forecast:
     except ValueError:
         raise RuntimeUserError(f"error: --date {date!r} is not a date; write it as 2020-01-21 or "
                                "2020-01-21T06:00") from None
+    target = resolve_device(device)
     module, parts, path, lineage = load_trained(checkpoint)
+    module.to(target)
     plan, data = module.plan, parts.data
     store = data.store
     start = store.date_index(date)
@@ -45,21 +63,24 @@ def predict(checkpoint: str, date: str, steps: int) -> Forecast:
             "hint: choose another --date, or fewer --steps, so that the forecast stays inside the store")
     window = WindowDataset(str(store.path), data.channels, np.array([first]), step=data.step,
                            length=multistep + steps)
-    batch = window[0].unsqueeze(0)
-    states = [state for _, state, _ in module.task.rollout(module.model, module.normalise(batch), steps)]
+    batch = window[0].unsqueeze(0).to(target)
+    half = _AUTOCAST.get(plan.training.precision) if target.type == "cuda" else None
+    autocast = torch.autocast("cuda", dtype=half) if half is not None else contextlib.nullcontext()
+    with autocast:
+        states = [state for _, state, _ in module.task.rollout(module.model, module.normalise(batch), steps)]
     forecast = module.denormalise_output(torch.stack(states, dim=1))[0]  # (steps, E, G, V_out)
     initial = batch[0, multistep - 1][..., module.task.routing.output_from_data]  # (E, G, V_out)
-    fields = torch.cat([initial.unsqueeze(0), forecast], dim=0).float().numpy()
+    fields = torch.cat([initial.unsqueeze(0), forecast], dim=0).float().cpu().numpy()
     dates = window.dates(0)[multistep - 1:]
     info = {"initial_date": str(dates[0]), "steps": steps, "timestep_s": plan.task.timestep_s,
             "checkpoint": str(path), "plan_hash": lineage["plan_hash"], "store": plan.dataset.path,
             "train_start": plan.dataset.train.start, "train_end": plan.dataset.train.end, "plan_name": plan.name}
     return Forecast(plan.indices.output, dates, fields, np.asarray(store.latitudes), np.asarray(store.longitudes),
-                    module.node_weights.double().numpy(), info)
+                    module.node_weights.double().cpu().numpy(), info)
 
 
-def predict_command(checkpoint: str, *, date: str, steps: int, output: str) -> int:
-    forecast = predict(checkpoint, date, steps)
+def predict_command(checkpoint: str, *, date: str, steps: int, output: str, device: str = "auto") -> int:
+    forecast = predict(checkpoint, date, steps, device)
     written = write_forecast(forecast, output)
     leads = format_lead(forecast.info["timestep_s"] * steps)
     print(f"wrote {written}: {len(forecast.variables)} variables, {steps} steps to {leads} "
