@@ -12,8 +12,6 @@ import json
 import re
 import shutil
 import signal
-import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,10 +19,10 @@ from typing import Any
 import pytest
 
 from anemoic.plan.model import TrackingPlan
-from anemoic.runtime.training.checkpoints import list_checkpoints
 from tests.runtime.training.golden import assert_golden
 from tests.runtime.training.test_requeue import _job_env, _recorder, _signal_after_first_checkpoint
-from tests.runtime.training.tiny_run import run_runtime, runtime_command, write_tiny_plan, write_tiny_store
+from tests.runtime.training.tiny_run import exec_and_kill_after_a_new_checkpoint, run_runtime, write_tiny_plan, \
+    write_tiny_store
 
 GOLDEN = Path(__file__).with_name("golden")
 FINAL_STEP = 16  # 2 epochs x 8 batches (tiny_run defaults)
@@ -66,24 +64,6 @@ def _record(run_dir: Path, folder: str = "checkpoints") -> dict[str, str]:
     return json.loads((run_dir / folder / "tracking.json").read_text())
 
 
-def _kill_after_a_new_checkpoint(plan: Path, run_dir: Path, cwd: Path, env: dict[str, str]) -> int:
-    """A plain ``exec`` continues the requeued run; SIGKILL it once it saved a checkpoint of its own."""
-    before = set(list_checkpoints(run_dir / "checkpoints"))
-    process = subprocess.Popen(runtime_command("exec", str(plan)), cwd=cwd, env=env, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 90
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if set(list_checkpoints(run_dir / "checkpoints")) - before:
-                process.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.01)
-        return process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-
-
 @pytest.fixture(scope="module")
 def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Interrupted:
     directory = tmp_path_factory.mktemp("interrupted")
@@ -97,7 +77,7 @@ def interrupted(tmp_path_factory: pytest.TempPathFactory) -> Interrupted:
     client = _client(f"sqlite:///{directory / 'mlflow.db'}")
     statuses = [client.get_run(run_id).info.status]
 
-    assert _kill_after_a_new_checkpoint(plan, run_dir, directory, env) == -signal.SIGKILL
+    assert exec_and_kill_after_a_new_checkpoint(plan, run_dir, directory, env) == -signal.SIGKILL
     statuses.append(client.get_run(run_id).info.status)
     steps = frozenset(m.step for m in client.get_metric_history(run_id, "train/loss_step"))
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import time
 from pathlib import Path
 
 import torch
 
 from anemoic.runtime.training.checkpoints import list_checkpoints, load_checkpoint
-from tests.runtime.training.tiny_run import child_env, run_runtime, runtime_command, write_tiny_plan, \
+from tests.runtime.training.tiny_run import exec_and_kill_after_a_new_checkpoint, run_runtime, write_tiny_plan, \
     write_tiny_store
 
 FINAL_STEP = 16  # 2 epochs x 8 batches
@@ -25,22 +23,6 @@ def _final_weights(run_dir: Path) -> dict[str, torch.Tensor]:
     return {**content["state_dict"], **{f"ema:{k}": v for k, v in ema["shadow"].items()}}
 
 
-def _start_and_kill_after_checkpoint(plan: Path, run_dir: Path, cwd: Path) -> int:
-    process = subprocess.Popen(runtime_command("exec", str(plan)), cwd=cwd, env=child_env(),
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline and process.poll() is None:
-            if list_checkpoints(run_dir / "checkpoints"):
-                process.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.01)
-        return process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            process.kill()
-
-
 def test_sigkill_mid_epoch_then_resume_equals_uninterrupted_run(tmp_path: Path) -> None:
     store = write_tiny_store(tmp_path)
     plan_a = write_tiny_plan(tmp_path, store, "a.json", run="run-a", **{"training.ema_decay": 0.9})
@@ -49,7 +31,7 @@ def test_sigkill_mid_epoch_then_resume_equals_uninterrupted_run(tmp_path: Path) 
     uninterrupted = run_runtime("exec", str(plan_a), cwd=tmp_path)
     assert uninterrupted.returncode == 0, uninterrupted.stderr[-3000:]
 
-    assert _start_and_kill_after_checkpoint(plan_b, tmp_path / "run-b", tmp_path) == -signal.SIGKILL
+    assert exec_and_kill_after_a_new_checkpoint(plan_b, tmp_path / "run-b", tmp_path) == -signal.SIGKILL
     survivors = list_checkpoints(tmp_path / "run-b" / "checkpoints")
     killed_at = load_checkpoint(survivors[-1])
     assert 0 < killed_at["global_step"] < FINAL_STEP and killed_at["global_step"] % 8 != 0  # mid-epoch

@@ -7,8 +7,10 @@ takes a few seconds on 2 CPU cores.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -57,6 +59,27 @@ def child_env() -> dict[str, str]:
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     env.setdefault("OMP_NUM_THREADS", "1")
     return env
+
+
+def exec_and_kill_after_a_new_checkpoint(plan: Path, run_dir: Path, cwd: Path, env: dict[str, str] | None = None,
+                                         timeout: float = 90) -> int:
+    """Start ``exec plan``, SIGKILL it as soon as it has saved a checkpoint it did not find; its exit code."""
+    from anemoic.runtime.training.checkpoints import list_checkpoints
+
+    before = set(list_checkpoints(run_dir / "checkpoints"))
+    process = subprocess.Popen(runtime_command("exec", str(plan)), cwd=cwd, env=env or child_env(),
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline and process.poll() is None:
+            if set(list_checkpoints(run_dir / "checkpoints")) - before:
+                process.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.01)
+        return process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
 
 
 def run_runtime(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
