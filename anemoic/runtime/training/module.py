@@ -65,7 +65,8 @@ class ForecastModule(pl.LightningModule):
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         x = self.normalise(batch)
         loss = self.task.training_loss(self.model, self.loss, x, self.current_epoch, self.missing(batch))
-        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, batch_size=x.shape[0])
+        # sync_dist: the epoch mean is over every rank's batches, not rank 0's (one scalar all-reduce a step)
+        self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, sync_dist=True, batch_size=x.shape[0])
         self.log("train/rollout", float(self.task.rollout_for_epoch(self.current_epoch)), on_step=True,
                  on_epoch=False, batch_size=x.shape[0])
         return loss

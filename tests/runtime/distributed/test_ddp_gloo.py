@@ -26,3 +26,4 @@ def test_two_gloo_ranks_end_identical_and_read_disjoint_samples(tmp_path: Path) 
     assert not seen[0] & seen[1]
     assert "End of run test: validation RMSE on 17 samples" in result.stdout  # from rank 0 only, once
     assert result.stdout.count("End of run") == 1
+    assert "sync_dist=True" not in result.stderr  # epoch-level metrics are reduced over both ranks
