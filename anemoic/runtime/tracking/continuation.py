@@ -32,6 +32,11 @@ class UnusableRecord(Exception):
     """The record cannot name a run to continue; the message completes "the resumed run is ...: "."""
 
 
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def write_record(checkpoint_dir: Path, record: TrackingRecord) -> None:
     write_text_atomic(checkpoint_dir / RECORD_NAME, json.dumps(asdict(record), indent=1) + "\n")
 
@@ -43,16 +48,10 @@ def read_record(checkpoint_dir: Path) -> TrackingRecord:
     try:
         content = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UnusableRecord(f"{path} is unreadable ({detail})") from None
+        raise UnusableRecord(f"{path} is unreadable ({_first_line(exc)})") from None
     if not isinstance(content, dict) or not all(isinstance(content.get(k), str) and content[k] for k in _FIELDS):
         raise UnusableRecord(f"{path} is unreadable (it needs the strings {', '.join(_FIELDS)})")
     return TrackingRecord(**{k: content[k] for k in _FIELDS})
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def check_run(record: TrackingRecord, path: Path, tracking_uri: str, experiment: str) -> None:
