@@ -292,7 +292,7 @@ def main() -> int:
     parser.add_argument("--no-install", action="store_true")
     args = parser.parse_args()
 
-    command = [sys.executable, "-m", "anemoic.compiler.cli", "check", str(EXAMPLE)]
+    command = [sys.executable, "-m", "anemoic.cli.anemoic", "check", str(EXAMPLE)]
     cold = median_time(command, args.runs, ROOT, {**os.environ, "ANEMOIC_NO_CHECK_CACHE": "1"})
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)  # fill the check cache
     cached = median_time(command, args.runs, ROOT)

@@ -50,8 +50,8 @@ def main() -> None:
     from torch.utils.data import DataLoader
 
     from anemoic.runtime.data.dataset import Channel, WindowDataset, collate_samples
-    from anemoic.runtime.data.store import open_store
-    from anemoic.runtime.data.synth import write_synthetic_store
+    from anemoic.datasets.store import open_store
+    from anemoic.datasets.synth import write_synthetic_store
 
     folder = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="anemoic-bench-"))
     path = folder / "bench.zarr"

@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 
 from anemoic.plan.model import EdgesPlan, GraphPlan, NodesPlan
-from anemoic.runtime.graphs.build import build_graph
-from anemoic.runtime.graphs.grids import cos_latitude_reduced_gaussian, octahedral_reduced_gaussian
+from anemoic.runtime.models.graph_tensors import build_graph
+from anemoic.geo.grids import cos_latitude_reduced_gaussian, octahedral_reduced_gaussian
 
 CASES = {
     "o96": (lambda: octahedral_reduced_gaussian(96), 5, "O96 octahedral reduced Gaussian"),

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import torch  # noqa: E402
 
 from anemoic.compiler.estimates import estimate  # noqa: E402
-from anemoic.runtime.data.grids import octahedral_grid  # noqa: E402
-from anemoic.runtime.graphs.build import build_graph  # noqa: E402
+from anemoic.geo.grids import octahedral_reduced_gaussian  # noqa: E402
+from anemoic.runtime.models.graph_tensors import build_graph  # noqa: E402
 from anemoic.runtime.models.builder import build_model  # noqa: E402
 from tests.factories import make_plan  # noqa: E402
 
@@ -80,7 +80,7 @@ def main() -> int:
     parser.add_argument("--configs", default=",".join(CONFIGS))
     args = parser.parse_args()
     device = torch.device(args.device)
-    lat, lon = octahedral_grid(args.grid)
+    lat, lon = octahedral_reduced_gaussian(args.grid)
     print(f"grid o{args.grid} ({lat.size} points), hidden icosahedral {args.refinement}, "
           f"{args.channels} channels, {args.layers} layers, batch 1, device {device}")
     print(f"{'config':12s} {'params est':>11s} {'params real':>11s} {'act est MiB':>11s} "

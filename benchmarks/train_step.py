@@ -69,8 +69,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def build_benchmark_graph(args: argparse.Namespace):
     """O<grid> data nodes, icosahedral hidden mesh; Anemoi's o96 recipe (cutoff 0.6, multiscale, knn 3)."""
     from anemoic.plan.model import EdgesPlan, GraphPlan, NodesPlan
-    from anemoic.runtime.graphs.build import build_graph
-    from anemoic.runtime.graphs.grids import octahedral_reduced_gaussian
+    from anemoic.runtime.models.graph_tensors import build_graph
+    from anemoic.geo.grids import octahedral_reduced_gaussian
 
     plan = GraphPlan(
         name=f"o{args.grid}-ico{args.hidden_refinement}", cache_key="benchmark",

@@ -1,6 +1,6 @@
 """A small, valid, hand-built plan for tests of the plan model and the runtime.
 
-Tests that need a store pair this with ``anemoic.runtime.data.synth`` (a
+Tests that need a store pair this with ``anemoic.datasets.synth`` (a
 synthetic store in the anemoi-datasets layout) and pass its path here.
 Overrides are (dotted path -> value) so a test states only what it is about:
 ``make_plan(path, **{"training.batch_size": 2})``.

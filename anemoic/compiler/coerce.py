@@ -10,7 +10,7 @@ import re
 from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import Sink
 
-MONTH_S = 2_629_800  # a Julian month (365.25 / 12 days), as anemoic.runtime.data.store counts monthly data
+MONTH_S = 2_629_800  # a Julian month (365.25 / 12 days), as anemoic.datasets.store counts monthly data
 DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mo": MONTH_S}
 MEMORY_UNITS = {"gb": 1.0, "g": 1.0, "gib": 1.073741824, "mb": 1e-3, "m": 1e-3, "tb": 1000.0, "t": 1000.0}
 _DURATION = re.compile(r"^(\d+)([a-zA-Z]+)$")

@@ -153,16 +153,15 @@ def activation_bytes(plan: Plan, nodes: dict[str, int], edges: dict[str, int]) -
         mappers = encoder + decoder
     embeddings = _EMBEDDING_FACTOR * (data + hidden) * spec.channels
     per_sample = (processor + mappers + embeddings) * _bytes_per_element(plan.training.precision)
-    samples = (plan.training.batch_size * plan.parallel.ensemble_size_per_device
-               * max(plan.task.rollout.maximum, plan.task.rollout.start, 1))
+    samples = plan.training.batch_size * max(plan.task.rollout.maximum, plan.task.rollout.start, 1)
     return int(per_sample * samples / max(plan.parallel.gpus_per_model, 1))
 
 
 def graph_sizes(plan: Plan) -> dict[str, Any] | None:
     """Node and edge counts from the graph engineer's torch-free estimator (None if it is absent)."""
     try:
-        from anemoic.runtime.graphs.errors import GraphError
-        from anemoic.runtime.graphs.sizes import estimate_sizes
+        from anemoic.graphs.errors import GraphError
+        from anemoic.graphs.sizes import estimate_sizes
     except ImportError:
         return None
     try:

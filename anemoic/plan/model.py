@@ -15,7 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-SCHEMA_VERSION = 1
+from anemoic.plan.kinds import (
+    Accelerator, Activation, AttentionBackend, Bounding, ClipAlgorithm, ComputedForcing, EdgeAttribute, EdgeMask,
+    EdgesKind, ImputerKind, ImputerStatistic, LossKind, MapperKind, MetricKind, NodesKind, NodeWeights,
+    NodeWeightsNorm, Norm, Normaliser, OptimiserKind, Precision, Prediction, ProcessorKind, Remap, Role, ScalerKind,
+    ScheduleKind, TaskKind,
+)
+
+SCHEMA_VERSION = 2
 
 Scalar = Union[bool, int, float, str, None]
 Param = Union[Scalar, tuple[Scalar, ...]]
@@ -45,8 +52,8 @@ class DatasetPlan:
 
 @dataclass(frozen=True)
 class ImputerPlan:
-    kind: str  # "statistic" (mean/minimum/maximum of the store) | "constant" | "copy"
-    statistic: str | None = None  # for kind="statistic": "mean" | "minimum" | "maximum"
+    kind: ImputerKind  # "statistic" (mean/minimum/maximum of the store) | "constant" | "copy"
+    statistic: ImputerStatistic | None = None  # for kind="statistic"
     value: float | None = None  # for kind="constant"
     source: str | None = None  # for kind="copy": the variable whose values fill the gaps
 
@@ -56,15 +63,15 @@ class VariablePlan:
     """One variable as the model sees it."""
 
     name: str  # e.g. "2t", "z_500"
-    role: str  # "prognostic" | "forcing" | "diagnostic" | "target"
+    role: Role
     store_index: int  # index along the store's variable axis; -1 for computed forcings
-    normaliser: str  # "mean_std" | "std" | "min_max" | "max" | "none"
-    remap: str | None = None  # "log1p" | "sqrt" | "boxcox" applied before normalising
+    normaliser: Normaliser
+    remap: Remap | None = None  # applied before normalising
     imputer: ImputerPlan | None = None
     group: str | None = None  # pressure-level group ("z" for "z_500"), None for surface
     level: int | None = None  # pressure level in hPa
-    bounding: str | None = None  # output bounding: "relu" | "hardtanh"
-    computed: str | None = None  # computed forcing: "cos_latitude", "insolation", ...
+    bounding: Bounding | None = None  # output bounding
+    computed: ComputedForcing | None = None  # a forcing computed from the grid and the date
 
 
 @dataclass(frozen=True)
@@ -77,14 +84,13 @@ class IndexPlan:
     prognostic: tuple[str, ...]
     forcing: tuple[str, ...]
     diagnostic: tuple[str, ...]
-    target: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class NodesPlan:
-    """A node set. kind: "dataset" | "icosahedral" | "healpix" | "latlon" | "stretched"."""
+    """A node set: the dataset's grid or a mesh built from a formula."""
 
-    kind: str
+    kind: NodesKind
     params: Params = field(default_factory=dict)
     # limited area: {"north","west","south","east"} in degrees, or None for global
     area: Params | None = None
@@ -92,13 +98,13 @@ class NodesPlan:
 
 @dataclass(frozen=True)
 class EdgesPlan:
-    """An edge set. kind: "knn" | "cutoff" | "multiscale"; reversed=True swaps source/target."""
+    """An edge set; reversed=True swaps source/target."""
 
-    kind: str
+    kind: EdgesKind
     params: Params = field(default_factory=dict)
     reversed: bool = False
-    source_mask: str | None = None
-    target_mask: str | None = None
+    source_mask: EdgeMask | None = None  # only nodes inside ("area") or outside the limited area
+    target_mask: EdgeMask | None = None
 
 
 @dataclass(frozen=True)
@@ -110,29 +116,28 @@ class GraphPlan:
     encoder: EdgesPlan  # data -> hidden
     processor: EdgesPlan  # hidden -> hidden
     decoder: EdgesPlan  # hidden -> data
-    node_weights: str = "spherical_area"  # "spherical_area" | "cos_latitude" | "uniform"
-    node_weights_norm: str = "unit_sum"  # "unit_sum" | "unit_max" | "l1" | "l2" | "none"
-    edge_attributes: tuple[str, ...] = ("edge_length", "edge_direction")
+    node_weights: NodeWeights = "spherical_area"
+    node_weights_norm: NodeWeightsNorm = "unit_sum"
+    edge_attributes: tuple[EdgeAttribute, ...] = ("edge_length", "edge_direction")
 
 
 @dataclass(frozen=True)
 class ModelPlan:
-    processor: str  # "graphtransformer" | "gnn" | "transformer" | "mlp"
-    encoder: str  # mapper kind: "graphtransformer" | "gnn"
-    decoder: str
+    processor: ProcessorKind
+    encoder: MapperKind
+    decoder: MapperKind
     channels: int
     layers: int  # processor blocks
     heads: int = 16
     mlp_hidden_ratio: int = 4
-    activation: str = "gelu"  # "gelu" | "silu" | "relu" | "swiglu" | "geglu"
-    norm: str = "layernorm"  # "layernorm" | "rmsnorm"
+    activation: Activation = "gelu"
+    norm: Norm = "layernorm"
     qk_norm: bool = False
     window_size: int | None = None  # sliding window for the transformer processor
     trainable_data_size: int = 8
     trainable_hidden_size: int = 8
     gradient_checkpointing: bool = False
-    attention_backend: str = "auto"  # "auto" | "triton" | "reference"
-    num_chunks: int = 1
+    attention_backend: AttentionBackend = "auto"
 
 
 @dataclass(frozen=True)
@@ -146,13 +151,11 @@ class RolloutPlan:
 
 @dataclass(frozen=True)
 class TaskPlan:
-    kind: str  # "forecaster" | "ensemble" | "interpolator" | "autoencoder"
+    kind: TaskKind
     timestep_s: int
     multistep_input: int = 1
     rollout: RolloutPlan = field(default_factory=RolloutPlan)
-    prediction: str = "state"  # "state" | "tendency"
-    ensemble_members: int = 1
-    params: Params = field(default_factory=dict)
+    prediction: Prediction = "state"
 
 
 @dataclass(frozen=True)
@@ -166,14 +169,14 @@ class ScalerPlan:
     """
 
     name: str
-    kind: str
+    kind: ScalerKind
     weights: tuple[float, ...] = ()
     params: Params = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class LossTermPlan:
-    kind: str  # "mse" | "rmse" | "mae" | "huber" | "logcosh" | "crps"
+    kind: LossKind
     weight: float = 1.0
     scalers: tuple[str, ...] = ()  # names from LossPlan.scalers
     params: Params = field(default_factory=dict)
@@ -183,12 +186,12 @@ class LossTermPlan:
 class LossPlan:
     terms: tuple[LossTermPlan, ...]
     scalers: tuple[ScalerPlan, ...] = ()
-    metrics: tuple[str, ...] = ("rmse", "bias", "acc")
+    metrics: tuple[MetricKind, ...] = ("rmse",)  # scored per output variable and lead at validation
 
 
 @dataclass(frozen=True)
 class OptimiserPlan:
-    kind: str = "adamw"
+    kind: OptimiserKind = "adamw"
     lr: float = 6.25e-4  # base learning rate, as written
     effective_lr: float = 6.25e-4  # lr x data-parallel size / gpus_per_model when scaled
     betas: tuple[float, float] = (0.9, 0.95)
@@ -197,7 +200,7 @@ class OptimiserPlan:
 
 @dataclass(frozen=True)
 class SchedulePlan:
-    kind: str = "cosine"  # "cosine" | "constant"
+    kind: ScheduleKind = "cosine"
     warmup_steps: int = 0
     min_lr: float = 3e-7
     total_steps: int | None = None  # None: derived from epochs x steps per epoch at run time
@@ -209,9 +212,9 @@ class TrainingPlan:
     batch_size: int  # per data-parallel rank
     optimiser: OptimiserPlan = field(default_factory=OptimiserPlan)
     schedule: SchedulePlan = field(default_factory=SchedulePlan)
-    precision: str = "32"  # "32" | "bf16-mixed" | "16-mixed"
+    precision: Precision = "32"
     gradient_clip: float | None = 32.0
-    gradient_clip_algorithm: str = "value"  # "value" | "norm"
+    gradient_clip_algorithm: ClipAlgorithm = "value"
     accumulate_grad_batches: int = 1
     ema_decay: float | None = None
     early_stopping_patience: int | None = None
@@ -228,13 +231,10 @@ class TrainingPlan:
 @dataclass(frozen=True)
 class ParallelPlan:
     nodes: int = 1
-    gpus_per_node: int = 1
+    processes_per_node: int = 1  # one per GPU on GPUs; CPU processes (gloo) on the CPU
     gpus_per_model: int = 1
-    data_parallel_size: int = 1  # nodes x gpus_per_node / gpus_per_model
-    read_group_size: int = 1
-    ensemble_size_per_device: int = 1
-    shard_strategy: str = "edges"  # "edges" | "heads"
-    accelerator: str = "auto"  # "auto" | "gpu" | "cpu"
+    data_parallel_size: int = 1  # nodes x processes_per_node / gpus_per_model
+    accelerator: Accelerator = "auto"
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,8 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
         _add_definition(tp, defs)
         return {"$ref": f"#/$defs/{tp.__name__}"}
     origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if origin is typing.Literal:  # a kind of the vocabulary (anemoic.plan.kinds): the schema enforces it
+        return {"type": "string", "enum": list(args)}
     if _is_union(tp):
         if all(arg in _SIMPLE for arg in args):
             return {"type": [_SIMPLE[arg] for arg in args]}

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from anemoic.compiler.api import compile_file, compile_source
-from anemoic.runtime.data.synth import write_synthetic_store
+from anemoic.datasets.synth import write_synthetic_store
 
 GOLDEN = Path(__file__).with_name("golden")
 

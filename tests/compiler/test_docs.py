@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_code_is_documented() -> None:
     docs = (ROOT / "docs" / "language.md").read_text()
     sources = [*(ROOT / "anemoic" / "compiler").glob("*.py"), *(ROOT / "anemoic" / "compiler" / "typecheck").glob("*.py"),
-               ROOT / "anemoic" / "compiler" / "commands" / "check.py"]
+               ROOT / "anemoic" / "cli" / "commands" / "check.py"]
     codes = {code for path in sources for code in re.findall(r'"([EW]\d{4})"', path.read_text())}
     assert len(codes) > 60
     missing = sorted(c for c in codes if f"| {c} |" not in docs and not c.startswith(("E090", "W090")))

@@ -11,7 +11,7 @@ from anemoic.compiler.estimates import GIB, estimate, memory_warnings, parameter
 from tests.factories import make_plan
 
 _HAS_RUNTIME_MODEL = all(importlib.util.find_spec(m) is not None for m in
-                         ("torch", "anemoic.runtime.models.builder", "anemoic.runtime.graphs.build"))
+                         ("torch", "anemoic.runtime.models.builder", "anemoic.graphs.build"))
 
 
 def _grid(n_lat: int = 8, n_lon: int = 16) -> tuple[np.ndarray, np.ndarray]:
@@ -33,7 +33,7 @@ def _grid(n_lat: int = 8, n_lon: int = 16) -> tuple[np.ndarray, np.ndarray]:
     ],
 )
 def test_parameter_count_equals_the_built_model(overrides: dict[str, object]) -> None:
-    from anemoic.runtime.graphs.build import build_graph
+    from anemoic.runtime.models.graph_tensors import build_graph
     from anemoic.runtime.models.builder import build_model
 
     lat, lon = _grid()

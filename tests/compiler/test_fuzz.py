@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from anemoic.compiler.api import compile_source
-from anemoic.runtime.data.synth import write_synthetic_store
+from anemoic.datasets.synth import write_synthetic_store
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = [ROOT / "examples" / "quickstart.anm", ROOT / "examples" / "aifs_o96.anm",

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from anemoic.compiler.api import compile_file
-from anemoic.runtime.data.synth import write_synthetic_store
+from anemoic.datasets.synth import write_synthetic_store
 
 GOLDEN = Path(__file__).with_name("golden")
 BASE = (GOLDEN / "base.anm").read_text()
@@ -55,7 +55,6 @@ CASES: list[tuple] = [
     ("gpus_per_model_not_dividing", "gpus_per_node = 4; gpus_per_model = 2", "gpus_per_node = 6; gpus_per_model = 4"),
     ("more_shards_than_heads", "gpus_per_node = 4; gpus_per_model = 2", "gpus_per_node = 8; gpus_per_model = 8"),
     ("batch_not_one_when_sharding", "batch = 1", "batch = 8"),
-    ("read_group_not_dividing", "gpus_per_model = 2 }", "gpus_per_model = 2; read_group = 4 }"),
     ("site_time_too_short", "parallel {", "site hpc { time = 20m; partition = \"gpu\" }\nparallel {"),
     ("channels_not_divisible_by_heads", "channels = 64", "channels = 66"),
     ("multiscale_on_healpix", "icosahedral(refinement = 2)", "healpix(level = 2), processor = multiscale()"),

@@ -51,13 +51,17 @@ def _broken(tmp_path: Path, change) -> Path:
         (lambda d: d["graph"]["hidden"]["params"].__setitem__("refinement", {"a": 1}),
          "graph.hidden.params.refinement"),
         (lambda d: d.__setitem__("source_map", {"seed": 3}), "source_map.seed: expected string"),
+        (lambda d: d["task"].__setitem__("kind", "interpolator"), "task.kind: 'interpolator' is not one of ['forecaster']"),
+        (lambda d: d["training"]["optimiser"].__setitem__("kind", "sgd"),
+         "training.optimiser.kind: 'sgd' is not one of ['adamw']"),
+        (lambda d: d["variables"][0].__setitem__("normaliser", "zscore"), "variables[0].normaliser: 'zscore' is not one of"),
     ],
 )
 def test_hand_broken_plans_name_the_field(tmp_path: Path, change, message: str) -> None:
     with pytest.raises(PlanError) as info:
         read_plan(_broken(tmp_path, change))
     assert message in str(info.value)
-    assert "does not match the plan schema (version 1)" in str(info.value)
+    assert "does not match the plan schema (version 2)" in str(info.value)
 
 
 def test_malformed_hash_is_a_schema_error(tmp_path: Path) -> None:

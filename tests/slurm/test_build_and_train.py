@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from anemoic.compiler.cli import main
+from anemoic.cli.anemoic import main
 from tests.compiler.targets.project import shared_store
 from tests.slurm.test_job_ranks import wait_for_job
 

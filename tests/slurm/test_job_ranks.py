@@ -39,7 +39,7 @@ def wait_for_job(job_id: str, timeout_s: float) -> str:
 @pytest.mark.skipif(not (VENV / "bin" / "activate").exists(), reason="tests must run inside a virtual environment")
 def test_two_tasks_get_ranks_world_size_and_master_addr(slurm_cluster: None, tmp_path: Path) -> None:
     plan = make_plan(**{
-        "parallel.nodes": 1, "parallel.gpus_per_node": 2, "parallel.data_parallel_size": 2,
+        "parallel.nodes": 1, "parallel.processes_per_node": 2, "parallel.data_parallel_size": 2,
         "parallel.accelerator": "cpu",  # CPU site: one task per device, no GPU gres
         "site.cpus_per_task": 1, "site.time_limit_s": 300, "site.signal_lead_s": 60,
         "site.venv": str(VENV),

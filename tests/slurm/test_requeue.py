@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from anemoic.compiler.cli import main
+from anemoic.cli.anemoic import main
 from anemoic.runtime.training.checkpoints import list_checkpoints
 from tests.compiler.targets.project import shared_store
 from tests.slurm.test_build_and_train import EXPERIMENT

@@ -69,7 +69,7 @@ def render_summary(plans: Sequence[Plan], output: BuildOutput, *, source: str, t
                  "parameters")
     lines.append(f"  memory  {_memory_line(first)}")
     parallel = first.parallel
-    lines.append(f"  layout  {parallel.nodes} node(s) x {parallel.gpus_per_node} {_device(first)}(s), "
+    lines.append(f"  layout  {parallel.nodes} node(s) x {parallel.processes_per_node} {_device(first)}(s), "
                  f"{parallel.gpus_per_model} per model, data-parallel {parallel.data_parallel_size}")
     if output.script is not None:
         script = display_path(output.script, workdir)

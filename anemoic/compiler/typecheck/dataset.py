@@ -31,16 +31,16 @@ class DatasetInfo:
     path: str
     frequency_s: int
     periods: dict[str, Period] = field(default_factory=dict)
-    metadata: Any = None  # anemoic.runtime.data.store.StoreMetadata when the store was read
+    metadata: Any = None  # anemoic.datasets.store.StoreMetadata when the store was read
     span: Span | None = None
 
 
 def _read_metadata(path: str) -> tuple[Any, str | None]:
     """(metadata, problem): problem says why a store that exists could not be read."""
     try:
-        from anemoic.runtime.data.store import StoreError, read_metadata
+        from anemoic.datasets.store import StoreError, read_metadata
     except ImportError:
-        return None, "the store reader `anemoic.runtime.data.store` is not installed"
+        return None, "the store reader `anemoic.datasets.store` is not installed"
     try:
         return read_metadata(path), None
     except StoreError as exc:

@@ -191,5 +191,4 @@ def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelP
         window_size=got["window_size"],  # type: ignore[arg-type]
         trainable_data_size=int(got["trainable_data_size"]),  # type: ignore[call-overload]
         trainable_hidden_size=int(got["trainable_hidden_size"]),  # type: ignore[call-overload]
-        gradient_checkpointing=bool(got["gradient_checkpointing"]), attention_backend=str(got["attention_backend"]),
-        num_chunks=int(got["num_chunks"]))  # type: ignore[call-overload]
+        gradient_checkpointing=bool(got["gradient_checkpointing"]), attention_backend=str(got["attention_backend"]))

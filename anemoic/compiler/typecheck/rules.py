@@ -25,7 +25,7 @@ def rollout_fits(ctx: Context, dataset: DatasetInfo, task: TaskPlan) -> None:
 
 def parallel_layout(ctx: Context, parallel: ParallelPlan, model: ModelPlan, training: TrainingPlan) -> int | None:
     """The data-parallel size, or None after a diagnostic."""
-    world = parallel.nodes * parallel.gpus_per_node
+    world = parallel.nodes * parallel.processes_per_node
     shards = parallel.gpus_per_model
     where = ctx.span_of("parallel.gpus_per_model")
     ok = True
@@ -34,7 +34,7 @@ def parallel_layout(ctx: Context, parallel: ParallelPlan, model: ModelPlan, trai
                        hint="use 1, 2, 4 or 8")
         ok = False
     if world % shards:
-        ctx.sink.error("E1002", f"{world} GPUs ({parallel.nodes} node(s) x {parallel.gpus_per_node}) cannot be "
+        ctx.sink.error("E1002", f"{world} GPUs ({parallel.nodes} node(s) x {parallel.processes_per_node}) cannot be "
                        f"split into model groups of {shards}", where,
                        hint="`gpus_per_model` must divide nodes x gpus_per_node")
         ok = False
@@ -46,16 +46,6 @@ def parallel_layout(ctx: Context, parallel: ParallelPlan, model: ModelPlan, trai
         ctx.sink.error("E1004", f"`batch` is {training.batch_size}, but a model sharded over {shards} GPUs trains "
                        "with one sample per model group", ctx.span_of("training.batch_size"),
                        hint="set `batch = 1`; add GPUs or `accumulate` to grow the effective batch")
-        ok = False
-    if shards % parallel.read_group_size and parallel.read_group_size <= shards:
-        ctx.sink.error("E1005", f"`read_group` {parallel.read_group_size} does not divide `gpus_per_model` "
-                       f"{shards}", ctx.span_of("parallel.read_group_size"),
-                       hint="GPUs of one model group share reads in groups that divide the model group")
-        ok = False
-    elif parallel.read_group_size > shards:
-        ctx.sink.error("E1005", f"`read_group` {parallel.read_group_size} is larger than `gpus_per_model` {shards}",
-                       ctx.span_of("parallel.read_group_size"),
-                       hint="a read group lies inside one model group")
         ok = False
     return world // shards if ok else None
 

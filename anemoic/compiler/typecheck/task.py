@@ -8,12 +8,13 @@ from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import Span
 from anemoic.compiler.typecheck.context import Context
 from anemoic.compiler.typecheck.dataset import seconds_text
+from anemoic.plan import kinds
 from anemoic.plan.model import RolloutPlan, TaskPlan
 
 KINDS = {"forecast": "forecaster", "ensemble": "ensemble", "interpolate": "interpolator",
          "autoencode": "autoencoder"}
 SETTINGS = ("timestep", "inputs", "rollout", "validation_rollout", "loss", "prediction", "members", "metrics")
-METRICS = ("rmse", "bias", "acc", "mae", "crps", "spread")
+METRICS = kinds.METRICS
 
 
 def steps(ctx: Context, value: v.Value, what: str) -> int | None:
@@ -85,7 +86,6 @@ def check_task(ctx: Context, kind_name: v.Symbol, settings: dict[str, v.Value], 
         ok = ok and bool(prediction)
     members = 1
     if "members" in settings:
-        ctx.mark("task.ensemble_members", settings["members"])
         if kind != "ensemble":
             ctx.sink.error("E0804", "`members` only applies to ensemble tasks", settings["members"].span,
                            hint=f"use `task ensemble(...)` or remove `members`")
@@ -94,7 +94,7 @@ def check_task(ctx: Context, kind_name: v.Symbol, settings: dict[str, v.Value], 
             got = coerce.integer(settings["members"], ctx.sink, "`members`", minimum=2)
             ok = ok and got is not None
             members = got or 1
-    metrics = ("rmse", "bias", "acc")
+    metrics: tuple[str, ...] = ("rmse",)
     if "metrics" in settings:
         value = settings["metrics"]
         items = value.items if isinstance(value, v.ListV) else (value,)
@@ -108,4 +108,4 @@ def check_task(ctx: Context, kind_name: v.Symbol, settings: dict[str, v.Value], 
         return None
     rollout = RolloutPlan(rollout.start, rollout.increment, rollout.every_epochs, rollout.maximum, validation)
     return TaskPlan(kind=kind, timestep_s=timestep, multistep_input=multistep, rollout=rollout,
-                    prediction=prediction, ensemble_members=members), settings.get("loss"), metrics
+                    prediction=prediction), settings.get("loss"), metrics

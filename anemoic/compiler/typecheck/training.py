@@ -126,11 +126,9 @@ def check_parallel(ctx: Context, s: dict[str, v.Value]) -> ParallelPlan | None:
     out: dict = {}
     sink = ctx.sink
     p = "parallel."
-    for key, field in (("nodes", "nodes"), ("gpus_per_node", "gpus_per_node"), ("gpus_per_model", "gpus_per_model"),
-                       ("read_group", "read_group_size"), ("ensemble_per_device", "ensemble_size_per_device")):
+    for key, field in (("nodes", "nodes"), ("gpus_per_node", "processes_per_node"),
+                       ("gpus_per_model", "gpus_per_model")):
         _set(ctx, s, key, p + field, lambda x, k=key: coerce.integer(x, sink, f"`{k}`", 1), out, field)
-    _set(ctx, s, "shard", p + "shard_strategy", lambda x: coerce.choice(x, sink, "`shard`", ("edges", "heads")),
-         out, "shard_strategy")
     _set(ctx, s, "accelerator", p + "accelerator",
          lambda x: coerce.choice(x, sink, "`accelerator`", ("auto", "gpu", "cpu")), out, "accelerator")
     if out.pop("__failed__", False):

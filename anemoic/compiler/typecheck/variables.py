@@ -311,7 +311,7 @@ def _build(ctx: Context, roles: dict[str, str], found: dict[str, Var], norm: dic
     by_role = {role: tuple(n for n in data if roles[n] == role) for role in ROLES}
     indices = IndexPlan(data=data, input=by_role["prognostic"] + by_role["forcing"],
                         output=by_role["prognostic"] + by_role["diagnostic"], prognostic=by_role["prognostic"],
-                        forcing=by_role["forcing"], diagnostic=by_role["diagnostic"], target=by_role["target"])
+                        forcing=by_role["forcing"], diagnostic=by_role["diagnostic"])
     order = {n: i for i, n in enumerate(data)}
     plans.sort(key=lambda p: order[p.name])
     return VariablesResult(tuple(plans), indices, {n: (found[n].group, found[n].level) for n in found})

@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader
 from anemoic.runtime.data.dataset import Channel, WindowDataset, collate_samples
 from anemoic.runtime.data.preprocessing import Preprocessor, remap_numpy
 from anemoic.runtime.data.sampling import ShardedWindowSampler, grid_shard, step_in_dates, window_starts
-from anemoic.runtime.data.store import Store, open_store
+from anemoic.datasets.store import Store, open_store
 
 UNRECORDED_FINGERPRINTS = ("", "0" * 64)  # plans built without the store (by hand, in tests) do not pin one
 

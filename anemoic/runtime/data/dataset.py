@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from anemoic.runtime.data.forcings import compute_forcing, is_time_dependent
-from anemoic.runtime.data.store import Store, open_store, to_datetime
+from anemoic.datasets.forcings import compute_forcing, is_time_dependent
+from anemoic.datasets.store import Store, open_store, to_datetime
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,7 @@ How the training loop uses it (``x`` a raw batch ``(B, T, E, G, V_data)``)::
     loss_mask = valid[..., pre.output_index]          # mask imputed points out of the loss
     physical = pre.denormalise_output(y)              # model output (.., V_out) -> physical units
 
-Routing follows the plan: forcing = input only, diagnostic = output only, target =
-loss only (``target_index``), prognostic = both.  ``prognostic_in_output`` /
+Routing follows the plan: forcing = input only, diagnostic = output only, prognostic = both.  ``prognostic_in_output`` /
 ``prognostic_in_input`` align the prognostic channels of output and input for
 rollout, and ``tendency_scale`` (output order, in normalised-state units) is the
 tendency stdev over the state scale, for models that predict tendencies.
@@ -31,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from anemoic.runtime.data.store import StoreError
+from anemoic.datasets.store import StoreError
 
 NORMALISER_STATISTICS = {"mean_std": ("mean", "stdev"), "std": ("stdev",), "min_max": ("minimum", "maximum"),
                          "max": ("maximum",), "none": ()}
@@ -63,7 +62,7 @@ def _offset_scale(normaliser: str, stats: dict[str, float]) -> tuple[float, floa
 class Preprocessor(nn.Module):
     def __init__(self, *, names: tuple[str, ...], offset: np.ndarray, scale: np.ndarray, remap: np.ndarray,
                  impute_value: np.ndarray, copy_source: np.ndarray, input_index: list[int], output_index: list[int],
-                 target_index: list[int], tendency_scale: np.ndarray, prognostic_in_input: list[int],
+                 tendency_scale: np.ndarray, prognostic_in_input: list[int],
                  prognostic_in_output: list[int]) -> None:
         super().__init__()
         self.names = names
@@ -74,7 +73,6 @@ class Preprocessor(nn.Module):
         self.register_buffer("copy_source", torch.tensor(copy_source, dtype=torch.int64))
         self.register_buffer("input_index", torch.tensor(input_index, dtype=torch.int64))
         self.register_buffer("output_index", torch.tensor(output_index, dtype=torch.int64))
-        self.register_buffer("target_index", torch.tensor(target_index, dtype=torch.int64))
         self.register_buffer("tendency_scale", torch.tensor(tendency_scale, dtype=torch.float32))
         self.register_buffer("prognostic_in_input", torch.tensor(prognostic_in_input, dtype=torch.int64))
         self.register_buffer("prognostic_in_output", torch.tensor(prognostic_in_output, dtype=torch.int64))
@@ -140,7 +138,6 @@ class Preprocessor(nn.Module):
             names=names, offset=offset, scale=scale, remap=remap, impute_value=impute_value, copy_source=copy_source,
             input_index=[position[v] for v in plan.indices.input],
             output_index=[position[v] for v in plan.indices.output],
-            target_index=[position[v] for v in plan.indices.target],
             tendency_scale=tendency,
             prognostic_in_input=[list(plan.indices.input).index(v) for v in prognostic],
             prognostic_in_output=[list(plan.indices.output).index(v) for v in prognostic],

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-from anemoic.runtime.data.store import Store, frequency_to_string
+from anemoic.datasets.store import Store, frequency_to_string
 
 
 def step_in_dates(store: Store, timestep_s: int) -> int:

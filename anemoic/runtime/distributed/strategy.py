@@ -1,8 +1,7 @@
-"""Data parallelism from the plan: DDP over ``nodes x gpus_per_node`` processes.
+"""Data parallelism from the plan: DDP over ``nodes x processes_per_node`` processes.
 
-gloo on CPU (the CI and the laptop), NCCL on GPUs.  On CPU, ``gpus_per_node``
-is read as processes per node, so the same plan shape can be tested without
-GPUs.  Model sharding (``gpus_per_model > 1``) is refused earlier, in build.
+gloo on CPU (the CI and the laptop), NCCL on GPUs: one process per GPU, or
+``processes_per_node`` CPU processes, so the same plan shape can be tested without GPUs.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ def accelerator_for(parallel: ParallelPlan) -> str:
 
 def layout_for(parallel: ParallelPlan) -> Layout:
     accelerator = accelerator_for(parallel)
-    devices = max(1, parallel.gpus_per_node)
+    devices = max(1, parallel.processes_per_node)
     nodes = max(1, parallel.nodes)
     if devices * nodes == 1:
         return Layout(accelerator, 1, 1, "auto")

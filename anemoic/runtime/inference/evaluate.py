@@ -11,10 +11,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from anemoic.runtime.data.store import open_store
+from anemoic.datasets.store import open_store
 from anemoic.runtime.inference.forecast_io import read_forecast
 from anemoic.runtime.training.climatology import Climatology
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.report import format_report
 from anemoic.runtime.training.scores import ScoreSums
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 
 INFO_ATTRIBUTE = "anemoic_forecast"
 
@@ -48,7 +48,7 @@ def write_forecast(forecast: Forecast, path: str | os.PathLike) -> Path:
 
 
 def _write_zarr(forecast: Forecast, target: Path) -> Path:
-    from anemoic.runtime.data.writer import StoreWriter
+    from anemoic.datasets.writer import StoreWriter
 
     writer = StoreWriter(
         target, variables=forecast.variables, dates=forecast.dates, latitudes=forecast.latitudes,

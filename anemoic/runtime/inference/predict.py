@@ -17,7 +17,7 @@ import torch
 from anemoic.runtime.data.dataset import WindowDataset
 from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
 from anemoic.runtime.inference.loading import load_trained
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.report import format_lead
 
 

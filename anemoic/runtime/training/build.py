@@ -18,7 +18,7 @@ from anemoic.plan.model import Plan
 from anemoic.runtime.data.datamodule import AnemoicDataModule
 from anemoic.runtime.data.preprocessing import Preprocessor
 from anemoic.runtime.tasks.forecaster import ForecasterTask
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.resumable_loader import ResumableLoader
 
 SUPPORTED_TASKS = ("forecaster",)
@@ -41,7 +41,7 @@ def graph_cache_dir(plan: Plan) -> Path:
 
 
 def build_graph_for(plan: Plan, latitudes: Any, longitudes: Any, cache_dir: Path | None) -> Any:
-    from anemoic.runtime.graphs.build import build_graph
+    from anemoic.runtime.models.graph_tensors import build_graph
 
     return build_graph(plan.graph, latitudes, longitudes, cache_dir=cache_dir)
 

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from lightning.fabric.plugins.io.checkpoint_io import CheckpointIO
 
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 
 CHECKPOINT_DIR = "checkpoints"
 TEMPORARY_PREFIX = ".tmp-"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from anemoic.runtime.data.store import Store
+from anemoic.datasets.store import Store
 
 
 def _sample_dates(store: Store, start: str, end: str, max_dates: int) -> list[int]:

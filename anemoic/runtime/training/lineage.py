@@ -18,7 +18,7 @@ import anemoic
 from anemoic.plan.canonical import canonical_json, plan_hash
 from anemoic.plan.convert import plan_from_dict
 from anemoic.plan.model import Plan
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 
 LINEAGE_FORMAT = 1
 

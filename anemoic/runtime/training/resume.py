@@ -16,7 +16,7 @@ import torch
 from anemoic.plan.diff import Impact, diff_plans, worst_impact
 from anemoic.plan.diff_text import render_differences
 from anemoic.plan.model import Plan
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.lineage import lineage_of, plan_of
 
 

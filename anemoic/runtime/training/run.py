@@ -30,7 +30,7 @@ from anemoic.runtime.training.checkpoint_callback import PeriodicCheckpoint
 from anemoic.runtime.training.checkpoints import CHECKPOINT_DIR, AtomicCheckpointIO, \
     archive_previous_checkpoints, load_checkpoint, resolve_checkpoint
 from anemoic.runtime.training.ema import ExponentialMovingAverage
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.evaluation import build_climatology, validation_scores
 from anemoic.runtime.training.lineage import make_lineage
 from anemoic.runtime.training.module import ForecastModule

@@ -55,7 +55,7 @@ def experiment_text(store: Path, *, channels: str = "32", lr: str = "1e-3", roll
 
 def shared_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The session's synthetic o16 store (written on first use)."""
-    from anemoic.runtime.data.synth import write_synthetic_store
+    from anemoic.datasets.synth import write_synthetic_store
 
     path = tmp_path_factory.getbasetemp() / "anemoic-shared-store" / "synth.zarr"
     if not path.exists():

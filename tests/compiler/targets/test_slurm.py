@@ -14,7 +14,7 @@ from tests.plan.golden_util import assert_golden
 GOLDEN = Path(__file__).parent / "golden"
 OUT, WORK = Path("/scratch/exp/build/aifs"), Path("/scratch/exp")
 GPU_SITE = {
-    "name": "aifs", "parallel.nodes": 2, "parallel.gpus_per_node": 4, "parallel.gpus_per_model": 2,
+    "name": "aifs", "parallel.nodes": 2, "parallel.processes_per_node": 4, "parallel.gpus_per_model": 2,
     "parallel.data_parallel_size": 4, "parallel.accelerator": "gpu",
     "site.partition": "gpu", "site.account": "ecmwf", "site.qos": "normal", "site.time_limit_s": 2 * 86400 + 3600,
     "site.cpus_per_task": 32, "site.modules": ("cuda/12.4", "python3/3.11"), "site.venv": "/home/me/venv",
@@ -42,7 +42,7 @@ def test_gpu_job_script_golden(tmp_path: Path) -> None:
 
 
 def test_cpu_sweep_array_golden(tmp_path: Path) -> None:
-    plans = [make_plan(**{"parallel.gpus_per_node": 2, "site.mem": None}) for _ in range(3)]
+    plans = [make_plan(**{"parallel.processes_per_node": 2, "site.mem": None}) for _ in range(3)]
     text = render_sbatch(plans, source="sweep.anm", out_dir=OUT, workdir=WORK, hashes=["cd" * 32] * 3)
     assert_golden(text, GOLDEN / "job_cpu_array.sbatch")
     _bash_syntax_ok(text, tmp_path)

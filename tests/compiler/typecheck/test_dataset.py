@@ -10,7 +10,7 @@ import pytest
 import zarr
 
 from anemoic.compiler.api import compile_source
-from anemoic.runtime.data.synth import write_synthetic_store
+from anemoic.datasets.synth import write_synthetic_store
 
 BASE = (Path(__file__).resolve().parents[1] / "golden" / "base.anm").read_text()
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from anemoic.compiler.api import compile_source
 from anemoic.compiler.typecheck.variables import COMPUTED
-from anemoic.runtime.data.forcings import COMPUTED_FORCINGS
+from anemoic.datasets.forcings import COMPUTED_FORCINGS
 
 BASE = (Path(__file__).resolve().parents[1] / "golden" / "base.anm").read_text()
 

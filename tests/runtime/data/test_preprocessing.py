@@ -10,7 +10,7 @@ import torch
 
 from anemoic.plan.model import ImputerPlan
 from anemoic.runtime.data.preprocessing import Preprocessor
-from anemoic.runtime.data.store import StoreError
+from anemoic.datasets.store import StoreError
 from tests.factories import STORE_VARIABLES, make_plan
 
 STATS = {

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from anemoic.runtime.data.sampling import ShardedWindowSampler, grid_shard, step_in_dates, window_starts
-from anemoic.runtime.data.store import StoreError, open_store
+from anemoic.datasets.store import StoreError, open_store
 
 
 def test_windows_skip_missing_dates_and_stay_inside_the_range(small_store: Path) -> None:

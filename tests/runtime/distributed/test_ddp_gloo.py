@@ -11,7 +11,7 @@ from tests.runtime.training.tiny_run import run_runtime, write_tiny_plan, write_
 
 def test_two_gloo_ranks_end_identical_and_read_disjoint_samples(tmp_path: Path) -> None:
     store = write_tiny_store(tmp_path)
-    plan = write_tiny_plan(tmp_path, store, **{"parallel.gpus_per_node": 2, "parallel.data_parallel_size": 2,
+    plan = write_tiny_plan(tmp_path, store, **{"parallel.processes_per_node": 2, "parallel.data_parallel_size": 2,
                                                "training.batch_size": 2, "training.epochs": 1,
                                                "training.limit_batches_per_epoch": 2})
     result = run_runtime("exec", str(plan), cwd=tmp_path, timeout=240)

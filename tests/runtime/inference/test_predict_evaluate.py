@@ -7,11 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anemoic.runtime.data.store import open_store
+from anemoic.datasets.store import open_store
 from anemoic.runtime.inference.evaluate import evaluate
 from anemoic.runtime.inference.forecast_io import Forecast, read_forecast, write_forecast
 from anemoic.runtime.inference.predict import predict
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 from tests.runtime.training.golden import assert_golden
 from tests.runtime.training.tiny_run import TrainedRun, trained_run, write_tiny_store  # noqa: F401
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from anemoic.runtime.graphs.build import build_graph
+from anemoic.runtime.models.graph_tensors import build_graph
 from anemoic.runtime.losses import build_loss
 from anemoic.runtime.models import build_model, model_io
 from tests.factories import make_plan

@@ -24,7 +24,7 @@ from anemoic.runtime.training.checkpoints import (
     resolve_checkpoint,
     to_weights_only_safe,
 )
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 
 WRITER = """
 import sys, torch

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from anemoic.runtime.data.store import open_store
+from anemoic.datasets.store import open_store
 from anemoic.runtime.training.climatology import Climatology
 from tests.runtime.training.tiny_run import write_tiny_store
 

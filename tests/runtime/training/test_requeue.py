@@ -138,7 +138,7 @@ def _children(pid: int) -> list[int]:
 
 def test_two_gloo_ranks_stop_together_when_only_rank_1_gets_the_signal(tmp_path: Path) -> None:
     store = write_tiny_store(tmp_path)
-    plan = write_tiny_plan(tmp_path, store, **{"parallel.gpus_per_node": 2, "parallel.data_parallel_size": 2})
+    plan = write_tiny_plan(tmp_path, store, **{"parallel.processes_per_node": 2, "parallel.data_parallel_size": 2})
     env = _job_env(_recorder(tmp_path))
     run_dir = tmp_path / "run"
     process = subprocess.Popen(runtime_command("exec", str(plan)), cwd=tmp_path, env=env, stdout=subprocess.PIPE,

@@ -8,7 +8,7 @@ from lightning.pytorch.callbacks import EarlyStopping
 
 from anemoic.plan.model import RolloutPlan
 from anemoic.runtime.training.checkpoints import AtomicCheckpointIO
-from anemoic.runtime.training.errors import RuntimeUserError
+from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.run import build_trainer, total_optimiser_steps
 from tests.factories import make_plan
 
@@ -37,7 +37,7 @@ def test_half_precision_on_cpu_is_refused_with_advice(tmp_path) -> None:
 
 def test_schedule_length_counts_optimiser_steps_per_rank() -> None:
     plan = make_plan(**{"training.epochs": 3, "training.batch_size": 2, "training.accumulate_grad_batches": 2,
-                        "parallel.gpus_per_node": 2})
+                        "parallel.processes_per_node": 2})
     assert total_optimiser_steps(plan, 41, None) == 3 * 5  # 20 samples/rank -> 10 batches -> 5 steps, x 3 epochs
     assert total_optimiser_steps(plan, 41, 4) == 4
     limited = make_plan(**{"training.epochs": 2, "training.limit_batches_per_epoch": 3})

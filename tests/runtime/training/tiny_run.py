@@ -19,7 +19,7 @@ import pytest
 
 from anemoic.plan.io import write_plan
 from anemoic.plan.model import Plan, TrackingPlan
-from anemoic.runtime.data.synth import write_synthetic_store
+from anemoic.datasets.synth import write_synthetic_store
 from tests.factories import make_plan
 
 REPO = Path(__file__).resolve().parents[3]
@@ -51,7 +51,7 @@ def write_tiny_plan(directory: Path, store: Path, name: str = "plan.json", run: 
 
 
 def runtime_command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "anemoic.runtime.cli", *args]
+    return [sys.executable, "-m", "anemoic.cli.anemoi_runtime", *args]
 
 
 def child_env() -> dict[str, str]:

@@ -1,0 +1,113 @@
+"""Node sets from a ``NodesPlan``: the dataset grid, icosahedral, HEALPix, regular lat/lon, stretched.
+
+Parameter names (the language lowers the ``.anm`` graph recipe into them; docs/graphs.md lists them):
+``dataset {}``, ``icosahedral {refinement}``, ``healpix {level}``, ``latlon {resolution_deg}``,
+``stretched {global_refinement, area_refinement, margin_km?}``; any kind may carry an ``area``
+(limited area: only nodes inside the box are kept) and ``margin_km`` widens it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from anemoic.plan.model import NodesPlan
+from anemoic.geo import grids, icosahedron
+from anemoic.graphs.errors import GraphError
+from anemoic.graphs.params import check_area, known, number, optional_number, whole
+from anemoic.geo.sphere import inside_area, latlon_to_xyz
+
+_PARAMS = {"dataset": (), "icosahedral": ("refinement",), "healpix": ("level",), "latlon": ("resolution_deg",),
+           "stretched": ("global_refinement", "area_refinement")}
+
+
+@dataclass(frozen=True)
+class NodeSet:
+    """Nodes on the unit sphere; ``mesh_edges`` only for icosahedral/stretched sets (multi-scale edges)."""
+
+    lat: np.ndarray  # (N,) radians, float64
+    lon: np.ndarray  # (N,) radians, float64
+    xyz: np.ndarray  # (N, 3) unit vectors
+    grid_index: np.ndarray  # (N,) int64: position of each node in the point list it was cut from
+    mesh_edges: tuple[np.ndarray, ...] | None = None  # per refinement level r: (E_r, 2) node pairs
+
+    def __len__(self) -> int:
+        return int(self.lat.shape[0])
+
+
+def build_nodes(plan: NodesPlan, role: str, latitudes_deg: np.ndarray, longitudes_deg: np.ndarray) -> NodeSet:
+    """Build the ``role`` ("data" or "hidden") node set of the recipe."""
+    if plan.kind not in _PARAMS:
+        raise GraphError(f"{role} nodes: unknown kind {plan.kind!r}; choose {', '.join(_PARAMS)}")
+    params = dict(plan.params)
+    known(params, _PARAMS[plan.kind] + ("margin_km",), f"{role} nodes ({plan.kind})")
+    margin_km = optional_number(params, "margin_km", f"{role} nodes", minimum=0.0) or 0.0
+    if plan.kind == "dataset":
+        lat, lon = np.asarray(latitudes_deg, np.float64), np.asarray(longitudes_deg, np.float64)
+        nodes = _from_degrees(lat, lon)
+    elif plan.kind == "icosahedral":
+        refinement = whole(params, "refinement", f"{role} nodes", minimum=0, maximum=10)
+        nodes = _from_mesh(icosahedron.refine(refinement), keep=None)
+    elif plan.kind == "stretched":
+        nodes = _stretched(params, plan.area, margin_km, role)
+    elif plan.kind == "healpix":
+        nodes = _from_degrees(*grids.healpix_centres(whole(params, "level", f"{role} nodes", 0, 11)))
+    else:  # latlon
+        resolution = number(params, "resolution_deg", f"{role} nodes", minimum=1e-3)
+        try:
+            nodes = _from_degrees(*grids.regular_latlon(resolution))
+        except ValueError as exc:
+            raise GraphError(f"{role} nodes: {exc}") from None
+    if plan.area is not None and plan.kind != "stretched":
+        nodes = _subset(nodes, inside_area(nodes.lat, nodes.lon, check_area(dict(plan.area)), margin_km))
+    if len(nodes) == 0:
+        raise GraphError(f"{role} nodes: the {plan.kind} node set is empty (is the area outside the grid?)")
+    return nodes
+
+
+def _from_degrees(lat_deg: np.ndarray, lon_deg: np.ndarray) -> NodeSet:
+    if lat_deg.shape != lon_deg.shape or lat_deg.ndim != 1:
+        raise GraphError(f"grid latitudes {lat_deg.shape} and longitudes {lon_deg.shape} must be 1-D and equal")
+    if not (np.isfinite(lat_deg).all() and np.isfinite(lon_deg).all()):
+        raise GraphError("grid latitudes/longitudes contain NaN or infinite values")
+    if lat_deg.size and (lat_deg.min() < -90.0 or lat_deg.max() > 90.0):
+        raise GraphError(f"grid latitudes must lie in [-90, 90], found [{lat_deg.min():g}, {lat_deg.max():g}]")
+    lat, lon = np.radians(lat_deg), np.radians(lon_deg)
+    return NodeSet(lat=lat, lon=lon, xyz=latlon_to_xyz(lat, lon), grid_index=np.arange(lat.size, dtype=np.int64))
+
+
+def _from_mesh(mesh: icosahedron.IcosahedralMesh, keep: np.ndarray | None) -> NodeSet:
+    xyz = mesh.xyz
+    lat = np.arcsin(np.clip(xyz[:, 2], -1.0, 1.0))
+    lon = np.arctan2(xyz[:, 1], xyz[:, 0])
+    nodes = NodeSet(lat=lat, lon=lon, xyz=xyz, grid_index=np.arange(len(xyz), dtype=np.int64),
+                    mesh_edges=mesh.level_edges)
+    return nodes if keep is None else _subset(nodes, keep)
+
+
+def _stretched(params: dict, area: dict | None, margin_km: float, role: str) -> NodeSet:
+    """Fine refinement inside the area (plus margin), the coarse global refinement everywhere else."""
+    if area is None:
+        raise GraphError(f"{role} nodes: stretched nodes need an area (north, west, south, east)")
+    coarse = whole(params, "global_refinement", f"{role} nodes", minimum=0, maximum=10)
+    fine = whole(params, "area_refinement", f"{role} nodes", minimum=coarse, maximum=10)
+    mesh = icosahedron.refine(fine)
+    lat = np.arcsin(np.clip(mesh.xyz[:, 2], -1.0, 1.0))
+    lon = np.arctan2(mesh.xyz[:, 1], mesh.xyz[:, 0])
+    keep = inside_area(lat, lon, check_area(dict(area)), margin_km)
+    keep[: icosahedron.num_nodes(coarse)] = True
+    return _from_mesh(mesh, keep)
+
+
+def _subset(nodes: NodeSet, keep: np.ndarray) -> NodeSet:
+    """Keep the masked nodes in their order; mesh edges keep only pairs whose both ends survive."""
+    new_id = np.full(len(nodes), -1, dtype=np.int64)
+    new_id[keep] = np.arange(int(keep.sum()))
+    mesh_edges = None
+    if nodes.mesh_edges is not None:
+        mesh_edges = tuple(
+            new_id[edges][(new_id[edges] >= 0).all(axis=1)] for edges in nodes.mesh_edges
+        )
+    return NodeSet(lat=nodes.lat[keep], lon=nodes.lon[keep], xyz=nodes.xyz[keep],
+                   grid_index=nodes.grid_index[keep], mesh_edges=mesh_edges)
