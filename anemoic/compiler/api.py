@@ -1,5 +1,8 @@
-"""The compiler's public API: source -> plans + diagnostics.  `check`, `build`, `explain`,
-`diff` and `graph` all call ``compile_file``; keep these signatures stable."""
+"""The compiler's public API and its driver: source -> plans + diagnostics.
+
+The phases run in order here: load (parse every module), check (``CheckedExperiment``), lower
+(``Plan``), once per sweep member.  `check`, `build`, `explain`, `diff` and `graph` all call
+``compile_file``; keep these signatures stable."""
 
 from __future__ import annotations
 
@@ -9,9 +12,11 @@ from pathlib import Path
 
 from anemoic.compiler import ast
 from anemoic.compiler import values as v
-from anemoic.compiler.coerce import did_you_mean
-from anemoic.compiler.diagnostics import Diagnostic, Sink, Span, render_json, render_text, sorted_diagnostics
+from anemoic.compiler.diagnostics import (
+    Diagnostic, Sink, Span, did_you_mean, render_json, render_text, sorted_diagnostics,
+)
 from anemoic.compiler.evaluate import Evaluator
+from anemoic.compiler.lower.plan import lower
 from anemoic.compiler.modules import Program, load_program
 from anemoic.compiler.typecheck.context import Context
 from anemoic.compiler.typecheck.experiment import check_experiment
@@ -144,7 +149,7 @@ def _plans(program: Program, sink: Sink, file: str, directory: Path, key: str, r
                 ctx.mark(f"sweep.values.{decl.name.id}", decl.values.span)
         sweep = SweepMemberPlan(sweep=name, index=index, count=len(members),
                                 values={n: _scalar(val) for n, val in member.items()}) if has_sweep else None
-        plan = check_experiment(ctx, program, directory, require, name, sweep)  # type: ignore[arg-type]
-        if plan is not None:
-            plans.append(plan)
+        checked = check_experiment(ctx, program, directory, require, name)
+        if checked is not None:
+            plans.append(lower(checked, name, sweep))
     return plans

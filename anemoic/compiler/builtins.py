@@ -1,10 +1,17 @@
 """The component registry: every name a file can call.  Nothing else is callable, so an
 experiment file can never import or run code.  Defaults that mirror Anemoi's own presets
-live in the stdlib ``.anm`` files, where a user can read them; the ones here are neutral."""
+live in the stdlib ``.anm`` files, where a user can read them; the ones here are neutral.
+
+Choices and component names are derived from the one vocabulary (``anemoic.plan.kinds``); where the
+language's word differs from the plan's kind (``constant_lr`` -> ``constant``), the mapping is here,
+and ``tests/test_vocabulary.py`` checks that every kind is reachable from the language.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from anemoic.plan import kinds
 
 REQUIRED = object()
 
@@ -29,10 +36,19 @@ class Builtin:
         return next((p for p in self.params if p.name == name), None)
 
 
-ACTIVATIONS = "gelu,silu,relu,swiglu,geglu"
+def enum(choices: tuple[str, ...] | dict[str, str]) -> str:
+    """The parameter type "one of these words"."""
+    return "enum:" + ",".join(choices)
+
+
+NODE_WEIGHTS_FOR = {"area": "spherical_area", "cos_latitude": "cos_latitude", "uniform": "uniform"}
+"""``node_weights(area)`` (the loss scaler's word) -> the graph's node weights (kinds.NODE_WEIGHTS)."""
+SCALER_KINDS = {"variable_weights": "variable", "level_weights": "pressure_level", "node_weights": "node_weights",
+                "lead_time": "lead_time", "nan_mask": "nan_mask"}
+"""Scaler component -> plan kind (kinds.SCALERS)."""
+SCHEDULE_KINDS = {"cosine": "cosine", "constant_lr": "constant"}
+"""Schedule component -> plan kind (kinds.SCHEDULES)."""
 _AREA = (Param("area", "area", None), Param("margin_km", "float", None))
-PROCESSORS = "graphtransformer,gnn,transformer,mlp"
-MAPPERS = "graphtransformer,gnn"
 
 _ALL = (
     Builtin("zarr", "store", (Param("path", "string"),), summary="an anemoi-datasets zarr store"),
@@ -44,8 +60,8 @@ _ALL = (
     Builtin("encode_process_decode", "graph", (
         Param("data", "dataset"), Param("hidden", "nodes"),
         Param("encoder", "edges", None), Param("processor", "edges", None), Param("decoder", "edges", None),
-        Param("node_weights", "enum:spherical_area,cos_latitude,uniform", "spherical_area"),
-        Param("node_weights_norm", "enum:unit_sum,unit_max,l1,l2,none", "unit_sum"),
+        Param("node_weights", enum(kinds.NODE_WEIGHTS), "spherical_area"),
+        Param("node_weights_norm", enum(kinds.NODE_WEIGHTS_NORMS), "unit_sum"),
     ), summary="data grid -> hidden mesh -> data grid"),
     Builtin("icosahedral", "nodes", (Param("refinement", "int"), *_AREA), summary="a refined icosahedron mesh"),
     Builtin("healpix", "nodes", (Param("level", "int"), *_AREA), summary="a HEALPix mesh"),
@@ -61,14 +77,14 @@ _ALL = (
     Builtin("multiscale", "edges", (Param("levels", "int", None), Param("x_hops", "int", 1)),
             summary="icosahedral edges of every refinement level"),
     Builtin("encoder_processor_decoder", "model", (
-        Param("graph", "graph"), Param("processor", f"enum:{PROCESSORS}"),
-        Param("encoder", f"enum:{MAPPERS}", None), Param("decoder", f"enum:{MAPPERS}", None),
+        Param("graph", "graph"), Param("processor", enum(kinds.PROCESSORS)),
+        Param("encoder", enum(kinds.MAPPERS), None), Param("decoder", enum(kinds.MAPPERS), None),
         Param("channels", "int"), Param("layers", "int"), Param("heads", "int", 16),
-        Param("mlp_ratio", "int", 4), Param("activation", f"enum:{ACTIVATIONS}", "gelu"),
-        Param("norm", "enum:layernorm,rmsnorm", "layernorm"), Param("qk_norm", "bool", False),
+        Param("mlp_ratio", "int", 4), Param("activation", enum(kinds.ACTIVATIONS), "gelu"),
+        Param("norm", enum(kinds.NORMS), "layernorm"), Param("qk_norm", "bool", False),
         Param("window_size", "int", None), Param("trainable_data_size", "int", 8),
         Param("trainable_hidden_size", "int", 8), Param("gradient_checkpointing", "bool", False),
-        Param("attention_backend", "enum:auto,triton,reference", "auto"), Param("num_chunks", "int", 1),
+        Param("attention_backend", enum(kinds.ATTENTION_BACKENDS), "auto"), Param("num_chunks", "int", 1),
     ), summary="an encoder-processor-decoder network"),
     Builtin("mse", "loss", summary="mean squared error"),
     Builtin("rmse", "loss", summary="root mean squared error"),
@@ -79,10 +95,10 @@ _ALL = (
     Builtin("variable_weights", "scaler", (Param("default", "float", 1.0),), var_keyword=True,
             summary="a loss weight per variable or pressure-level group"),
     Builtin("level_weights", "scaler", (
-        Param("method", "enum:relu,linear,polynomial,none"), Param("y_intercept", "float", 0.2),
+        Param("method", enum(kinds.LEVEL_WEIGHTINGS)), Param("y_intercept", "float", 0.2),
         Param("slope", "float", 0.001), Param("variables", "variables", None),
     ), summary="a loss weight from each variable's pressure level"),
-    Builtin("node_weights", "scaler", (Param("attribute", "enum:area,cos_latitude,uniform", "area"),),
+    Builtin("node_weights", "scaler", (Param("attribute", enum(NODE_WEIGHTS_FOR), "area"),),
             summary="weight grid points by their area"),
     Builtin("lead_time", "scaler", (Param("decay", "float", 1.0),), summary="down-weight later rollout steps"),
     Builtin("nan_mask", "scaler", (), summary="ignore grid points where the target is missing"),

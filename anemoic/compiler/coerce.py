@@ -4,24 +4,14 @@ when it is not (``6`` where ``6h`` is meant, ``gelux`` for ``gelu``, ...)."""
 from __future__ import annotations
 
 import datetime
-import difflib
 import re
 
 from anemoic.compiler import values as v
-from anemoic.compiler.diagnostics import Sink
-
-MONTH_S = 2_629_800  # a Julian month (365.25 / 12 days), as anemoic.datasets.store counts monthly data
-DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, "mo": MONTH_S}
+from anemoic.compiler.diagnostics import Sink, did_you_mean
+from anemoic.plan.units import DURATION_UNITS
 MEMORY_UNITS = {"gb": 1.0, "g": 1.0, "gib": 1.073741824, "mb": 1e-3, "m": 1e-3, "tb": 1000.0, "t": 1000.0}
 _DURATION = re.compile(r"^(\d+)([a-zA-Z]+)$")
 UNIT_HINT = "add a unit: `6h` (hours), `1d` (days), `30m` (minutes), `45s` (seconds), `1w` (weeks), `1mo` (months)"
-
-
-def did_you_mean(name: str, candidates: list[str] | tuple[str, ...], fallback: str | None = None) -> str | None:
-    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    if close:
-        return f"did you mean `{close[0]}`?"
-    return fallback
 
 
 def wrong(sink: Sink, code: str, what: str, expected: str, value: v.Value, hint: str | None = None) -> None:

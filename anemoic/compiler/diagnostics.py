@@ -8,8 +8,13 @@ layout so editors and terminals both read it.
 
 from __future__ import annotations
 
+import difflib
 import json
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+
+from anemoic.plan.paths import source_of
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,30 @@ class Span:
         if other.file != self.file:
             return self
         return Span(self.file, self.line, self.column, other.end_line, other.end_column)
+
+
+_LOCATION = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<column>\d+)$")
+
+
+def parse_location(location: str) -> Span | None:
+    """``exp.anm:12:8`` (a source-map entry) -> a one-character Span; None when the text is not a location."""
+    match = _LOCATION.match(location)
+    if match is None:
+        return None
+    line, column = int(match["line"]), int(match["column"])
+    return Span(match["file"], line, column, line, column + 1)
+
+
+def span_for(source_map: Mapping[str, str], path: str) -> Span | None:
+    """Where the plan field ``path`` was set, through a plan's source map (its nearest recorded ancestor)."""
+    location = source_of(source_map, path)
+    return parse_location(location) if location else None
+
+
+def did_you_mean(name: str, candidates: Iterable[str], fallback: str | None = None, *, prefix: str = "") -> str | None:
+    """The hint for a misspelt ``name``: the closest candidate, else ``fallback``."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return f"did you mean `{prefix}{close[0]}`?" if close else fallback
 
 
 @dataclass(frozen=True)

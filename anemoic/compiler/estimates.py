@@ -14,11 +14,13 @@ moments.  ``docs/plan.md`` lists the coefficients.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from anemoic.compiler.diagnostics import Diagnostic
-from anemoic.compiler.targets.spans import span_for
+from anemoic.compiler.diagnostics import Diagnostic, span_for
+from anemoic.graphs.errors import GraphError
+from anemoic.graphs.sizes import estimate_sizes
+from anemoic.plan.kinds import MapperKind, ProcessorKind
 from anemoic.plan.model import EstimatesPlan, ModelPlan, Plan
 
 GIB = 1024**3
@@ -79,20 +81,27 @@ def edge_attribute_width(plan: Plan) -> int:
     return sum(_EDGE_ATTRIBUTE_WIDTH.get(name, 1) for name in plan.graph.edge_attributes)
 
 
-def _mapper(spec: ModelPlan, kind: str, attr_width: int) -> int:
-    if kind == "graphtransformer":
-        return _graph_transformer_block(spec, bipartite=True, attr_width=attr_width)
+def _graph_transformer_mapper(spec: ModelPlan, attr_width: int) -> int:
+    return _graph_transformer_block(spec, bipartite=True, attr_width=attr_width)
+
+
+def _gnn_mapper(spec: ModelPlan, attr_width: int) -> int:
     return _linear(attr_width, spec.channels) + _gnn_block(spec)  # GNN: edge latents embedded once
 
 
-def _processor(spec: ModelPlan, attr_width: int) -> int:
-    if spec.processor == "graphtransformer":
-        return spec.layers * _graph_transformer_block(spec, bipartite=False, attr_width=attr_width)
-    if spec.processor == "gnn":
-        return _linear(attr_width, spec.channels) + spec.layers * _gnn_block(spec)
-    if spec.processor == "transformer":
-        return spec.layers * _transformer_block(spec)
-    return spec.layers * _pointwise_block(spec)
+MAPPER_PARAMETERS: dict[MapperKind, Callable[[ModelPlan, int], int]] = {
+    "graphtransformer": _graph_transformer_mapper, "gnn": _gnn_mapper,
+}
+"""Parameters of one mapper (encoder or decoder) of each kind, given the edge attribute width."""
+
+PROCESSOR_PARAMETERS: dict[ProcessorKind, Callable[[ModelPlan, int], int]] = {
+    "graphtransformer": lambda spec, width: spec.layers * _graph_transformer_block(spec, bipartite=False,
+                                                                                   attr_width=width),
+    "gnn": lambda spec, width: _linear(width, spec.channels) + spec.layers * _gnn_block(spec),
+    "transformer": lambda spec, width: spec.layers * _transformer_block(spec),
+    "mlp": lambda spec, width: spec.layers * _pointwise_block(spec),
+}
+"""Parameters of the processor of each kind, given the edge attribute width."""
 
 
 def parameter_count(plan: Plan, data_nodes: int, hidden_nodes: int) -> int:
@@ -103,17 +112,19 @@ def parameter_count(plan: Plan, data_nodes: int, hidden_nodes: int) -> int:
     embeddings = (_linear(plan.task.multistep_input * n_in + POSITION_FEATURES + spec.trainable_data_size,
                           spec.channels)
                   + _linear(POSITION_FEATURES + spec.trainable_hidden_size, spec.channels))
-    mappers = _mapper(spec, spec.encoder, attr_width) + _mapper(spec, spec.decoder, attr_width)
+    mappers = MAPPER_PARAMETERS[spec.encoder](spec, attr_width) + MAPPER_PARAMETERS[spec.decoder](spec, attr_width)
     head = _norm(spec, spec.channels) + _linear(spec.channels, n_out)
-    return trainable + embeddings + mappers + _processor(spec, attr_width) + head
+    return trainable + embeddings + mappers + PROCESSOR_PARAMETERS[spec.processor](spec, attr_width) + head
 
 
 # Activations kept for backward per node / edge of one block, in units of `channels` elements, fitted to
 # measurements on an H100 (benchmarks/plan_estimates.py; r = MLP ratio).  GraphTransformer blocks keep
 # few edge tensors (the attention kernel saves per-edge logits only); GNN blocks keep edge messages.
-_NODE_FACTOR = {"graphtransformer": lambda r: 2 + r, "transformer": lambda r: 8 + 2 * r,
-                "mlp": lambda r: 2 + 2 * r, "gnn": lambda r: 7}
-_EDGE_FACTOR = {"graphtransformer": 3.0, "gnn": 7.0, "transformer": 0.0, "mlp": 0.0}
+NODE_FACTOR: dict[ProcessorKind, Callable[[int], float]] = {
+    "graphtransformer": lambda r: 2 + r, "transformer": lambda r: 8 + 2 * r, "mlp": lambda r: 2 + 2 * r,
+    "gnn": lambda r: 7,
+}
+EDGE_FACTOR: dict[ProcessorKind, float] = {"graphtransformer": 3.0, "gnn": 7.0, "transformer": 0.0, "mlp": 0.0}
 _ATTENTION_SCORES_KEPT = 1.5  # sliding-window scores (and softmax) held per head, query and key
 _EMBEDDING_FACTOR = 3  # node embeddings of data and hidden nodes before the encoder
 _CARRIES_EDGE_LATENTS = ("gnn",)  # processors whose blocks pass an edge latent on to the next block
@@ -127,7 +138,7 @@ def _bytes_per_element(precision: str) -> float:
 def _processor_layer(spec: ModelPlan, hidden: int, edges: int) -> float:
     """Elements one processor block keeps for backward."""
     ratio, kind = spec.mlp_hidden_ratio, spec.processor
-    kept = (_NODE_FACTOR[kind](ratio) * hidden + _EDGE_FACTOR[kind] * edges) * spec.channels
+    kept = (NODE_FACTOR[kind](ratio) * hidden + EDGE_FACTOR[kind] * edges) * spec.channels
     if kind == "transformer":
         span = min(hidden, 3 * max(spec.window_size // 2, 1)) if spec.window_size else 0  # full: flash, none
         kept += _ATTENTION_SCORES_KEPT * spec.heads * hidden * span
@@ -140,7 +151,7 @@ def activation_bytes(plan: Plan, nodes: dict[str, int], edges: dict[str, int]) -
     data, hidden = nodes.get("data", plan.dataset.grid_size), nodes.get("hidden", 0)
 
     def mapper(kind: str, n_edges: int) -> float:
-        return (_NODE_FACTOR[kind](ratio) * (data + hidden) + _EDGE_FACTOR[kind] * n_edges) * spec.channels
+        return (NODE_FACTOR[kind](ratio) * (data + hidden) + EDGE_FACTOR[kind] * n_edges) * spec.channels
 
     encoder, decoder = mapper(spec.encoder, edges.get("encoder", 0)), mapper(spec.decoder, edges.get("decoder", 0))
     one_layer = _processor_layer(spec, hidden, edges.get("processor", 0))
@@ -158,12 +169,7 @@ def activation_bytes(plan: Plan, nodes: dict[str, int], edges: dict[str, int]) -
 
 
 def graph_sizes(plan: Plan) -> dict[str, Any] | None:
-    """Node and edge counts from the graph engineer's torch-free estimator (None if it is absent)."""
-    try:
-        from anemoic.graphs.errors import GraphError
-        from anemoic.graphs.sizes import estimate_sizes
-    except ImportError:
-        return None
+    """Node and edge counts from the torch-free graph size estimator (None when it cannot tell)."""
     try:
         return estimate_sizes(plan.graph, plan.dataset.grid_size)
     except GraphError:  # the recipe was checked by the compiler; an estimator gap must not stop a build
@@ -216,6 +222,6 @@ def memory_warnings(plan: Plan) -> list[Diagnostic]:
         f"the estimated memory per GPU{member} ({human_bytes(total)}: {human_bytes(est.activation_bytes_per_gpu)} "
         f"activations + {human_bytes(est.parameter_state_bytes_per_gpu)} weights, gradients and optimiser state) "
         f"exceeds the site's device memory ({limit_gb:g} GiB)",
-        span_for(plan, "site.device_memory_gb"),
+        span_for(plan.source_map, "site.device_memory_gb"),
         f"{hint}, lower the batch size or the rollout, or use bf16-mixed precision",
     )]

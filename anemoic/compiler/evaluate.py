@@ -6,12 +6,11 @@ checker that consumes it; this module only knows names and the registry."""
 from __future__ import annotations
 
 import datetime
-import difflib
 
 from anemoic.compiler import ast
 from anemoic.compiler import values as v
 from anemoic.compiler.builtins import REGISTRY
-from anemoic.compiler.diagnostics import Sink
+from anemoic.compiler.diagnostics import Sink, did_you_mean
 from anemoic.compiler.modules import Program
 
 _IN_PROGRESS = object()
@@ -157,10 +156,8 @@ class Evaluator:
         if obj is None:
             return None
         if isinstance(obj, v.Symbol):
-            close = difflib.get_close_matches(obj.name, self.known_names(mk), n=1)
             self.sink.error("E0207", f"`{obj.name}` is not defined", obj.span,
-                            hint=f"did you mean `{close[0]}`?" if close else
-                            f"import it first: `import std.{obj.name}`")
+                            hint=did_you_mean(obj.name, self.known_names(mk), f"import it first: `import std.{obj.name}`"))
             return None
         if not isinstance(obj, v.ModuleV):
             self.sink.error("E0207", f"{v.describe(obj)} has no parts to select with `.{node.name}`", node.span,
@@ -168,10 +165,9 @@ class Evaluator:
             return None
         target = self.program.modules[obj.key]
         if node.name not in target.bindings:
-            close = difflib.get_close_matches(node.name, list(target.bindings), n=1)
             self.sink.error("E0207", f"the module `{obj.name}` has no definition named `{node.name}`", node.span,
-                            hint=f"did you mean `{obj.name}.{close[0]}`?" if close else
-                            f"it defines: {', '.join(sorted(target.bindings))}")
+                            hint=did_you_mean(node.name, target.bindings, f"it defines: {', '.join(sorted(target.bindings))}",
+                                              prefix=f"{obj.name}."))
             return None
         return self.binding(obj.key, node.name)
 
@@ -183,10 +179,9 @@ class Evaluator:
             func = func.value
         if not isinstance(func, v.ComponentV):
             if isinstance(func, v.Symbol):
-                close = difflib.get_close_matches(func.name, self.known_names(mk), n=1)
                 self.sink.error("E0201", f"unknown component `{func.name}`", func.span,
-                                hint=f"did you mean `{close[0]}`?" if close else
-                                "components come from the standard library or an `import`")
+                                hint=did_you_mean(func.name, self.known_names(mk),
+                                                  "components come from the standard library or an `import`"))
             else:
                 self.sink.error("E0204", f"{v.describe(func)} cannot be called with `( )`", node.span)
             return None
@@ -228,9 +223,8 @@ class Evaluator:
             elif builtin.var_keyword:
                 extra[arg.name] = (arg.span, value)
             else:
-                close = difflib.get_close_matches(arg.name, positional, n=1)
                 self.sink.error("E0206", f"`{arg.name}` is not a setting of `{builtin.name}`", arg.span,
-                                hint=f"did you mean `{close[0]}`?" if close else _signature_hint(builtin.name))
+                                hint=did_you_mean(arg.name, positional, _signature_hint(builtin.name)))
                 ok = False
             seen.add(arg.name)
         if new_rest:

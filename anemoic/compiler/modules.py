@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from anemoic.compiler import ast
-from anemoic.compiler.diagnostics import Sink, Span
+from anemoic.compiler.diagnostics import Sink, Span, did_you_mean
 from anemoic.compiler.parser import parse
 
 STDLIB_DIR = Path(__file__).resolve().parent.parent / "stdlib"
@@ -98,8 +97,7 @@ class Loader:
             path = STDLIB_DIR.joinpath(*decl.module.split(".")[1:]).with_suffix(".anm")
             if decl.module != "std" and path.is_file():
                 return decl.module, path
-            close = difflib.get_close_matches(decl.module, stdlib_modules(), n=1)
-            hint = f"did you mean `{close[0]}`?" if close else "stdlib modules: " + ", ".join(stdlib_modules())
+            hint = did_you_mean(decl.module, stdlib_modules(), "stdlib modules: " + ", ".join(stdlib_modules()))
             self.sink.error("E0301", f"there is no standard module `{decl.module}`", decl.span, hint=hint)
             return None
         relative = decl.module if decl.is_path else "/".join(decl.module.split(".")) + ".anm"
@@ -149,10 +147,9 @@ class Loader:
         if decl.names:
             for name in decl.names:
                 if name.id not in target.bindings:
-                    close = difflib.get_close_matches(name.id, list(target.bindings), n=1)
                     self.sink.error("E0303", f"`{decl.module}` has no definition named `{name.id}`", name.span,
-                                    hint=f"did you mean `{close[0]}`?" if close else
-                                    f"it defines: {', '.join(sorted(target.bindings)) or 'nothing'}")
+                                    hint=did_you_mean(name.id, target.bindings,
+                                                      f"it defines: {', '.join(sorted(target.bindings)) or 'nothing'}"))
                     continue
                 if self._define(module, name.id, name.span, self._first_span(module, name.id)):
                     module.imported[name.id] = (key, name.id, name.span)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from lark import Lark
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
-from anemoic.compiler.diagnostics import Diagnostic, Span
+from anemoic.compiler.diagnostics import Diagnostic, Span, did_you_mean
 
 _WORDS = {
     "NAME": "a name",
@@ -80,10 +80,9 @@ _KEYWORD_WORDS = ("import", "let", "dataset", "variables", "graph", "model", "ta
 
 def _hint(token_type: str, value: str, expected: set[str]) -> str | None:
     if token_type == "NAME" and _DECL_KEYWORDS <= expected:
-        import difflib
-        close = difflib.get_close_matches(value, _KEYWORD_WORDS, n=1)
-        if close:
-            return f"did you mean `{close[0]}`?"
+        hint = did_you_mean(value, _KEYWORD_WORDS)
+        if hint:
+            return hint
     if value == ":" and "EQUAL" in expected:
         return "settings inside `{ }` are written `name = value`; `name: value` is only for records " \
                "such as `except { tp: std }`"

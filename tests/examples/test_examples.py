@@ -28,8 +28,8 @@ def test_aifs_o96_is_aifs_scale() -> None:
     plan = compile_file(Path(__file__).resolve().parents[2] / "examples" / "aifs_o96.anm").plans[0]
     assert (plan.model.processor, plan.model.layers, plan.model.channels, plan.model.heads) == \
         ("graphtransformer", 16, 1024, 16)
-    assert (plan.parallel.nodes, plan.parallel.processes_per_node, plan.parallel.gpus_per_model) == (2, 4, 2)
-    assert plan.parallel.data_parallel_size == 4
+    assert (plan.parallel.nodes, plan.parallel.processes_per_node, plan.parallel.gpus_per_model) == (2, 4, 1)
+    assert plan.parallel.data_parallel_size == 8
     assert plan.training.batch_size == 1
     assert plan.dataset.frequency_s == 6 * 3600
     assert plan.site.name == "atos" and plan.site.time_limit_s == 48 * 3600

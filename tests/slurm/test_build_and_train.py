@@ -47,7 +47,7 @@ task forecast(net) {{
 }}
 
 train {{ epochs = 1; batch = 1; lr = 1e-3 with cosine(warmup = 1); max_steps = 2; limit_batches = 2; workers = 0; pin_memory = false }}
-parallel {{ nodes = 1; gpus_per_node = 2; gpus_per_model = 1; accelerator = cpu }}
+parallel {{ nodes = 1; processes_per_node = 2; gpus_per_model = 1; accelerator = cpu }}
 site cpu {{ time = 40m; cpus_per_task = 1; venv = "{venv}"; signal_lead = 60s }}
 tracking = off
 """

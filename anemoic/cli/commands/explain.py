@@ -47,7 +47,7 @@ def _value(value: Any) -> str:
 
 def _excerpt(location: str) -> list[str]:
     """The source line of ``file:line:col`` with a caret, when the file can be read."""
-    from anemoic.compiler.targets.spans import parse_location
+    from anemoic.compiler.diagnostics import parse_location
 
     span = parse_location(location)
     if span is None:

@@ -1,44 +1,19 @@
-"""Assemble the plan from checked parts: fill derived fields (graph cache key, effective LR,
-data-parallel size) so the runtime interprets nothing."""
+"""Lowering: a checked experiment -> the plan, with every derived field written here and only here
+(graph cache key, node weights, effective learning rate, data-parallel size, dataset fingerprint), so
+the runtime interprets nothing and each plan field has one writer."""
 
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import json
-from dataclasses import dataclass
 
-from anemoic.compiler.typecheck.dataset import DatasetInfo
-from anemoic.compiler.typecheck.graph_model import GraphParts
-from anemoic.compiler.typecheck.variables import VariablesResult
+from anemoic.compiler.typecheck.experiment import CheckedExperiment
 from anemoic.plan.model import (
-    DatasetPlan, DateRangePlan, GraphPlan, LossPlan, ModelPlan, NodesPlan, OutputsPlan, ParallelPlan, Plan, SitePlan,
-    SweepMemberPlan, TaskPlan, TrainingPlan,
+    DatasetPlan, DateRangePlan, GraphPlan, NodesPlan, OptimiserPlan, ParallelPlan, Plan, SweepMemberPlan,
+    TrainingPlan,
 )
-
-
-@dataclass
-class Parts:
-    name: str
-    seed: int
-    dataset: DatasetInfo
-    variables: VariablesResult
-    graph: GraphParts
-    model: ModelPlan
-    task: TaskPlan
-    loss: LossPlan
-    training: TrainingPlan
-    parallel: ParallelPlan
-    outputs: OutputsPlan
-    site: SitePlan
-    scale_lr: bool
-    data_parallel: int
-    sweep: SweepMemberPlan | None
-    source_map: dict[str, str]
-
-
-def _iso(value: object) -> str:
-    return value.strftime("%Y-%m-%dT%H:%M:%S")  # type: ignore[attr-defined]
 
 
 def graph_cache_key(graph: GraphPlan, fingerprint: str) -> str:
@@ -48,30 +23,53 @@ def graph_cache_key(graph: GraphPlan, fingerprint: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def lower(parts: Parts) -> Plan:
-    info = parts.dataset
-    meta = info.metadata
-    fingerprint = str(meta.fingerprint) if meta is not None else ""
+def _iso(value: datetime.datetime) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _dataset(checked: CheckedExperiment) -> DatasetPlan:
+    info, meta = checked.dataset, checked.dataset.metadata
     periods = {k: DateRangePlan(_iso(p.start), _iso(p.end)) for k, p in info.periods.items()}
-    dataset = DatasetPlan(
-        name=info.name, path=info.path, fingerprint=fingerprint, frequency_s=info.frequency_s,
-        grid_size=int(meta.grid_size) if meta is not None else 0,
-        ensemble_size=int(meta.ensemble_size) if meta is not None else 1,
+    assert info.frequency_s is not None  # checked
+    return DatasetPlan(
+        name=info.name, path=info.path, fingerprint=meta.fingerprint if meta is not None else "",
+        frequency_s=info.frequency_s, grid_size=meta.grid_size if meta is not None else 0,
+        ensemble_size=meta.ensemble_size if meta is not None else 1,
         train=periods["train"], validate=periods["validate"], test=periods.get("test"))
-    g = parts.graph
+
+
+def _graph(checked: CheckedExperiment, fingerprint: str) -> GraphPlan:
+    """Node weights: as the graph says, else as the loss's node scaler asks, else spherical areas."""
+    g = checked.graph
+    weights = g.node_weights or checked.loss.node_weights or "spherical_area"
     graph = GraphPlan(name=g.name, cache_key="", data=NodesPlan("dataset"), hidden=g.hidden, encoder=g.encoder,
-                      processor=g.processor, decoder=g.decoder, node_weights=g.node_weights,
-                      node_weights_norm=g.node_weights_norm)
-    graph = dataclasses.replace(graph, cache_key=graph_cache_key(graph, fingerprint))
-    optimiser = parts.training.optimiser
-    effective = optimiser.lr * parts.data_parallel if parts.scale_lr else optimiser.lr
-    training = dataclasses.replace(parts.training, optimiser=dataclasses.replace(optimiser, effective_lr=effective))
-    parallel = dataclasses.replace(parts.parallel, data_parallel_size=parts.data_parallel)
-    source_map = dict(parts.source_map)
-    if "training.optimiser.lr" in source_map:  # derived from the written lr: blame points there
+                      processor=g.processor, decoder=g.decoder, node_weights=weights,  # type: ignore[arg-type]
+                      node_weights_norm=g.node_weights_norm)  # type: ignore[arg-type]
+    return dataclasses.replace(graph, cache_key=graph_cache_key(graph, fingerprint))
+
+
+def _training(checked: CheckedExperiment) -> TrainingPlan:
+    """The effective learning rate: the written rate times the data-parallel size when ``scale_lr``."""
+    train = checked.training
+    optimiser = OptimiserPlan(**train.optimiser)
+    scale = checked.data_parallel if train.scale_lr else 1
+    optimiser = dataclasses.replace(optimiser, effective_lr=optimiser.lr * scale)
+    return TrainingPlan(optimiser=optimiser, schedule=train.schedule, **train.fields)
+
+
+def _source_map(checked: CheckedExperiment) -> dict[str, str]:
+    """The derived effective LR is blamed on `scale_lr` where it is written, else on the line that sets `lr`."""
+    source_map = dict(checked.source_map)
+    if "training.optimiser.lr" in source_map:
         source_map.setdefault("training.optimiser.effective_lr", source_map["training.optimiser.lr"])
+    return source_map
+
+
+def lower(checked: CheckedExperiment, name: str, sweep: SweepMemberPlan | None) -> Plan:
+    dataset = _dataset(checked)
+    parallel: ParallelPlan = dataclasses.replace(checked.parallel, data_parallel_size=checked.data_parallel)
     return Plan(
-        name=parts.name, seed=parts.seed, dataset=dataset, variables=parts.variables.variables,
-        indices=parts.variables.indices, graph=graph, model=parts.model, task=parts.task, loss=parts.loss,
-        training=training, parallel=parallel, outputs=parts.outputs, site=parts.site, sweep=parts.sweep,
-        source_map=source_map)
+        name=name, seed=checked.training.seed, dataset=dataset, variables=checked.variables.variables,
+        indices=checked.variables.indices, graph=_graph(checked, dataset.fingerprint), model=checked.model,
+        task=checked.task.plan, loss=checked.loss.plan, training=_training(checked), parallel=parallel,
+        outputs=checked.outputs, site=checked.site, sweep=sweep, source_map=_source_map(checked))

@@ -14,10 +14,9 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from anemoic.compiler.diagnostics import Diagnostic
+from anemoic.compiler.diagnostics import Diagnostic, span_for
 from anemoic.compiler.targets.layout import plan_note
 from anemoic.compiler.targets.render import render
-from anemoic.compiler.targets.spans import span_for
 from anemoic.plan.model import Plan
 
 RUNTIME_PROGRAM = "anemoi-runtime exec"
@@ -47,7 +46,7 @@ def check_slurm(plans: Sequence[Plan], *, out_dir: Path, workdir: Path) -> list[
         if (plan.site, plan.parallel) != (site, first.parallel):
             found.append(Diagnostic("E0901", "the sweep's members need different SLURM resources (site or "
                                     "parallel settings differ), so they cannot share one job array",
-                                    span_for(plan, "sweep"), "sweep only over settings that keep the "
+                                    span_for(plan.source_map, "sweep"), "sweep only over settings that keep the "
                                     "allocation the same, or build the members separately"))
             break
     for label, path in (("output directory", out_dir), ("working directory", workdir)):
@@ -58,12 +57,12 @@ def check_slurm(plans: Sequence[Plan], *, out_dir: Path, workdir: Path) -> list[
     if site.time_limit_s <= site.signal_lead_s:
         found.append(Diagnostic("E0903", f"the job's time limit ({format_time_limit(site.time_limit_s)}) is not "
                                 f"longer than the signal lead ({site.signal_lead_s} s): the job would be told "
-                                "to checkpoint before it starts", span_for(first, "site.time_limit_s"),
+                                "to checkpoint before it starts", span_for(first.source_map, "site.time_limit_s"),
                                 "raise site time or lower the signal lead"))
     for directive in site.extra_directives:
         if not directive.startswith("--"):
             found.append(Diagnostic("E0905", f"extra SLURM directive {directive!r} must start with '--'",
-                                    span_for(first, "site.extra_directives"), "write e.g. \"--exclusive\""))
+                                    span_for(first.source_map, "site.extra_directives"), "write e.g. \"--exclusive\""))
     return found
 
 

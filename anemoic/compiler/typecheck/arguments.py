@@ -5,6 +5,7 @@ from __future__ import annotations
 from anemoic.compiler import coerce
 from anemoic.compiler import values as v
 from anemoic.compiler.builtins import REGISTRY, REQUIRED
+from anemoic.compiler.diagnostics import did_you_mean
 from anemoic.compiler.typecheck.context import Context
 
 _MISSING = object()
@@ -61,7 +62,7 @@ def component(ctx: Context, value: v.Value | None, category: str, what: str, exa
     if isinstance(value, v.Symbol):
         names = [b.name for b in REGISTRY.values() if b.category == category]
         ctx.sink.error("E0201", f"unknown {category} `{value.name}`", value.span,
-                       hint=coerce.did_you_mean(value.name, names, f"choose one of {', '.join(names)}"))
+                       hint=did_you_mean(value.name, names, f"choose one of {', '.join(names)}"))
         return None
     coerce.wrong(ctx.sink, "E0212", what, f"a {category} such as `{example}`", value)
     return None

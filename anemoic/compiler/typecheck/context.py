@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 
 from anemoic.compiler import ast
 from anemoic.compiler import values as v
-from anemoic.compiler.diagnostics import Sink, Span
+from anemoic.compiler.diagnostics import Sink, Span, did_you_mean
 from anemoic.compiler.evaluate import Evaluator
 
 
@@ -55,10 +54,8 @@ class Context:
             out.given.add(setting.key)
             if setting.key not in allowed:
                 out.had_unknown = True
-                close = difflib.get_close_matches(setting.key, allowed, n=1)
                 self.sink.error("E0208", f"`{setting.key}` is not a setting of `{section}`", setting.span,
-                                hint=f"did you mean `{close[0]}`?" if close else
-                                f"`{section}` accepts: {', '.join(allowed)}")
+                                hint=did_you_mean(setting.key, allowed, f"`{section}` accepts: {', '.join(allowed)}"))
                 continue
             if setting.key in spans:
                 self.sink.error("E0209", f"`{setting.key}` is set twice in `{section}`", setting.span,

@@ -1,5 +1,8 @@
 """The dataset: its store, frequency and train/validate/test periods, checked against the
-store's own metadata when the store can be read."""
+store's own metadata when the store can be read.
+
+Each fact is checked on its own: a wrong frequency does not hide a period outside the store or an
+unknown variable, so one ``check`` reports every independent mistake."""
 
 from __future__ import annotations
 
@@ -7,15 +10,19 @@ import datetime
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from anemoic.compiler import coerce
 from anemoic.compiler import values as v
-from anemoic.compiler.diagnostics import Span
+from anemoic.compiler.diagnostics import Span, did_you_mean
 from anemoic.compiler.typecheck.context import Context
+from anemoic.plan.units import DAY_S, format_duration
+
+if TYPE_CHECKING:  # the store reader loads numpy: only when a store is there to read
+    from anemoic.datasets.store import StoreMetadata
 
 SETTINGS = ("frequency", "train", "validate", "test")
-SKIPPED = "variable names, date coverage, statistics, frequency and grid size"
+SKIPPED = "variable names, date coverage, statistics, missing values, frequency and grid size"
 
 
 @dataclass
@@ -29,18 +36,16 @@ class Period:
 class DatasetInfo:
     name: str
     path: str
-    frequency_s: int
+    frequency_s: int | None  # None when it failed its check (the error is reported)
     periods: dict[str, Period] = field(default_factory=dict)
-    metadata: Any = None  # anemoic.datasets.store.StoreMetadata when the store was read
+    metadata: StoreMetadata | None = None  # when the store was read
     span: Span | None = None
 
 
-def _read_metadata(path: str) -> tuple[Any, str | None]:
+def _read_metadata(path: str) -> tuple[StoreMetadata | None, str | None]:
     """(metadata, problem): problem says why a store that exists could not be read."""
-    try:
-        from anemoic.datasets.store import StoreError, read_metadata
-    except ImportError:
-        return None, "the store reader `anemoic.datasets.store` is not installed"
+    from anemoic.datasets.store import StoreError, read_metadata
+
     try:
         return read_metadata(path), None
     except StoreError as exc:
@@ -74,7 +79,7 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path
     for key, (span, _) in settings.items():
         if key not in SETTINGS:
             ctx.sink.error("E0208", f"`{key}` is not a setting of `dataset`", span,
-                           hint=coerce.did_you_mean(key, SETTINGS, f"`dataset` accepts: {', '.join(SETTINGS)}"))
+                           hint=did_you_mean(key, SETTINGS, f"`dataset` accepts: {', '.join(SETTINGS)}"))
     if found is None:
         return None
     path, path_value = found
@@ -98,9 +103,8 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path
             ctx.sink.error("E0505", f"cannot read the dataset store: {problem}", path_value.span,
                            hint="the store must follow the anemoi-datasets zarr layout")
     frequency = _frequency(ctx, settings, metadata, dataset)
-    if frequency is None:
-        return None
     info = DatasetInfo(dataset.name, path, frequency, metadata=metadata, span=dataset.span)
+    step = frequency or (metadata.frequency_s if metadata is not None else DAY_S)
     for key in ("train", "validate", "test"):
         if key not in settings:
             if key != "test" and key not in dataset.failed:
@@ -113,7 +117,7 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path
             continue
         start, last, whole = rng
         # a whole last day ends at its last time step (18:00 for 6-hourly data; the day itself for daily/monthly)
-        end = last + max(datetime.timedelta(0), datetime.timedelta(days=1) - datetime.timedelta(seconds=frequency)) \
+        end = last + max(datetime.timedelta(0), datetime.timedelta(days=1) - datetime.timedelta(seconds=step)) \
             if whole else last
         info.periods[key] = Period(start, end, value.span)
         ctx.mark(f"dataset.{key}", value)
@@ -123,7 +127,7 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path
     return info
 
 
-def _frequency(ctx: Context, settings: dict[str, tuple[Span, v.Value]], metadata: Any,
+def _frequency(ctx: Context, settings: dict[str, tuple[Span, v.Value]], metadata: StoreMetadata | None,
                dataset: v.DatasetV) -> int | None:
     if "frequency" not in settings:
         if "frequency" in dataset.failed:
@@ -144,7 +148,7 @@ def _frequency(ctx: Context, settings: dict[str, tuple[Span, v.Value]], metadata
     ctx.mark("dataset.frequency_s", value)
     if metadata is not None and seconds % int(metadata.frequency_s):
         ctx.sink.error("E0502", f"`frequency` `{coerce_text(value)}` is not a multiple "
-                       f"of the store's frequency ({seconds_text(int(metadata.frequency_s))})", value.span,
+                       f"of the store's frequency ({format_duration(int(metadata.frequency_s))})", value.span,
                        hint="a dataset can be read at its own frequency or any multiple of it")
         return None
     return seconds
@@ -154,14 +158,7 @@ def coerce_text(value: v.Value) -> str:
     return value.text if isinstance(value, v.Word) else v.describe(value)
 
 
-def seconds_text(seconds: int) -> str:
-    for unit, size in (("mo", coerce.MONTH_S), ("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
-
-
-def _inside_store(ctx: Context, key: str, period: Period, metadata: Any) -> None:
+def _inside_store(ctx: Context, key: str, period: Period, metadata: StoreMetadata) -> None:
     first, last = metadata.start_date, metadata.end_date
     # a range may end inside the store's last step (2021 ends 2021-12-31; monthly data ends 2021-12-01)
     step = datetime.timedelta(seconds=int(metadata.frequency_s))

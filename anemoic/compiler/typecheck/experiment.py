@@ -1,27 +1,32 @@
-"""Check a whole experiment: find its blocks, check each, apply the cross-field rules and
-lower the result to a plan."""
+"""Check a whole experiment: find its blocks, check each and apply the cross-field rules.
+
+The result is a ``CheckedExperiment``; the driver (``anemoic.compiler.api``) hands it to lowering, so
+checking never writes a derived plan field and lowering never diagnoses."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from anemoic.compiler import ast, coerce
+from anemoic.compiler import ast
 from anemoic.compiler import values as v
-from anemoic.compiler.lower.plan import Parts, lower
+from anemoic.compiler.diagnostics import did_you_mean
 from anemoic.compiler.modules import Program
 from anemoic.compiler.typecheck import rules
 from anemoic.compiler.typecheck.context import Context
-from anemoic.compiler.typecheck.dataset import check_dataset
+from anemoic.compiler.typecheck.dataset import DatasetInfo, check_dataset
 from anemoic.compiler.typecheck.graph_model import GraphParts, check_graph, check_model
-from anemoic.compiler.typecheck.loss import NODE_WEIGHTS_FOR, check_loss
-from anemoic.compiler.typecheck.task import SETTINGS as TASK_SETTINGS
-from anemoic.compiler.typecheck.task import check_task
-from anemoic.compiler.typecheck.training import (
-    OUTPUTS, PARALLEL, SITE, TRACKING, TRAIN, check_outputs, check_parallel, check_site, check_tracking, check_train,
+from anemoic.compiler.typecheck.loss import CheckedLoss, check_loss
+from anemoic.compiler.typecheck.run_settings import (
+    OUTPUTS, PARALLEL, SITE, TRACKING, check_outputs, check_parallel, check_site, check_tracking,
 )
+from anemoic.compiler.typecheck.task import SETTINGS as TASK_SETTINGS
+from anemoic.compiler.typecheck.task import CheckedTask, check_task
+from anemoic.compiler.typecheck.training import SETTINGS as TRAIN_SETTINGS
+from anemoic.compiler.typecheck.training import CheckedTraining, check_train
 from anemoic.compiler.typecheck.variables import SETTINGS as VARIABLE_SETTINGS
-from anemoic.compiler.typecheck.variables import check_variables
-from anemoic.plan.model import ModelPlan, OutputsPlan, ParallelPlan, Plan, SitePlan, SweepMemberPlan
+from anemoic.compiler.typecheck.variables import VariablesResult, check_variables
+from anemoic.plan.model import ModelPlan, OutputsPlan, ParallelPlan, SitePlan
 
 REQUIRED = {"variables": "variables from era5 { prognostic = [...] }", "task": "task forecast(net) { ... }",
             "train": "train { epochs = 10 }"}
@@ -64,15 +69,33 @@ def _named(ctx: Context, name: ast.Name, kind: str, module_key: str) -> v.Value 
         module = ctx.evaluator.program.modules[module_key]
         same = [n for n, b in module.bindings.items() if b.kind == kind]
         ctx.sink.error("E0201", f"there is no {kind} named `{name.id}`", name.span,
-                       hint=coerce.did_you_mean(name.id, same, f"declare it: `{kind} {name.id} = ...`"))
+                       hint=did_you_mean(name.id, same, f"declare it: `{kind} {name.id} = ...`"))
     elif value is not None:
         ctx.sink.error("E0702", f"`{name.id}` is {v.describe(value)}, not a {kind}", name.span)
     return None
 
 
-def check_experiment(ctx: Context, program: Program, directory: Path, require_dataset: bool, name: str,
-                     sweep: SweepMemberPlan | None) -> Plan | None:
-    """Check every block (reporting all mistakes), then lower to a plan when there are none."""
+@dataclass(frozen=True)
+class CheckedExperiment:
+    """Every block checked, nothing derived yet: what lowering turns into a plan (``anemoic.compiler.lower``)."""
+
+    dataset: DatasetInfo
+    variables: VariablesResult
+    graph: GraphParts
+    model: ModelPlan
+    task: CheckedTask
+    loss: CheckedLoss
+    training: CheckedTraining
+    parallel: ParallelPlan
+    site: SitePlan
+    outputs: OutputsPlan
+    data_parallel: int
+    source_map: dict[str, str]
+
+
+def check_experiment(ctx: Context, program: Program, directory: Path, require_dataset: bool,
+                     name: str) -> CheckedExperiment | None:
+    """Check every block, reporting every mistake; None when there is one."""
     sections = _sections(ctx, program)
     for binding in program.modules[ctx.main].bindings:  # report mistakes in definitions even if unused
         ctx.evaluator.binding(ctx.main, binding)
@@ -88,36 +111,27 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
     variables = check_variables(ctx, ctx.read_block("variables", var_section.block, VARIABLE_SETTINGS), info,
                                 var_section.span)
     task_section, _ = sections["task"]
-    task_result = check_task(ctx, v.Symbol(task_section.name.id, task_section.name.span),  # type: ignore[union-attr]
-                             ctx.read_block("task", task_section.block, TASK_SETTINGS), task_section.span,
-                             info.frequency_s if info else None)
+    task = check_task(ctx, v.Symbol(task_section.name.id, task_section.name.span),  # type: ignore[union-attr]
+                      ctx.read_block("task", task_section.block, TASK_SETTINGS), task_section.span,
+                      info.frequency_s if info else None)
     model, graph = _network(ctx, task_section, dataset_value.name)
-    loss = None
-    if task_result is not None and variables is not None and task_result[1] is not None:
-        loss = check_loss(ctx, task_result[1], variables.indices.output, variables.levels, task_result[0].kind,
-                          task_result[2])
+    loss = check_loss(ctx, task.loss, variables.indices.output, variables.levels, task.metrics) \
+        if task is not None and variables is not None else None
     train_section, _ = sections["train"]
-    train = check_train(ctx, ctx.read_block("train", train_section.block, TRAIN))
+    train = check_train(ctx, ctx.read_block("train", train_section.block, TRAIN_SETTINGS))
     parallel, site, outputs = _run_settings(ctx, sections, name)
-    if info is not None and task_result is not None:
-        rules.rollout_fits(ctx, info, task_result[0])
-    data_parallel = rules.parallel_layout(ctx, parallel, model, train[0]) \
+    if info is not None and task is not None:
+        rules.rollout_fits(ctx, info, task.plan)
+    data_parallel = rules.parallel_layout(ctx, parallel, model, train.fields["batch_size"]) \
         if parallel is not None and model is not None and train is not None else None
     if site is not None and outputs is not None:
         rules.site_time(ctx, site, outputs, "site" in sections)
-    parts = (info, variables, task_result, model, graph, loss, train, parallel, site, outputs, data_parallel)
+    parts = (info, variables, task, model, graph, loss, train, parallel, site, outputs, data_parallel)
     if any(p is None for p in parts) or ctx.sink.has_errors():
         return None
-    assert info and variables and task_result and model and graph and loss and train and parallel and site
-    assert outputs and data_parallel
-    loss_plan, node_attribute = loss
-    if node_attribute and "graph.node_weights" not in ctx.spans:
-        graph.node_weights = NODE_WEIGHTS_FOR[node_attribute]
     ctx.mark("name", ctx.file_span())
-    return lower(Parts(
-        name=name, seed=train[1], dataset=info, variables=variables, graph=graph, model=model, task=task_result[0],
-        loss=loss_plan, training=train[0], parallel=parallel, outputs=outputs, site=site, scale_lr=train[2],
-        data_parallel=data_parallel, sweep=sweep, source_map=ctx.source_map()))
+    return CheckedExperiment(info, variables, graph, model, task, loss, train, parallel, site,  # type: ignore[arg-type]
+                             outputs, data_parallel, ctx.source_map())  # type: ignore[arg-type]
 
 
 def _network(ctx: Context, task_section: ast.Section, dataset_name: str) -> tuple[ModelPlan | None, GraphParts | None]:

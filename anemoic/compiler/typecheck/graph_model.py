@@ -8,14 +8,16 @@ from anemoic.compiler import coerce
 from anemoic.compiler import values as v
 from anemoic.compiler.builtins import REGISTRY, Param
 from anemoic.compiler.typecheck.arguments import argument, component, failed
+from anemoic.compiler.typecheck import unsupported
 from anemoic.compiler.typecheck.context import Context
+from anemoic.plan import kinds
 from anemoic.plan.model import EdgesPlan, ModelPlan, NodesPlan
 
 _EDGE_DEFAULTS = {"encoder": ("cutoff", {"factor": 0.6, "max_neighbours": 64}),
                   "decoder": ("knn", {"k": 3})}
 
 
-@dataclass
+@dataclass(frozen=True)
 class GraphParts:
     name: str
     dataset: str
@@ -23,7 +25,7 @@ class GraphParts:
     encoder: EdgesPlan
     processor: EdgesPlan
     decoder: EdgesPlan
-    node_weights: str
+    node_weights: str | None  # as written; None: the loss's node scaler (or the default) decides in lowering
     node_weights_norm: str
 
 
@@ -140,13 +142,14 @@ def check_graph(ctx: Context, named: v.NamedV, dataset_name: str | None) -> Grap
         return None
     ctx.mark("graph.hidden", graph.get("hidden"))
     parts = {role: _edges(ctx, graph.get(role), role, hidden) for role in ("encoder", "processor", "decoder")}
-    weights = argument(ctx, graph, "node_weights", "graph.node_weights")
+    weights = argument(ctx, graph, "node_weights", "graph.node_weights") if graph.get("node_weights") is not None \
+        else None
     norm = argument(ctx, graph, "node_weights_norm", "graph.node_weights_norm")
     if any(p is None for p in parts.values()) or failed(weights, norm):
         return None
     ctx.mark("graph.name", named.span)
     return GraphParts(named.name, data.name, hidden, parts["encoder"], parts["processor"],  # type: ignore[arg-type]
-                      parts["decoder"], str(weights), str(norm))
+                      parts["decoder"], weights, str(norm))  # type: ignore[arg-type]
 
 
 def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelPlan | None:
@@ -168,13 +171,15 @@ def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelP
     if failed(*got.values()):
         return None
     processor = str(got["processor"])
-    mapper = processor if processor in ("graphtransformer", "gnn") else "graphtransformer"
+    mapper = processor if processor in kinds.MAPPERS else "graphtransformer"
     for key in ("encoder", "decoder"):
         got[key] = got[key] or mapper
     for key in ("channels", "layers", "heads", "num_chunks"):
         if int(got[key]) < 1:  # type: ignore[call-overload]
             ctx.sink.error("E0105", f"`{key}` must be at least 1", (model.get(key) or model).span)
             return None
+    if unsupported.chunks(ctx, int(got["num_chunks"]), model.get("num_chunks") or model):  # type: ignore[call-overload]
+        return None
     channels, heads = int(got["channels"]), int(got["heads"])  # type: ignore[call-overload]
     if channels % heads:
         ctx.sink.error("E0703", f"{channels} channels cannot be split evenly over {heads} attention heads",

@@ -7,15 +7,18 @@ from dataclasses import dataclass
 
 from anemoic.compiler import coerce
 from anemoic.compiler import values as v
-from anemoic.compiler.builtins import REGISTRY
+from anemoic.compiler.builtins import NODE_WEIGHTS_FOR, REGISTRY, SCALER_KINDS
+from anemoic.compiler.diagnostics import did_you_mean
 from anemoic.compiler.typecheck.arguments import argument, failed
 from anemoic.compiler.typecheck.context import Context
 from anemoic.compiler.typecheck.variables import variable_list
 from anemoic.plan.model import LossPlan, LossTermPlan, ScalerPlan
 
-_SCALER_KIND = {"variable_weights": "variable", "level_weights": "pressure_level", "node_weights": "node_weights",
-                "lead_time": "lead_time", "nan_mask": "nan_mask"}
-NODE_WEIGHTS_FOR = {"area": "spherical_area", "cos_latitude": "cos_latitude", "uniform": "uniform"}
+
+@dataclass(frozen=True)
+class CheckedLoss:
+    plan: LossPlan
+    node_weights: str | None  # what the node scaler asks the graph to compute (kinds.NODE_WEIGHTS), if any
 
 
 @dataclass
@@ -65,8 +68,9 @@ def _factors(ctx: Context, value: v.Value) -> list[v.Num | v.ComponentV] | None:
         return [value]
     names = [b.name for b in REGISTRY.values() if b.category in ("loss", "scaler")]
     if isinstance(value, v.Symbol):
+        losses = ", ".join(b.name for b in REGISTRY.values() if b.category == "loss")
         ctx.sink.error("E1303", f"unknown loss or scaler `{value.name}`", value.span,
-                       hint=coerce.did_you_mean(value.name, names, "losses: mse, rmse, mae, huber, logcosh, crps"))
+                       hint=did_you_mean(value.name, names, f"losses: {losses}"))
     else:
         coerce.wrong(ctx.sink, "E1303", "`loss`", "a loss such as `mse * node_weights(area)`", value)
     return None
@@ -74,7 +78,7 @@ def _factors(ctx: Context, value: v.Value) -> list[v.Num | v.ComponentV] | None:
 
 def _scaler(ctx: Context, scaler: v.ComponentV, output: tuple[str, ...],
             levels: dict[str, tuple[str | None, int | None]]) -> ScalerPlan | None:
-    kind = _SCALER_KIND[scaler.builtin]
+    kind = SCALER_KINDS[scaler.builtin]
     if kind == "variable":
         default = argument(ctx, scaler, "default")
         if failed(default):
@@ -88,7 +92,7 @@ def _scaler(ctx: Context, scaler: v.ComponentV, output: tuple[str, ...],
             groups = {levels[n][0] for n in output if levels.get(n, (None, None))[0]}
             if key not in output and key not in groups and not span.file.startswith("<std."):
                 ctx.sink.warn("W1301", f"`{key}` is not an output variable or pressure-level group; its weight is "
-                              "unused", span, hint=coerce.did_you_mean(key, [*output, *groups]))
+                              "unused", span, hint=did_you_mean(key, [*output, *groups]))
         out = tuple(weights.get(n, weights.get(levels.get(n, (None, None))[0] or "", default)) for n in output)
         return ScalerPlan(kind, kind, weights=tuple(float(w) for w in out))  # type: ignore[arg-type]
     if kind == "pressure_level":
@@ -143,21 +147,20 @@ def _level_scaler(ctx: Context, scaler: v.ComponentV, output: tuple[str, ...],
 
 
 def check_loss(ctx: Context, value: v.Value, output: tuple[str, ...],
-               levels: dict[str, tuple[str | None, int | None]], task_kind: str,
-               metrics: tuple[str, ...]) -> tuple[LossPlan, str | None] | None:
-    """The loss plan, and the node-weight attribute its node scaler asks the graph for."""
+               levels: dict[str, tuple[str | None, int | None]], metrics: tuple[str, ...]) -> CheckedLoss | None:
+    """The loss plan, and the node weights its node scaler asks the graph for."""
     terms = _terms(ctx, value)
     if terms is None:
         return None
     ctx.mark("loss.terms", value)
     scalers: list[ScalerPlan] = []
     plans = []
-    node_attribute = None
+    node_weights = None
     for term in terms:
         assert term.loss is not None
-        if term.loss.builtin == "crps" and task_kind != "ensemble":
+        if term.loss.builtin == "crps":  # every task the runtime trains predicts one member
             ctx.sink.error("E1305", "`crps` compares an ensemble with the truth; this task is not an ensemble",
-                           term.loss.span, hint="use `task ensemble(net) { members = 4 ... }`, or `mse`")
+                           term.loss.span, hint="use a deterministic loss such as `mse`")
             return None
         names = []
         for scaler_value in term.scalers:
@@ -165,7 +168,7 @@ def check_loss(ctx: Context, value: v.Value, output: tuple[str, ...],
             if plan is None:
                 return None
             if scaler_value.builtin == "node_weights":
-                node_attribute = str(argument(ctx, scaler_value, "attribute"))
+                node_weights = NODE_WEIGHTS_FOR[str(argument(ctx, scaler_value, "attribute"))]
             existing = next((s for s in scalers if (s.kind, s.weights, s.params) == (plan.kind, plan.weights,
                                                                                      plan.params)), None)
             if existing is None:
@@ -178,4 +181,4 @@ def check_loss(ctx: Context, value: v.Value, output: tuple[str, ...],
         if failed(*params.values()):
             return None
         plans.append(LossTermPlan(term.loss.builtin, term.weight, tuple(names), params))  # type: ignore[arg-type]
-    return LossPlan(tuple(plans), tuple(scalers), metrics), node_attribute
+    return CheckedLoss(LossPlan(tuple(plans), tuple(scalers), metrics), node_weights)

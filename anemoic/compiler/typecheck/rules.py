@@ -4,26 +4,29 @@ parallel layout vs model, site time limit vs checkpoint cadence)."""
 from __future__ import annotations
 
 from anemoic.compiler.typecheck.context import Context
-from anemoic.compiler.typecheck.dataset import DatasetInfo, seconds_text
-from anemoic.plan.model import ModelPlan, OutputsPlan, ParallelPlan, SitePlan, TaskPlan, TrainingPlan
+from anemoic.compiler.typecheck.dataset import DatasetInfo
+from anemoic.plan.model import ModelPlan, OutputsPlan, ParallelPlan, SitePlan, TaskPlan
+from anemoic.plan.units import format_duration
+from anemoic.plan.windows import window_length
 
 
 def rollout_fits(ctx: Context, dataset: DatasetInfo, task: TaskPlan) -> None:
     """Every period must hold the input steps plus the longest rollout it is used with."""
     for key, period in dataset.periods.items():
-        rollout = task.rollout.maximum if key == "train" else task.rollout.validation
-        needed = (task.multistep_input - 1 + rollout) * task.timestep_s
+        split = "train" if key == "train" else "validate"
+        rollout = task.rollout.maximum if split == "train" else task.rollout.validation
+        needed = (window_length(task, split) - 1) * task.timestep_s
         length = int((period.end - period.start).total_seconds())
         if needed > length:
             ctx.sink.error(
                 "E0803", f"the `{key}` period ({period.start.date()} to {period.end.date()}) is too short for "
                 f"{task.multistep_input} input step(s) and a rollout of {rollout} step(s) of "
-                f"{seconds_text(task.timestep_s)}", period.span,
+                f"{format_duration(task.timestep_s)}", period.span,
                 notes=(("the rollout is set here", ctx.span_of("task.rollout")),),
-                hint=f"one sample needs {seconds_text(needed)} of data; lengthen the period or shorten the rollout")
+                hint=f"one sample needs {format_duration(needed)} of data; lengthen the period or shorten the rollout")
 
 
-def parallel_layout(ctx: Context, parallel: ParallelPlan, model: ModelPlan, training: TrainingPlan) -> int | None:
+def parallel_layout(ctx: Context, parallel: ParallelPlan, model: ModelPlan, batch_size: int) -> int | None:
     """The data-parallel size, or None after a diagnostic."""
     world = parallel.nodes * parallel.processes_per_node
     shards = parallel.gpus_per_model
@@ -42,8 +45,8 @@ def parallel_layout(ctx: Context, parallel: ParallelPlan, model: ModelPlan, trai
         ctx.sink.error("E1003", f"the model has {model.heads} attention heads, too few to shard over {shards} GPUs",
                        where, hint="`gpus_per_model` must not exceed `heads`")
         ok = False
-    if shards > 1 and training.batch_size != 1:
-        ctx.sink.error("E1004", f"`batch` is {training.batch_size}, but a model sharded over {shards} GPUs trains "
+    if shards > 1 and batch_size != 1:
+        ctx.sink.error("E1004", f"`batch` is {batch_size}, but a model sharded over {shards} GPUs trains "
                        "with one sample per model group", ctx.span_of("training.batch_size"),
                        hint="set `batch = 1`; add GPUs or `accumulate` to grow the effective batch")
         ok = False
@@ -55,8 +58,8 @@ def site_time(ctx: Context, site: SitePlan, outputs: OutputsPlan, has_site: bool
         return
     needed = outputs.checkpoint_every_minutes * 60 + site.signal_lead_s
     if site.time_limit_s <= needed:
-        ctx.sink.error("E1101", f"the site's time limit ({seconds_text(site.time_limit_s)}) is not longer than the "
-                       f"checkpoint interval plus the signal lead ({seconds_text(needed)})",
+        ctx.sink.error("E1101", f"the site's time limit ({format_duration(site.time_limit_s)}) is not longer than the "
+                       f"checkpoint interval plus the signal lead ({format_duration(needed)})",
                        ctx.span_of("site.time_limit_s"),
                        notes=(("checkpoint cadence set here", ctx.span_of("outputs.checkpoint_every_minutes")),),
                        hint="a job would be stopped before it ever writes a checkpoint; raise `time` or checkpoint "

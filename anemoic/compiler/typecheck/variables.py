@@ -10,19 +10,15 @@ from dataclasses import dataclass
 
 from anemoic.compiler import coerce
 from anemoic.compiler import values as v
-from anemoic.compiler.diagnostics import Span
-from anemoic.compiler.typecheck.context import Context
+from anemoic.compiler.diagnostics import Span, did_you_mean
+from anemoic.compiler.typecheck import unsupported
+from anemoic.compiler.typecheck.context import Context, Settings
 from anemoic.compiler.typecheck.dataset import DatasetInfo
+from anemoic.compiler.typecheck.per_variable import COMPUTED, imputers, name_of, per_variable
+from anemoic.plan import kinds
 from anemoic.plan.model import ImputerPlan, IndexPlan, VariablePlan
 
-ROLES = ("prognostic", "forcing", "diagnostic", "target")
-SETTINGS = (*ROLES, "normalise", "impute", "remap", "bound")
-NORMALISERS = ("mean_std", "std", "min_max", "max", "none")
-REMAPS = ("log1p", "sqrt", "boxcox")
-BOUNDS = ("relu", "hardtanh")
-STATISTIC_IMPUTERS = ("mean", "minimum", "maximum")
-COMPUTED = ("cos_latitude", "sin_latitude", "cos_longitude", "sin_longitude", "cos_julian_day",
-            "sin_julian_day", "cos_local_time", "sin_local_time", "insolation")
+SETTINGS = (*kinds.ROLES, "target", "normalise", "impute", "remap", "bound")
 _LEVEL_NAME = re.compile(r"^([A-Za-z][A-Za-z0-9]*)_(\d+)$")
 
 
@@ -34,16 +30,6 @@ class Var:
     level: int | None = None
 
 
-def _name_of(item: v.Value) -> str | None:
-    if isinstance(item, v.Symbol):
-        return item.name
-    if isinstance(item, v.Word):
-        return item.text
-    if isinstance(item, v.Str):
-        return item.value
-    return None
-
-
 def _plain(name: str, span: Span) -> Var:
     match = _LEVEL_NAME.match(name)
     if match:
@@ -53,7 +39,7 @@ def _plain(name: str, span: Span) -> Var:
 
 def variable_list(ctx: Context, value: v.Value, what: str) -> list[Var] | None:
     """Flatten a variable-set expression into variables, in the order written."""
-    name = _name_of(value)
+    name = name_of(value)
     if name is not None:
         return [_plain(name, value.span)]
     if isinstance(value, v.ListV):
@@ -89,7 +75,7 @@ def _group(ctx: Context, value: v.ComponentV, what: str) -> list[Var] | None:
     for item in value.rest:
         flat.extend(item.items if isinstance(item, v.ListV) else (item,))
     for item in flat:
-        name = _name_of(item)
+        name = name_of(item)
         if name is None:
             coerce.wrong(ctx.sink, "E0611", f"`{value.builtin}`", "variable names", item)
             return None
@@ -119,13 +105,16 @@ class VariablesResult:
     levels: dict[str, tuple[str | None, int | None]]  # name -> (group, level)
 
 
-def check_variables(ctx: Context, settings: dict[str, v.Value], dataset: DatasetInfo | None,
+def check_variables(ctx: Context, settings: Settings, dataset: DatasetInfo | None,
                     section_span: Span) -> VariablesResult | None:
-    store = tuple(dataset.metadata.variables) if dataset and dataset.metadata is not None else None
+    metadata = dataset.metadata if dataset is not None else None
+    store = tuple(metadata.variables) if metadata is not None else None
     roles: dict[str, str] = {}
     found: dict[str, Var] = {}
-    ok = True
-    for role in ROLES:
+    ok = "target" not in settings
+    if "target" in settings:
+        unsupported.refuse(ctx, unsupported.TARGET_ROLE, settings["target"].span)
+    for role in kinds.ROLES:
         if role not in settings:
             continue
         listed = variable_list(ctx, settings[role], f"`{role}`")
@@ -143,21 +132,23 @@ def check_variables(ctx: Context, settings: dict[str, v.Value], dataset: Dataset
             roles[var.name] = role
             found[var.name] = var
             ok = _known(ctx, var, role, store) and ok
-    if getattr(settings, "missing", lambda k: k not in settings)("prognostic"):
+    if settings.missing("prognostic"):
         ctx.sink.error("E0604", "no `prognostic` variables: the model would have nothing to forecast", section_span,
                        hint="add `prognostic = [...]` to the `variables` block")
         ok = False
-    norm = _per_variable(ctx, settings, "normalise", NORMALISERS, found, required=True)
-    remap = _per_variable(ctx, settings, "remap", REMAPS, found)
-    bound = _per_variable(ctx, settings, "bound", BOUNDS, found)
-    impute = _imputers(ctx, settings, found)
+    norm = per_variable(ctx, settings, "normalise", kinds.NORMALISERS, found, required=True)
+    remap = per_variable(ctx, settings, "remap", kinds.REMAPS, found)
+    bound = per_variable(ctx, settings, "bound", kinds.BOUNDINGS, found)
+    impute = imputers(ctx, settings, found)
+    if impute is not None:
+        _gaps_need_imputers(ctx, settings, found, impute, metadata)
     if not ok or norm is None or remap is None or bound is None or impute is None:
         return None
     for name, (kind, span) in bound.items():
         if roles[name] not in ("prognostic", "diagnostic"):
             ctx.sink.error("E0609", f"`{name}` is a {roles[name]} variable; only model outputs can be bounded", span,
                            hint="bounds apply to prognostic and diagnostic variables")
-    missing_stats = dataset.metadata.statistics_missing if dataset and dataset.metadata is not None else frozenset()
+    missing_stats = metadata.statistics_missing if metadata is not None else frozenset()
     for name, (kind, span) in norm.items():
         if kind != "none" and name in COMPUTED and (store is None or name not in store):
             ctx.sink.error("E0608", f"`{name}` is computed from the grid and date and has no statistics to "
@@ -179,106 +170,25 @@ def _known(ctx: Context, var: Var, role: str, store: tuple[str, ...] | None) -> 
         return True
     if store is None:
         return True
-    close = coerce.did_you_mean(var.name, store, None)
     ctx.sink.error("E0602", f"the dataset has no variable `{var.name}`", var.span,
-                   hint=close or f"the store has: {', '.join(store[:12])}{' ...' if len(store) > 12 else ''}")
+                   hint=did_you_mean(var.name, store,
+                                     f"the store has: {', '.join(store[:12])}{' ...' if len(store) > 12 else ''}"))
     return False
 
 
-def _per_variable(ctx: Context, settings: dict[str, v.Value], key: str, choices: tuple[str, ...],
-                  found: dict[str, Var], required: bool = False) -> dict[str, tuple[str, Span]] | None:
-    """``default except { name: kind }`` or ``{ name: kind }``; keys may be pressure-level groups."""
-    if key not in settings:
-        if required and found:
-            first = next(iter(found.values()))
-            ctx.sink.error("E0607", "the variables have no normaliser", first.span,
-                           hint="add `normalise = mean_std except { tp: std }` (or `none` for no scaling)")
-            return None
-        return {}
-    value = settings[key]
-    default, record = None, None
-    if isinstance(value, v.OpV) and value.op == "except" and isinstance(value.right, v.RecordV):
-        default, record = value.left, value.right
-    elif isinstance(value, v.RecordV):
-        record = value
-    else:
-        default = value
-    default_kind = coerce.choice(default, ctx.sink, f"`{key}`", choices) if default is not None else None
-    if default is not None and default_kind is None:
-        return None
-    out: dict[str, tuple[str, Span]] = {}
-    by_group: dict[str, list[str]] = {}
-    for var in found.values():
-        if var.group:
-            by_group.setdefault(var.group, []).append(var.name)
-    ok = True
-    for name, key_span, item in record.entries if record else ():
-        kind = coerce.choice(item, ctx.sink, f"`{name}` in `{key}`", choices)
-        targets = [name] if name in found else by_group.get(name, [])
-        if not targets:
-            ctx.sink.error("E0605", f"`{name}` in `{key}` is not one of the listed variables", key_span,
-                           hint=coerce.did_you_mean(name, [*found, *by_group], "list it under a role first"))
-            ok = False
+def _gaps_need_imputers(ctx: Context, settings: Settings, found: dict[str, Var], impute: dict[str, ImputerPlan],
+                        metadata: object) -> None:
+    """A variable the store marks as having missing values (NaN) must have an imputer: the model cannot read
+    NaN, and the store's ``has_nans`` flags say so before any data is read."""
+    with_nans = getattr(metadata, "variables_with_nans", None)
+    for name, var in found.items():
+        if with_nans is None or name not in with_nans or name in impute:
             continue
-        for target in targets:
-            if target in out:
-                ctx.sink.error("E0606", f"`{target}` gets two different `{key}` settings", key_span,
-                               notes=(("also set here", out[target][1]),),
-                               hint="give each variable exactly one; a group key covers all its levels")
-                ok = False
-            elif kind is not None:
-                out[target] = (kind, key_span)
-        ok = ok and kind is not None
-    if not ok:
-        return None
-    if default_kind is not None:
-        for name in found:  # computed forcings lie in [-1, 1] and have no statistics: a default skips them
-            kind_here = "none" if key == "normalise" and name in COMPUTED else default_kind
-            out.setdefault(name, (kind_here, default.span))  # type: ignore[union-attr]
-    elif required:
-        lacking = [name for name in found if name not in out]
-        if lacking:
-            shown = ", ".join(f"`{n}`" for n in lacking[:6]) + (f" and {len(lacking) - 6} more" if len(lacking) > 6
-                                                              else "")
-            ctx.sink.error("E0607", f"{len(lacking)} variable{'s' * (len(lacking) != 1)} "
-                           f"{'have' if len(lacking) != 1 else 'has'} no normaliser: {shown}", value.span,
-                           hint=f"give a default for the rest: `normalise = mean_std except {{ ... }}` "
-                           "(or `none` for no scaling)")
-            ok = False
-    return out if ok else None
-
-
-def _imputers(ctx: Context, settings: dict[str, v.Value], found: dict[str, Var]) -> dict[str, ImputerPlan] | None:
-    value = settings.get("impute")
-    if value is None:
-        return {}
-    if not isinstance(value, v.RecordV):
-        coerce.wrong(ctx.sink, "E0613", "`impute`", "a record such as `{ sst: mean, tp: constant(0) }`", value)
-        return None
-    out: dict[str, ImputerPlan] = {}
-    for name, key_span, item in value.entries:
-        if name not in found:
-            ctx.sink.error("E0605", f"`{name}` in `impute` is not one of the listed variables", key_span,
-                           hint=coerce.did_you_mean(name, list(found), "list it under a role first"))
-            continue
-        if isinstance(item, v.ComponentV) and item.builtin == "constant" and item.get("value") is not None:
-            number = coerce.number(item.get("value"), ctx.sink, "`constant`")  # type: ignore[arg-type]
-            if number is not None:
-                out[name] = ImputerPlan("constant", value=number)
-        elif isinstance(item, v.ComponentV) and item.builtin == "copy" and item.get("source") is not None:
-            source = _name_of(item.get("source"))  # type: ignore[arg-type]
-            if source not in found:
-                ctx.sink.error("E0605", f"`copy` needs one of the listed variables, found `{source}`", item.span)
-            else:
-                out[name] = ImputerPlan("copy", source=source)
-        else:
-            kind = coerce.choice(item, ctx.sink, f"`{name}` in `impute`", (*STATISTIC_IMPUTERS, "constant", "copy"))
-            if kind in STATISTIC_IMPUTERS:
-                out[name] = ImputerPlan("statistic", statistic=kind)
-            elif kind is not None:
-                ctx.sink.error("E0613", f"`{kind}` needs an argument", item.span,
-                               hint="write `constant(0)` or `copy(other_variable)`")
-    return out if len(out) == len(value.entries) else None
+        where = f"add `{name}: mean` to `impute`" if "impute" in settings else \
+            f"add `impute = {{ {name}: mean }}` to the `variables` block"
+        ctx.sink.error("E0614", f"`{name}` has missing values (NaN) in the store, but no imputer fills them", var.span,
+                       hint=f"{where} (or `constant(0)`, `copy(other_variable)`); the loss ignores the filled points "
+                       "with `* nan_mask`")
 
 
 def _build(ctx: Context, roles: dict[str, str], found: dict[str, Var], norm: dict[str, tuple[str, Span]],
@@ -308,7 +218,7 @@ def _build(ctx: Context, roles: dict[str, str], found: dict[str, Var], norm: dic
             ctx.mark(f"variables[{name}].bounding", bound[name][1])
     stored = sorted((p for p in plans if p.store_index >= 0), key=lambda p: p.store_index)
     data = tuple(p.name for p in stored) + tuple(p.name for p in plans if p.store_index < 0)
-    by_role = {role: tuple(n for n in data if roles[n] == role) for role in ROLES}
+    by_role = {role: tuple(n for n in data if roles[n] == role) for role in kinds.ROLES}
     indices = IndexPlan(data=data, input=by_role["prognostic"] + by_role["forcing"],
                         output=by_role["prognostic"] + by_role["diagnostic"], prognostic=by_role["prognostic"],
                         forcing=by_role["forcing"], diagnostic=by_role["diagnostic"])

@@ -42,7 +42,7 @@ task forecast(net) {{
 }}
 
 train {{ epochs = 2; batch = 1; lr = {lr} with cosine(warmup = 10) }}
-parallel {{ nodes = 1; gpus_per_node = 2; gpus_per_model = 1; accelerator = cpu }}
+parallel {{ nodes = 1; processes_per_node = 2; gpus_per_model = 1; accelerator = cpu }}
 site cpu {{ time = 2h; cpus_per_task = 1; partition = "debug"{site_extra} }}
 """
 

@@ -47,3 +47,11 @@ def test_store_frequency_is_used_when_not_written(pristine: Path, tmp_path: Path
     assert plan.dataset.frequency_s == 6 * 3600
     assert codes(tmp_path, BASE.replace("frequency = 6h", "frequency = 12h").replace("timestep = 6h", "timestep = 12h")
                  .replace("1 -> 4", "1 -> 2")) == []
+
+
+def test_a_wrong_frequency_hides_no_other_mistake(pristine: Path, tmp_path: Path) -> None:
+    """One check shows every independent mistake: the frequency, overlapping periods and an unknown variable."""
+    shutil.copytree(pristine, tmp_path / "store.zarr")
+    text = BASE.replace("frequency = 6h", "frequency = 4h").replace(
+        "validate = 2020-01-21", "validate = 2020-01-15").replace("surface(2t,", "surface(2tt,")
+    assert sorted(codes(tmp_path, text)) == ["E0401", "E0502", "E0602"]
