@@ -67,8 +67,7 @@ def upgrade(data: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
     if violation is not None:
         raise _cannot(where, version, violation)
     current["plan_hash"] = hash_content(current)
-    changes.append(f"plan_hash {data['plan_hash'][:12]}… is now {current['plan_hash'][:12]}… (the fields above "
-                   "changed, and estimates are no longer hashed)")
+    changes.append(f"plan_hash {data['plan_hash'][:12]}… is now {current['plan_hash'][:12]}…")
     lines = [f"note: {path} was written by an older anemoic (plan schema {version}); "
              f"read as schema {SCHEMA_VERSION}:", *(f"  - {change}" for change in changes),
              f"  Rebuild it from its source with `anemoic build` to write it as schema {SCHEMA_VERSION}."]
@@ -108,6 +107,7 @@ def _v1_to_v2(data: dict[str, Any], where: str) -> list[str]:
         changes.append(f"loss.metrics {json.dumps(loss.get('metrics'))} is read as {json.dumps(METRICS_2)}: "
                        "schema-1 runtimes scored RMSE only")
         loss["metrics"] = list(METRICS_2)
+    changes.append("estimates are no longer part of the plan hash")
     sweep = data.get("sweep")
     for paths in (data.get("source_map"), sweep.get("values") if isinstance(sweep, dict) else None):
         if isinstance(paths, dict):
