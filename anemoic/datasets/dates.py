@@ -39,7 +39,7 @@ class Frequency:
 def parse_frequency(text: str | int) -> int:
     """Seconds in an anemoi frequency ("6h", "1d", "30m", "PT6H", "1mo", or an int of hours)."""
     if isinstance(text, int):
-        return text * 3600
+        return text * HOUR_S
     spelled = _SPELLED.fullmatch(str(text).lower())
     if spelled:
         return int(spelled.group(1)) * _UNITS[spelled.group(2)]
@@ -48,7 +48,7 @@ def parse_frequency(text: str | int) -> int:
         d, h, m, s = (int(g or 0) for g in iso.groups())
         return ((d * 24 + h) * 60 + m) * 60 + s
     if str(text).isdigit():
-        return int(text) * 3600
+        return int(text) * HOUR_S
     raise ValueError(f"unrecognised frequency {text!r}")
 
 
