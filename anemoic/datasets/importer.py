@@ -21,8 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from anemoic.datasets.store import MONTH_S
 from anemoic.plan.errors import UserError
+from anemoic.plan.units import MONTH_S
 
 IMPORT_VERSION = 1  # bump when the same sources would import differently
 _TIME = ("time", "valid_time", "date", "t")

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from anemoic.geo.grids import Grid, grid_points
-from anemoic.datasets.store import MONTH_S, parse_frequency
+from anemoic.datasets.dates import months_in, parse_frequency
 from anemoic.datasets.toy_physics import WaveField, ToyAtmosphere
 from anemoic.datasets.writer import StoreWriter
 
@@ -47,7 +47,7 @@ def write_synthetic_store(
     if not variables or len(set(variables)) != len(variables):
         raise ValueError(f"variables must be a non-empty list of distinct names, got {variables}")
     frequency_s = parse_frequency(frequency)
-    dates = _dates(start, end, frequency_s)
+    dates = _dates(start, end, frequency_s, months_in(frequency))
     missing = tuple(np.datetime64(_iso(d), "s") for d in missing_dates)
     unknown = [d for d in missing if d not in set(dates)]
     if unknown:
@@ -99,13 +99,12 @@ def write_synthetic_store(
     return writer.close()
 
 
-def _dates(start: str, end: str, frequency_s: int) -> np.ndarray:
+def _dates(start: str, end: str, frequency_s: int, months: int) -> np.ndarray:
     first, last = np.datetime64(_iso(start), "s"), np.datetime64(_iso(end), "s")
     if last < first:
         raise ValueError(f"end {last} is before start {first}")
-    if frequency_s % MONTH_S == 0:  # calendar months, first of each month
-        months = np.arange(first.astype("datetime64[M]"), last.astype("datetime64[M]") + 1, frequency_s // MONTH_S)
-        return months.astype("datetime64[s]")
+    if months:  # a frequency spelled in months ("1mo"): calendar months, first of each month
+        return np.arange(first.astype("datetime64[M]"), last.astype("datetime64[M]") + 1, months).astype("datetime64[s]")
     return np.arange(first, last + np.timedelta64(1, "s"), np.timedelta64(frequency_s, "s"))
 
 

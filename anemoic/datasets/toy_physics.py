@@ -19,7 +19,8 @@ import zlib
 
 import numpy as np
 
-DAY_S = 86400.0
+from anemoic.plan.units import DAY_S, HOUR_S
+
 YEAR_S = 365.25 * DAY_S
 R_DRY = 287.05
 GRAVITY = 9.80665
@@ -91,7 +92,7 @@ class ToyAtmosphere:
     def evaluate(self, names: tuple[str, ...], time_s: float) -> np.ndarray:
         """(V, G) float32 values of `names` at `time_s` seconds since 1970-01-01."""
         season = np.cos(2 * np.pi * ((time_s % YEAR_S) / YEAR_S - 172 / 365.25))  # +1 in late June
-        local_hour = ((time_s % DAY_S) / 3600.0 + self.lon / 15.0) % 24.0
+        local_hour = ((time_s % DAY_S) / HOUR_S + self.lon / 15.0) % 24.0
         upper = self.upper.value(time_s)
         lower = 0.6 * upper + 0.8 * self.lower_own.value(time_s)
         thermal = 0.5 * self.thermal.value(time_s) + 0.5 * lower

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from anemoic.datasets.store import frequency_to_string
+from anemoic.datasets.dates import frequency_text
 
 
 class _Accumulator:
@@ -153,7 +153,7 @@ class StoreWriter:
         self._small("squares", self._stats.squares)
         self._small("count", self._stats.count)
         self._small("has_nans", self._has_nans)
-        freq = frequency_to_string(self.frequency_s)
+        freq = frequency_text(self.dates, self.frequency_s)  # "1mo" only for calendar months
         for name, values in self._tendencies.result().items():
             self._small(f"statistics_tendencies_{freq}_{name}", values)
         attrs = dict(self._attrs)

@@ -9,47 +9,36 @@ Edge features: ``edge_length`` (great-circle, divided by the set's longest edge)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from scipy.spatial import SphericalVoronoi
 
-from anemoic.graphs.errors import GraphError
-from anemoic.graphs.nodes import NodeSet
 from anemoic.geo.sphere import chord_to_arc
 from anemoic.geo.voronoi import voronoi_areas
+from anemoic.graphs.errors import GraphError
+from anemoic.graphs.nodes import NodeSet
+from anemoic.plan.kinds import EdgeAttribute, NodeWeights, NodeWeightsNorm
 
 LOGGER = logging.getLogger(__name__)
-NODE_WEIGHTS = ("spherical_area", "cos_latitude", "uniform")
-NORMS = ("unit_sum", "unit_max", "l1", "l2", "none")
-EDGE_ATTRIBUTES = {"edge_length": 1, "edge_direction": 2}
 _OUTLIER_RATIO = 10.0  # a Voronoi cell this many times the median is a regional grid's open boundary
 
 
 def node_weights(nodes: NodeSet, kind: str, norm: str) -> np.ndarray:
     """(N,) float32 weights of the nodes, normalised."""
-    if kind == "spherical_area":
-        weights = spherical_areas(nodes.xyz)
-    elif kind == "cos_latitude":
-        weights = np.cos(nodes.lat)
-    elif kind == "uniform":
-        weights = np.ones(len(nodes))
-    else:
+    weigh = NODE_WEIGHTS.get(kind)  # type: ignore[call-overload]  # any str may be asked
+    if weigh is None:
         raise GraphError(f"node_weights: unknown kind {kind!r}; choose {', '.join(NODE_WEIGHTS)}")
-    return normalise(weights, norm).astype(np.float32)
+    return normalise(weigh(nodes), norm).astype(np.float32)
 
 
 def normalise(values: np.ndarray, norm: str) -> np.ndarray:
     """Scale values so their sum, maximum, L1 or L2 norm is one (``none`` leaves them)."""
-    if norm == "none":
-        return values
-    scale = {
-        "unit_sum": lambda v: v.sum(),
-        "unit_max": lambda v: np.abs(v).max(),
-        "l1": lambda v: np.abs(v).sum(),
-        "l2": lambda v: np.sqrt((v * v).sum()),
-    }.get(norm)
-    if scale is None:
+    if norm not in NORMS:
         raise GraphError(f"node_weights_norm: unknown norm {norm!r}; choose {', '.join(NORMS)}")
+    scale = NORMS[norm]  # type: ignore[index]
+    if scale is None:
+        return values
     denominator = float(scale(values)) if values.size else 0.0
     return values / denominator if denominator > 0 else values
 
@@ -86,17 +75,20 @@ def edge_features(source: NodeSet, target: NodeSet, src: np.ndarray, dst: np.nda
     columns = []
     offset = source.xyz[src] - target.xyz[dst]
     for name in names:
-        if name == "edge_length":
-            arc = chord_to_arc(np.linalg.norm(offset, axis=1))
-            longest = float(arc.max()) if arc.size else 0.0
-            columns.append((arc / longest if longest > 0 else arc)[:, None])
-        elif name == "edge_direction":
-            columns.append(_directions(offset, target.lat[dst], target.lon[dst]))
-        else:
+        feature = EDGE_ATTRIBUTES.get(name)  # type: ignore[call-overload]  # any str may be asked
+        if feature is None:
             raise GraphError(f"edge_attributes: unknown attribute {name!r}; choose {', '.join(EDGE_ATTRIBUTES)}")
+        columns.append(feature(offset, target.lat[dst], target.lon[dst]))
     if not columns:
         return np.zeros((len(src), 0), np.float32)
     return np.concatenate(columns, axis=1).astype(np.float32)
+
+
+def _lengths(offset: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """(E, 1) great-circle lengths divided by the set's longest edge."""
+    arc = chord_to_arc(np.linalg.norm(offset, axis=1))
+    longest = float(arc.max()) if arc.size else 0.0
+    return (arc / longest if longest > 0 else arc)[:, None]
 
 
 def _directions(offset: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
@@ -110,3 +102,22 @@ def _directions(offset: np.ndarray, lat: np.ndarray, lon: np.ndarray) -> np.ndar
     length = np.hypot(east, north)
     safe = np.where(length > 0, length, 1.0)
     return np.stack([east / safe, north / safe], axis=1) * (length > 0)[:, None]
+
+
+NODE_WEIGHTS: dict[NodeWeights, Callable[[NodeSet], np.ndarray]] = {  # one per kinds.NODE_WEIGHTS
+    "spherical_area": lambda nodes: spherical_areas(nodes.xyz),
+    "cos_latitude": lambda nodes: np.cos(nodes.lat),
+    "uniform": lambda nodes: np.ones(len(nodes)),
+}
+NORMS: dict[NodeWeightsNorm, Callable[[np.ndarray], float] | None] = {  # one per kinds.NODE_WEIGHTS_NORMS
+    "unit_sum": lambda v: v.sum(),
+    "unit_max": lambda v: np.abs(v).max(),
+    "l1": lambda v: np.abs(v).sum(),
+    "l2": lambda v: np.sqrt((v * v).sum()),
+    "none": None,  # the weights as they are
+}
+EdgeFeature = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # (source offset, dst lat, dst lon) -> (E, C)
+EDGE_ATTRIBUTES: dict[EdgeAttribute, EdgeFeature] = {  # one per kinds.EDGE_ATTRIBUTES
+    "edge_length": _lengths,
+    "edge_direction": _directions,
+}

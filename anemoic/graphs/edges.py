@@ -9,18 +9,21 @@ destination, then source, so that every build of the same recipe gives the same 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 from scipy.sparse import coo_matrix, identity
 from scipy.spatial import cKDTree
 
-from anemoic.plan.model import EdgesPlan
+from anemoic.geo.sphere import EARTH_RADIUS_KM, arc_to_chord, inside_area
 from anemoic.graphs.errors import GraphError
 from anemoic.graphs.nodes import NodeSet
 from anemoic.graphs.params import check_area, known, optional_number, whole
-from anemoic.geo.sphere import EARTH_RADIUS_KM, arc_to_chord, inside_area
+from anemoic.plan.kinds import EDGE_MASKS, EdgesKind
+from anemoic.plan.model import EdgesPlan
 
-MASKS = ("area", "outside_area")
-_PARAMS = {"knn": ("k",), "cutoff": ("factor", "radius_km", "max_neighbours"), "multiscale": ("levels", "x_hops")}
+MASKS = EDGE_MASKS
 _QUERY_BUDGET = 4_000_000  # neighbour slots per KD-tree query chunk: bounds memory on big grids
 
 
@@ -29,20 +32,13 @@ def build_edges(plan: EdgesPlan, role: str, source: NodeSet, target: NodeSet,
     """Edges ``source -> target`` of one edge set, sorted by (destination, source)."""
     src_ids = _masked_ids(plan.source_mask, source, region, f"{role} source_mask")
     dst_ids = _masked_ids(plan.target_mask, target, region, f"{role} target_mask")
-    if plan.kind not in _PARAMS:
+    if plan.kind not in BUILDERS:
         raise GraphError(f"{role}: unknown edge kind {plan.kind!r}; choose knn, cutoff or multiscale")
+    names, build = BUILDERS[plan.kind]
     params = dict(plan.params)
-    known(params, _PARAMS[plan.kind], f"{role} {plan.kind}")
-    if plan.kind == "knn":
-        src, dst = _knn(params, role, source.xyz[src_ids], target.xyz[dst_ids], plan.reversed)
-    elif plan.kind == "cutoff":
-        src, dst = _cutoff(params, role, source.xyz[src_ids], target.xyz[dst_ids], plan.reversed)
-    elif plan.kind == "multiscale":
-        if source is not target:
-            raise GraphError(f"{role}: multiscale edges connect the hidden mesh to itself (processor only)")
-        src, dst = _multiscale(params, role, source, src_ids, dst_ids)
-        return sort_by_destination(src, dst, len(source))
-    return sort_by_destination(src_ids[src], dst_ids[dst], len(source))
+    known(params, names, f"{role} {plan.kind}")
+    src, dst = build(params, role, plan.reversed, source, target, src_ids, dst_ids)
+    return sort_by_destination(src, dst, len(source))
 
 
 def sort_by_destination(src: np.ndarray, dst: np.ndarray, num_src: int) -> tuple[np.ndarray, np.ndarray]:
@@ -163,3 +159,31 @@ def _within_hops(pairs: np.ndarray, n: int, hops: int) -> np.ndarray:
     reach = reach.tocoo()
     upper = reach.row < reach.col
     return np.stack([reach.row[upper], reach.col[upper]], axis=1).astype(np.int64)
+
+
+EdgeBuilder = Callable[[dict[str, Any], str, bool, NodeSet, NodeSet, np.ndarray, np.ndarray],
+                       tuple[np.ndarray, np.ndarray]]
+
+
+def _searched(search: Callable[..., tuple[np.ndarray, np.ndarray]]) -> EdgeBuilder:
+    """A search between the masked nodes' coordinates, its results mapped back to node ids."""
+    def build(params: dict[str, Any], role: str, reverse: bool, source: NodeSet, target: NodeSet,
+              src_ids: np.ndarray, dst_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        src, dst = search(params, role, source.xyz[src_ids], target.xyz[dst_ids], reverse)
+        return src_ids[src], dst_ids[dst]
+    return build
+
+
+def _mesh(params: dict[str, Any], role: str, reverse: bool, source: NodeSet, target: NodeSet,
+          src_ids: np.ndarray, dst_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    if source is not target:
+        raise GraphError(f"{role}: multiscale edges connect the hidden mesh to itself (processor only)")
+    return _multiscale(params, role, source, src_ids, dst_ids)
+
+
+BUILDERS: dict[EdgesKind, tuple[tuple[str, ...], EdgeBuilder]] = {  # kind -> (parameters, builder)
+    "knn": (("k",), _searched(_knn)),
+    "cutoff": (("factor", "radius_km", "max_neighbours"), _searched(_cutoff)),
+    "multiscale": (("levels", "x_hops"), _mesh),
+}
+"""One entry per ``kinds.EDGES_KINDS`` (tests/graphs/test_vocabulary.py)."""

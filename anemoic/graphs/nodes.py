@@ -8,18 +8,18 @@ Parameter names (the language lowers the ``.anm`` graph recipe into them; docs/g
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from anemoic.plan.model import NodesPlan
 from anemoic.geo import grids, icosahedron
+from anemoic.geo.sphere import inside_area, latlon_to_xyz
 from anemoic.graphs.errors import GraphError
 from anemoic.graphs.params import check_area, known, number, optional_number, whole
-from anemoic.geo.sphere import inside_area, latlon_to_xyz
-
-_PARAMS = {"dataset": (), "icosahedral": ("refinement",), "healpix": ("level",), "latlon": ("resolution_deg",),
-           "stretched": ("global_refinement", "area_refinement")}
+from anemoic.plan.kinds import NodesKind
+from anemoic.plan.model import NodesPlan
 
 
 @dataclass(frozen=True)
@@ -38,32 +38,64 @@ class NodeSet:
 
 def build_nodes(plan: NodesPlan, role: str, latitudes_deg: np.ndarray, longitudes_deg: np.ndarray) -> NodeSet:
     """Build the ``role`` ("data" or "hidden") node set of the recipe."""
-    if plan.kind not in _PARAMS:
-        raise GraphError(f"{role} nodes: unknown kind {plan.kind!r}; choose {', '.join(_PARAMS)}")
+    if plan.kind not in BUILDERS:
+        raise GraphError(f"{role} nodes: unknown kind {plan.kind!r}; choose {', '.join(BUILDERS)}")
+    names, build = BUILDERS[plan.kind]
     params = dict(plan.params)
-    known(params, _PARAMS[plan.kind] + ("margin_km",), f"{role} nodes ({plan.kind})")
+    known(params, names + ("margin_km",), f"{role} nodes ({plan.kind})")
     margin_km = optional_number(params, "margin_km", f"{role} nodes", minimum=0.0) or 0.0
-    if plan.kind == "dataset":
-        lat, lon = np.asarray(latitudes_deg, np.float64), np.asarray(longitudes_deg, np.float64)
-        nodes = _from_degrees(lat, lon)
-    elif plan.kind == "icosahedral":
-        refinement = whole(params, "refinement", f"{role} nodes", minimum=0, maximum=10)
-        nodes = _from_mesh(icosahedron.refine(refinement), keep=None)
-    elif plan.kind == "stretched":
-        nodes = _stretched(params, plan.area, margin_km, role)
-    elif plan.kind == "healpix":
-        nodes = _from_degrees(*grids.healpix_centres(whole(params, "level", f"{role} nodes", 0, 11)))
-    else:  # latlon
-        resolution = number(params, "resolution_deg", f"{role} nodes", minimum=1e-3)
-        try:
-            nodes = _from_degrees(*grids.regular_latlon(resolution))
-        except ValueError as exc:
-            raise GraphError(f"{role} nodes: {exc}") from None
+    nodes = build(params, plan, f"{role} nodes", latitudes_deg, longitudes_deg)
     if plan.area is not None and plan.kind != "stretched":
         nodes = _subset(nodes, inside_area(nodes.lat, nodes.lon, check_area(dict(plan.area)), margin_km))
     if len(nodes) == 0:
         raise GraphError(f"{role} nodes: the {plan.kind} node set is empty (is the area outside the grid?)")
     return nodes
+
+
+def _dataset(params: dict[str, Any], plan: NodesPlan, where: str, lat_deg: np.ndarray, lon_deg: np.ndarray) -> NodeSet:
+    return _from_degrees(np.asarray(lat_deg, np.float64), np.asarray(lon_deg, np.float64))
+
+
+def _icosahedral(params: dict[str, Any], plan: NodesPlan, where: str, *grid: np.ndarray) -> NodeSet:
+    return _from_mesh(icosahedron.refine(whole(params, "refinement", where, minimum=0, maximum=10)), keep=None)
+
+
+def _healpix(params: dict[str, Any], plan: NodesPlan, where: str, *grid: np.ndarray) -> NodeSet:
+    return _from_degrees(*grids.healpix_centres(whole(params, "level", where, 0, 11)))
+
+
+def _latlon(params: dict[str, Any], plan: NodesPlan, where: str, *grid: np.ndarray) -> NodeSet:
+    resolution = number(params, "resolution_deg", where, minimum=1e-3)
+    try:
+        return _from_degrees(*grids.regular_latlon(resolution))
+    except ValueError as exc:
+        raise GraphError(f"{where}: {exc}") from None
+
+
+def _stretched(params: dict[str, Any], plan: NodesPlan, where: str, *grid: np.ndarray) -> NodeSet:
+    """Fine refinement inside the area (plus margin), the coarse global refinement everywhere else."""
+    if plan.area is None:
+        raise GraphError(f"{where}: stretched nodes need an area (north, west, south, east)")
+    margin_km = optional_number(params, "margin_km", where, minimum=0.0) or 0.0
+    coarse = whole(params, "global_refinement", where, minimum=0, maximum=10)
+    fine = whole(params, "area_refinement", where, minimum=coarse, maximum=10)
+    mesh = icosahedron.refine(fine)
+    lat = np.arcsin(np.clip(mesh.xyz[:, 2], -1.0, 1.0))
+    lon = np.arctan2(mesh.xyz[:, 1], mesh.xyz[:, 0])
+    keep = inside_area(lat, lon, check_area(dict(plan.area)), margin_km)
+    keep[: icosahedron.num_nodes(coarse)] = True
+    return _from_mesh(mesh, keep)
+
+
+NodeBuilder = Callable[[dict[str, Any], NodesPlan, str, np.ndarray, np.ndarray], NodeSet]
+BUILDERS: dict[NodesKind, tuple[tuple[str, ...], NodeBuilder]] = {  # kind -> (parameters, builder)
+    "dataset": ((), _dataset),
+    "icosahedral": (("refinement",), _icosahedral),
+    "healpix": (("level",), _healpix),
+    "latlon": (("resolution_deg",), _latlon),
+    "stretched": (("global_refinement", "area_refinement"), _stretched),
+}
+"""One entry per ``kinds.NODES_KINDS`` (tests/graphs/test_vocabulary.py)."""
 
 
 def _from_degrees(lat_deg: np.ndarray, lon_deg: np.ndarray) -> NodeSet:
@@ -84,20 +116,6 @@ def _from_mesh(mesh: icosahedron.IcosahedralMesh, keep: np.ndarray | None) -> No
     nodes = NodeSet(lat=lat, lon=lon, xyz=xyz, grid_index=np.arange(len(xyz), dtype=np.int64),
                     mesh_edges=mesh.level_edges)
     return nodes if keep is None else _subset(nodes, keep)
-
-
-def _stretched(params: dict, area: dict | None, margin_km: float, role: str) -> NodeSet:
-    """Fine refinement inside the area (plus margin), the coarse global refinement everywhere else."""
-    if area is None:
-        raise GraphError(f"{role} nodes: stretched nodes need an area (north, west, south, east)")
-    coarse = whole(params, "global_refinement", f"{role} nodes", minimum=0, maximum=10)
-    fine = whole(params, "area_refinement", f"{role} nodes", minimum=coarse, maximum=10)
-    mesh = icosahedron.refine(fine)
-    lat = np.arcsin(np.clip(mesh.xyz[:, 2], -1.0, 1.0))
-    lon = np.arctan2(mesh.xyz[:, 1], mesh.xyz[:, 0])
-    keep = inside_area(lat, lon, check_area(dict(area)), margin_km)
-    keep[: icosahedron.num_nodes(coarse)] = True
-    return _from_mesh(mesh, keep)
 
 
 def _subset(nodes: NodeSet, keep: np.ndarray) -> NodeSet:

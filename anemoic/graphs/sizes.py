@@ -9,11 +9,13 @@ cut-off edges, limited areas, masks and stretched meshes are estimated from node
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
-from anemoic.plan.model import EdgesPlan, GraphPlan, NodesPlan
 from anemoic.graphs.errors import GraphError
 from anemoic.graphs.params import number, optional_number, whole
+from anemoic.plan.kinds import EdgesKind, NodesKind
+from anemoic.plan.model import EdgesPlan, GraphPlan, NodesPlan
 
 EARTH_RADIUS_KM = 6371.0
 # Largest nearest-neighbour chord of the icosahedral mesh, per refinement level (measured with
@@ -69,47 +71,75 @@ def area_fraction(area: dict[str, Any], margin_km: float = 0.0) -> float:
 
 def _nodes(plan: NodesPlan, role: str, grid_size: int) -> _Count:
     where = f"{role} nodes"
+    if plan.kind not in NODE_COUNTS:
+        raise GraphError(f"{where}: unknown kind {plan.kind!r}")
     params = dict(plan.params)
     margin = optional_number(params, "margin_km", where, minimum=0.0) or 0.0
-    reference = None
-    if plan.kind == "dataset":
-        count = float(grid_size)
-    elif plan.kind == "icosahedral":
-        level = whole(params, "refinement", where, minimum=0, maximum=10)
-        count = float(icosahedral_nodes(level))
-        reference = ICOSAHEDRAL_REFERENCE[level] if level < len(ICOSAHEDRAL_REFERENCE) else None
-    elif plan.kind == "healpix":
-        count = float(12 * 4 ** whole(params, "level", where, minimum=0, maximum=11))
-    elif plan.kind == "latlon":
-        resolution = number(params, "resolution_deg", where, minimum=1e-3)
-        count = float(round(180.0 / resolution) * round(360.0 / resolution))
-    elif plan.kind == "stretched":
-        if plan.area is None:
-            raise GraphError(f"{where}: stretched nodes need an area (north, west, south, east)")
-        coarse = whole(params, "global_refinement", where, minimum=0, maximum=10)
-        fine = whole(params, "area_refinement", where, minimum=coarse, maximum=10)
-        extra = icosahedral_nodes(fine) - icosahedral_nodes(coarse)
-        return _Count(icosahedral_nodes(coarse) + extra * area_fraction(dict(plan.area), margin), exact=False)
-    else:
-        raise GraphError(f"{where}: unknown kind {plan.kind!r}")
-    if plan.area is None:
-        return _Count(count, exact=True, reference=reference)
+    count = NODE_COUNTS[plan.kind](params, plan, where, grid_size, margin)
+    if plan.area is None or plan.kind == "stretched":  # a stretched mesh's count already knows its area
+        return count
     fraction = area_fraction(dict(plan.area), margin)
-    return _Count(count * fraction, exact=False, fraction=fraction, reference=reference)
+    return _Count(count.value * fraction, exact=False, fraction=fraction, reference=count.reference)
+
+
+def _dataset_count(params: dict[str, Any], plan: NodesPlan, where: str, grid_size: int, margin: float) -> _Count:
+    return _Count(float(grid_size), exact=True)
+
+
+def _icosahedral_count(params: dict[str, Any], plan: NodesPlan, where: str, grid_size: int, margin: float) -> _Count:
+    level = whole(params, "refinement", where, minimum=0, maximum=10)
+    reference = ICOSAHEDRAL_REFERENCE[level] if level < len(ICOSAHEDRAL_REFERENCE) else None
+    return _Count(float(icosahedral_nodes(level)), exact=True, reference=reference)
+
+
+def _healpix_count(params: dict[str, Any], plan: NodesPlan, where: str, grid_size: int, margin: float) -> _Count:
+    return _Count(float(12 * 4 ** whole(params, "level", where, minimum=0, maximum=11)), exact=True)
+
+
+def _latlon_count(params: dict[str, Any], plan: NodesPlan, where: str, grid_size: int, margin: float) -> _Count:
+    resolution = number(params, "resolution_deg", where, minimum=1e-3)
+    return _Count(float(round(180.0 / resolution) * round(360.0 / resolution)), exact=True)
+
+
+def _stretched_count(params: dict[str, Any], plan: NodesPlan, where: str, grid_size: int, margin: float) -> _Count:
+    if plan.area is None:
+        raise GraphError(f"{where}: stretched nodes need an area (north, west, south, east)")
+    coarse = whole(params, "global_refinement", where, minimum=0, maximum=10)
+    fine = whole(params, "area_refinement", where, minimum=coarse, maximum=10)
+    extra = icosahedral_nodes(fine) - icosahedral_nodes(coarse)
+    return _Count(icosahedral_nodes(coarse) + extra * area_fraction(dict(plan.area), margin), exact=False)
 
 
 def _edges(plan: EdgesPlan, role: str, src: _Count, dst: _Count, hidden: NodesPlan) -> _Count:
-    params = dict(plan.params)
-    masked = plan.source_mask is not None or plan.target_mask is not None
-    searching, searched = (src, dst) if plan.reversed else (dst, src)
-    if plan.kind == "knn":
-        k = whole(params, "k", f"{role} knn", minimum=1)
-        return _Count(k * searching.value, exact=searching.exact and not masked)
-    if plan.kind == "cutoff":
-        return _Count(_cutoff_edges(params, role, searching, searched), exact=False)
-    if plan.kind == "multiscale":
-        return _multiscale_edges(params, role, hidden, src, exact=src.exact and not masked)
-    raise GraphError(f"{role}: unknown edge kind {plan.kind!r}")
+    if plan.kind not in EDGE_COUNTS:
+        raise GraphError(f"{role}: unknown edge kind {plan.kind!r}")
+    return EDGE_COUNTS[plan.kind](dict(plan.params), role, plan, src, dst, hidden)
+
+
+def _searching(plan: EdgesPlan, src: _Count, dst: _Count) -> tuple[_Count, _Count]:
+    """(the side whose nodes search, the side searched): the destination searches unless reversed."""
+    return (src, dst) if plan.reversed else (dst, src)
+
+
+def _masked(plan: EdgesPlan) -> bool:
+    return plan.source_mask is not None or plan.target_mask is not None
+
+
+def _knn_count(params: dict[str, Any], role: str, plan: EdgesPlan, src: _Count, dst: _Count,
+               hidden: NodesPlan) -> _Count:
+    searching, _ = _searching(plan, src, dst)
+    k = whole(params, "k", f"{role} knn", minimum=1)
+    return _Count(k * searching.value, exact=searching.exact and not _masked(plan))
+
+
+def _cutoff_count(params: dict[str, Any], role: str, plan: EdgesPlan, src: _Count, dst: _Count,
+                  hidden: NodesPlan) -> _Count:
+    return _Count(_cutoff_edges(params, role, *_searching(plan, src, dst)), exact=False)
+
+
+def _multiscale_count(params: dict[str, Any], role: str, plan: EdgesPlan, src: _Count, dst: _Count,
+                      hidden: NodesPlan) -> _Count:
+    return _multiscale_edges(params, role, hidden, src, exact=src.exact and not _masked(plan))
 
 
 def _cutoff_edges(params: dict[str, Any], role: str, searching: _Count, searched: _Count) -> float:
@@ -150,3 +180,19 @@ def _multiscale_edges(params: dict[str, Any], role: str, hidden: NodesPlan, node
         total, exact = sum(icosahedral_nodes(level) * 3 * hops * (hops + 1) for level in chosen), False
     share = nodes.value / icosahedral_nodes(finest)
     return _Count(total * share, exact=exact and share == 1.0)
+
+
+NODE_COUNTS: dict[NodesKind, Callable[[dict[str, Any], NodesPlan, str, int, float], _Count]] = {
+    "dataset": _dataset_count,
+    "icosahedral": _icosahedral_count,
+    "healpix": _healpix_count,
+    "latlon": _latlon_count,
+    "stretched": _stretched_count,
+}
+"""One entry per ``kinds.NODES_KINDS`` (tests/graphs/test_vocabulary.py)."""
+EDGE_COUNTS: dict[EdgesKind, Callable[[dict[str, Any], str, EdgesPlan, _Count, _Count, NodesPlan], _Count]] = {
+    "knn": _knn_count,
+    "cutoff": _cutoff_count,
+    "multiscale": _multiscale_count,
+}
+"""One entry per ``kinds.EDGES_KINDS``."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from anemoic.plan.errors import PlanError
+from anemoic.plan.errors import PlanError, PlanNote
 from anemoic.plan.model import SCHEMA_VERSION, Plan
 
 _LAZY = {
     "read_plan": "anemoic.plan.io",
+    "read_plan_with_notes": "anemoic.plan.io",
     "write_plan": "anemoic.plan.io",
     "plan_hash": "anemoic.plan.canonical",
     "canonical_json": "anemoic.plan.canonical",
@@ -26,7 +27,7 @@ _LAZY = {
     "Impact": "anemoic.plan.diff",
 }
 
-__all__ = ["SCHEMA_VERSION", "Plan", "PlanError", *_LAZY]
+__all__ = ["SCHEMA_VERSION", "Plan", "PlanError", "PlanNote", *_LAZY]
 
 
 def __getattr__(name: str) -> Any:

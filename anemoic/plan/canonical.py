@@ -3,9 +3,12 @@
 Canonical means: keys sorted, no insignificant whitespace, UTF-8, floats as
 Python's shortest round-trip ``repr`` (what ``json`` emits), integers as
 integers, and no NaN or infinity (JSON has none; we refuse rather than emit
-non-standard tokens).  ``plan_hash`` covers everything except ``source_map``
-(and the stored ``plan_hash`` itself), so comments, formatting or moving a
-line in the source never change it.
+non-standard tokens).  ``plan_hash`` covers everything except ``source_map``,
+``estimates`` (and the stored ``plan_hash`` itself): comments, formatting or
+moving a line in the source never change it, and neither does retuning the
+compile-time resource estimator, whose numbers are informative (``diff``
+ignores them too).  Plan schema 1 hashed the estimates; ``anemoic.plan.migrate``
+checks such files under their own rule.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from anemoic.plan.errors import PlanError
 from anemoic.plan.model import Plan
 from anemoic.plan.schema import format_path
 
-UNHASHED_KEYS = ("source_map", "plan_hash")
+UNHASHED_KEYS = ("source_map", "estimates", "plan_hash")
 
 
 def _check_finite(value: Any, path: list[Any]) -> None:
@@ -40,14 +43,14 @@ def dumps_canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
-def hash_content(data: dict[str, Any]) -> str:
+def hash_content(data: dict[str, Any], unhashed: tuple[str, ...] = UNHASHED_KEYS) -> str:
     """sha256 (hex) of the canonical JSON of a plan dict, without its unhashed keys."""
-    content = {key: value for key, value in data.items() if key not in UNHASHED_KEYS}
+    content = {key: value for key, value in data.items() if key not in unhashed}
     return hashlib.sha256(dumps_canonical(content).encode("utf-8")).hexdigest()
 
 
 def plan_hash(plan: Plan) -> str:
-    """The plan's identity: equal for plans that differ only in their source map."""
+    """The plan's identity: equal for plans that differ only in their source map or estimates."""
     return hash_content(plan_to_dict(plan))
 
 

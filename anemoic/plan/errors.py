@@ -15,3 +15,7 @@ class UserError(Exception):
 
 class PlanError(UserError):
     """A plan file or plan object that cannot be used (unreadable, wrong schema or hash)."""
+
+
+class PlanNote(UserWarning):
+    """Something the reader of a plan did that the user should know (an older schema read as the current one)."""

@@ -6,24 +6,33 @@ plan.  ``read_plan`` refuses, with a ``PlanError`` whose message is meant for th
 user, anything it cannot vouch for: unreadable JSON, an unknown or newer
 ``schema_version``, a schema violation (naming the field), or content whose hash
 differs from the stored ``plan_hash`` (a hand edit).
+
+A file of an older schema version is read as the current one when it can be
+(``anemoic.plan.migrate``), and the reader says so: ``read_plan_with_notes``
+returns the notes for a command line to print; ``read_plan`` and
+``read_plan_dict`` issue them as ``PlanNote`` warnings, so a caller that did not
+ask for them still never migrates in silence.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
-from anemoic.plan.canonical import canonical_json, file_dict, hash_content, plan_hash
+from anemoic.plan import migrate
+from anemoic.plan.canonical import UNHASHED_KEYS, canonical_json, file_dict, hash_content, plan_hash
 from anemoic.plan.convert import plan_from_dict, plan_to_dict
-from anemoic.plan.errors import PlanError
+from anemoic.plan.errors import PlanError, PlanNote
 from anemoic.plan.model import SCHEMA_VERSION, Plan
 from anemoic.plan.schema import validate_plan_dict
 
-__all__ = ["PlanError", "canonical_json", "plan_from_dict", "plan_hash", "plan_to_dict", "read_plan",
-           "read_plan_dict", "write_plan", "write_text_atomic"]
+__all__ = ["PlanError", "PlanNote", "canonical_json", "plan_from_dict", "plan_hash", "plan_to_dict", "read_plan",
+           "read_plan_dict", "read_plan_with_notes", "write_plan", "write_text_atomic"]
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, mode: int = 0o644) -> None:
@@ -59,7 +68,7 @@ def write_plan(plan: Plan, path: str | os.PathLike[str]) -> str:
     return plan_hash(plan)
 
 
-def _check_version(data: dict[str, Any], where: str) -> None:
+def _check_version(data: dict[str, Any], where: str) -> int:
     version = data.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise PlanError(f"{where} has no valid schema_version (found {json.dumps(version)}); "
@@ -68,14 +77,25 @@ def _check_version(data: dict[str, Any], where: str) -> None:
         raise PlanError(f"{where} uses plan schema_version {version}, but this anemoic reads only up to "
                         f"version {SCHEMA_VERSION}. Upgrade anemoic, or rebuild the plan with this version "
                         "(`anemoic build`).")
-    if version < 1 or version != SCHEMA_VERSION:
+    if version not in migrate.readable_versions():
         raise PlanError(f"{where} uses plan schema_version {version}, which this anemoic (version "
                         f"{SCHEMA_VERSION}) cannot read. Rebuild the plan from its source with `anemoic build`.")
+    return version
 
 
-def read_plan_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
-    """The verified plan file as JSON data (schema-valid, hash checked)."""
-    where = f"the plan {os.fspath(path)}"
+def _check_hash(data: dict[str, Any], where: str, unhashed: tuple[str, ...]) -> None:
+    recorded = data.get("plan_hash")
+    if not isinstance(recorded, str) or not re.fullmatch("[0-9a-f]{64}", recorded):
+        raise PlanError(f"{where} has no valid plan_hash (found {json.dumps(recorded)[:70]}); it was damaged "
+                        "or edited by hand. Rebuild it with `anemoic build`.")
+    actual = hash_content(data, unhashed)
+    if actual != recorded:
+        raise PlanError(f"{where} was changed after it was built: its content hashes to {actual[:12]}… but "
+                        f"the file records plan_hash {recorded[:12]}…. Plans are frozen; change the "
+                        "experiment source and run `anemoic build` again.")
+
+
+def _load(path: str | os.PathLike[str], where: str) -> dict[str, Any]:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -89,25 +109,54 @@ def read_plan_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
                         "it may be truncated or edited by hand. Rebuild it with `anemoic build`.") from None
     if not isinstance(data, dict):
         raise PlanError(f"{where} holds a JSON {type(data).__name__}, not a plan object.")
-    _check_version(data, where)
-    validate_plan_dict(data, what=where)
-    actual = hash_content(data)
-    if actual != data["plan_hash"]:
-        raise PlanError(f"{where} was changed after it was built: its content hashes to {actual[:12]}… but "
-                        f"the file records plan_hash {data['plan_hash'][:12]}…. Plans are frozen; change the "
-                        "experiment source and run `anemoic build` again.")
     return data
+
+
+def _read_verified(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[str]]:
+    """The verified file as current-schema JSON data, and the notes of converting an older one."""
+    where = f"the plan {os.fspath(path)}"
+    data = _load(path, where)
+    version = _check_version(data, where)
+    if version != SCHEMA_VERSION:
+        _check_hash(data, where, migrate.HASHED_WITHOUT[version])
+        data, note = migrate.upgrade(data, os.fspath(path))
+        return data, [note]
+    validate_plan_dict(data, what=where)
+    _check_hash(data, where, UNHASHED_KEYS)
+    return data, []
 
 
 def _refuse_constant(name: str) -> Any:
     raise PlanError(f"a plan holds only finite numbers, but the file contains {name}.")
 
 
-def read_plan(path: str | os.PathLike[str]) -> Plan:
-    """Read and verify a plan file; raises ``PlanError`` (message for the user) when it cannot be trusted."""
-    data = read_plan_dict(path)
+def _say(notes: list[str]) -> None:
+    for note in notes:
+        warnings.warn(note, PlanNote, stacklevel=3)
+
+
+def read_plan_dict(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """The verified plan file as JSON data of the current schema (schema-valid, hash checked)."""
+    data, notes = _read_verified(path)
+    _say(notes)
+    return data
+
+
+def read_plan_with_notes(path: str | os.PathLike[str]) -> tuple[Plan, list[str]]:
+    """Read and verify a plan file, and the notes a user should see (today: that an older schema was
+    converted); each note is a complete message, possibly several lines, that starts with ``note:``."""
+    data, notes = _read_verified(path)
     plan = plan_from_dict(data)
     if plan_hash(plan) != data["plan_hash"]:  # e.g. 2.0 where an integer belongs: same schema, other bytes
         raise PlanError(f"the plan {os.fspath(path)} is not in canonical form (its content re-serialises "
                         "differently); rebuild it with `anemoic build`.")
+    return plan, notes
+
+
+def read_plan(path: str | os.PathLike[str]) -> Plan:
+    """Read and verify a plan file; raises ``PlanError`` (message for the user) when it cannot be trusted.
+
+    Notes (``read_plan_with_notes``) are issued as ``PlanNote`` warnings."""
+    plan, notes = read_plan_with_notes(path)
+    _say(notes)
     return plan

@@ -82,7 +82,7 @@ def build_schema() -> dict[str, Any]:
     root = dict(defs.pop("Plan"))
     root["properties"] = dict(root["properties"])
     root["properties"]["plan_hash"] = {"type": "string", "pattern": _HASH_PATTERN,
-                                       "description": "sha256 of the canonical content without source_map"}
+                                       "description": "sha256 of the canonical content without source_map and estimates"}
     root["properties"]["schema_version"] = {"const": model.SCHEMA_VERSION}
     root["required"] = [*root["required"], "plan_hash"]
     return {
@@ -132,14 +132,19 @@ def _describe(error: Any) -> str:
     return f"{path}: {error.message}"
 
 
-def validate_plan_dict(data: Any, *, what: str = "plan") -> None:
-    """Raise ``PlanError`` naming the first offending field if ``data`` is not a valid plan file."""
+def first_violation(data: Any) -> str | None:
+    """The most relevant schema violation of ``data`` as ``field.path: problem``, or None when it is valid."""
     import jsonschema
 
     error = jsonschema.exceptions.best_match(_validator().iter_errors(data))
-    if error is not None:
-        raise PlanError(f"{what} does not match the plan schema (version {model.SCHEMA_VERSION}): "
-                        f"{_describe(error)}.")
+    return None if error is None else _describe(error)
+
+
+def validate_plan_dict(data: Any, *, what: str = "plan") -> None:
+    """Raise ``PlanError`` naming the first offending field if ``data`` is not a valid plan file."""
+    violation = first_violation(data)
+    if violation is not None:
+        raise PlanError(f"{what} does not match the plan schema (version {model.SCHEMA_VERSION}): {violation}.")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from anemoic.datasets import forcings
 from anemoic.datasets.forcings import COMPUTED_FORCINGS, compute_forcing, is_time_dependent
+from anemoic.plan import kinds
 
 LAT = np.array([0.0, 60.0, -90.0])
 LON = np.array([0.0, 90.0, 180.0])
@@ -32,3 +34,9 @@ def test_time_forcings() -> None:
         assert values.dtype == np.float32 and values.shape == (3,) and np.all(np.abs(values) <= 1.0 + 1e-6)
     with pytest.raises(ValueError, match="unknown computed forcing"):
         compute_forcing("cos_solar", noon, LAT, LON)
+
+
+def test_every_forcing_of_the_vocabulary_has_one_implementation() -> None:
+    assert forcings.COMPUTED_FORCINGS is kinds.COMPUTED_FORCINGS
+    assert tuple(forcings.IMPLEMENTATIONS) == kinds.COMPUTED_FORCINGS
+    assert forcings.TIME_DEPENDENT < set(kinds.COMPUTED_FORCINGS)

@@ -12,7 +12,8 @@ import xarray as xr
 
 from anemoic.datasets.importer import ImportOptions, SourceError, import_sources
 from anemoic.datasets.prepare import RECIPES, Recipe, prepare
-from anemoic.datasets.store import MONTH_S, open_store
+from anemoic.datasets.store import open_store
+from anemoic.plan.units import MONTH_S
 
 
 def write_sources(folder: Path) -> tuple[Path, Path]:

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from anemoic.datasets.store import (
-    MONTH_S, StoreError, frequency_to_string, open_store, parse_frequency, read_metadata,
-)
+from anemoic.datasets.store import StoreError, open_store, read_metadata
+from anemoic.datasets.synth import write_synthetic_store
+from anemoic.plan.units import MONTH_S
 from tests.datasets.conftest import FIXTURES, edit_consolidated
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -100,19 +100,44 @@ def test_reads_a_store_written_by_anemoi_datasets_create() -> None:
     np.testing.assert_array_equal(store.longitudes, lon.reshape(-1))
 
 
-def test_frequencies() -> None:
-    assert [parse_frequency(t) for t in ("6h", "1d", "30m", "PT6H", 6, "1mo")] == [
-        21600, 86400, 1800, 21600, 21600, MONTH_S]
-    assert [frequency_to_string(s) for s in (21600, 86400, 1800, 45, MONTH_S)] == ["6h", "1d", "30m", "45s", "1mo"]
-
-
 def test_monthly_stores_are_evenly_spaced_in_calendar_months(tmp_path: Path) -> None:
-    from anemoic.datasets.synth import write_synthetic_store
-
     path = write_synthetic_store(tmp_path / "m.zarr", grid=(4, 8), start="2020-01-01", end="2020-12-01",
                                  frequency="1mo", variables=("2t",))
     meta = read_metadata(path)
-    assert meta.frequency_s == MONTH_S and meta.date_count == 12
+    assert meta.frequency_s == MONTH_S and meta.frequency == "1mo" and meta.date_count == 12
+    edit_consolidated(path, lambda m: m[".zattrs"].pop("frequency"))  # the dates alone say: calendar months
+    assert (read_metadata(path).frequency_s, read_metadata(path).frequency) == (MONTH_S, "1mo")
+
+
+def test_a_fixed_interval_of_a_julian_month_is_not_calendar_months(tmp_path: Path) -> None:
+    """anemoi-datasets writes 730.5 h as `43830m`; such a store's dates are exactly MONTH_S apart."""
+    path = write_synthetic_store(tmp_path / "f.zarr", grid=(4, 8), start="2020-01-01", end="2020-12-31",
+                                 frequency="43830m", variables=("2t",))
+    assert json.loads((path / ".zattrs").read_text())["frequency"] == "43830m"
+    store = open_store(path)
+    meta = store.metadata
+    assert (meta.frequency_s, meta.frequency, meta.date_count) == (MONTH_S, "43830m", 12)
+    assert set(np.diff(store.dates.astype(np.int64))) == {MONTH_S}
+    assert str(store.dates[1]) == "2020-01-31T10:30:00"
+    assert meta.tendency_frequencies == ("43830m",) and store.tendency_statistics(MONTH_S) is not None
+    golden = json.loads((GOLDEN / "store_errors.json").read_text())
+    with pytest.raises(StoreError) as info:
+        store.date_index("2020-02-01")
+    assert str(info.value).replace(str(path), "<store>") == golden["no such date (43830m)"]
+    dates = np.fromfile(path / "dates" / "0", dtype="<M8[s]")
+    dates[3:] += np.timedelta64(60, "s")
+    dates.tofile(path / "dates" / "0")
+    with pytest.raises(StoreError) as info:
+        read_metadata(path)
+    assert str(info.value).replace(str(path), "<store>") == golden["dates not evenly spaced (43830m)"]
+
+
+def test_variables_with_nans_come_from_the_has_nans_array(tmp_path: Path) -> None:
+    path = write_synthetic_store(tmp_path / "n.zarr", grid=(4, 8), variables=("sst", "2t", "msl"),
+                                 end="2020-01-02", nan_fraction=0.25, nan_variables=("sst", "msl"))
+    assert read_metadata(path).variables_with_nans == frozenset({"sst", "msl"})
+    assert read_metadata(FIXTURES / "anemoi_layout.zarr").variables_with_nans == frozenset()
+    assert read_metadata(FIXTURES / "created_by_anemoi_datasets.zarr").variables_with_nans is None
 
 
 # -- bad stores: one error each, messages golden-tested --------------------------------------------------

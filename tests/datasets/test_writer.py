@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from anemoic.datasets.metadata import MetadataReader
 from anemoic.datasets.store import open_store
 from anemoic.datasets.writer import StoreWriter
 
@@ -37,7 +38,7 @@ def test_a_store_appears_only_when_complete_and_replaces_the_old_one(tmp_path: P
     expected = [np.mean([0, 1, 2, 12, 13, 14]), np.mean([3, 4, 5, 15, 16, 17])]
     np.testing.assert_allclose(store.statistics["mean"], expected)
     assert store.attrs["licence"] == "CC0-1.0" and store.metadata.missing_dates[0].hour == 6
-    assert store._read("area_weight").tolist() == [0.25, 0.5, 0.25]
+    assert MetadataReader(target).read("area_weight").tolist() == [0.25, 0.5, 0.25]
 
 
 def test_closing_early_and_layout_names_are_refused(tmp_path: Path) -> None:

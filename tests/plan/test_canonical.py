@@ -8,13 +8,21 @@ import sys
 
 import pytest
 
-from anemoic.plan.canonical import canonical_json, dumps_canonical, hash_content, plan_hash
+from anemoic.plan.canonical import UNHASHED_KEYS, canonical_json, dumps_canonical, hash_content, plan_hash
 from anemoic.plan.errors import PlanError
+from anemoic.plan.model import EstimatesPlan
 from tests.factories import make_plan
 
 
 def test_hash_ignores_the_source_map() -> None:
     assert plan_hash(make_plan()) == plan_hash(make_plan(source_map={"seed": "x.anm:1:1"}))
+
+
+def test_hash_ignores_the_estimates() -> None:
+    """Retuning the compile-time estimator must not change any plan's identity."""
+    estimates = EstimatesPlan(graph_nodes={"data": 10}, parameter_count=123, activation_bytes_per_gpu=4, exact=True)
+    assert plan_hash(make_plan()) == plan_hash(make_plan(estimates=estimates))
+    assert UNHASHED_KEYS == ("source_map", "estimates", "plan_hash")
 
 
 def test_hash_sees_every_other_field() -> None:

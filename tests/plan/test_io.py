@@ -10,7 +10,7 @@ import pytest
 
 from anemoic.plan.canonical import canonical_json, plan_hash
 from anemoic.plan.errors import PlanError
-from anemoic.plan.io import read_plan, read_plan_dict, write_plan
+from anemoic.plan.io import read_plan, read_plan_dict, read_plan_with_notes, write_plan
 from anemoic.plan.model import SCHEMA_VERSION, SweepMemberPlan
 from tests.factories import make_plan
 
@@ -87,6 +87,12 @@ def test_source_map_edit_keeps_the_hash_valid(tmp_path: Path) -> None:
     path = _written(tmp_path)
     _edit(path, lambda d: d["source_map"].__setitem__("seed", "moved.anm:99:1"))
     assert read_plan(path).source_map == {"seed": "moved.anm:99:1"}
+
+
+def test_estimates_edit_keeps_the_hash_valid(tmp_path: Path) -> None:
+    path = _written(tmp_path)
+    _edit(path, lambda d: d["estimates"].__setitem__("parameter_count", 99))
+    assert read_plan_with_notes(path) == (make_plan(**{"estimates.parameter_count": 99}), [])
 
 
 def test_reindented_file_still_reads(tmp_path: Path) -> None:

