@@ -60,12 +60,15 @@ def load_plans(path: str, *, require_dataset: bool = False) -> tuple[Plan, ...]:
     """Plans from an experiment (compiled) or from a built ``plan.json`` (read and verified)."""
     if path.endswith(".json"):
         from anemoic.plan.errors import PlanError
-        from anemoic.plan.io import read_plan
+        from anemoic.plan.io import read_plan_with_notes
 
         try:
-            return (read_plan(path),)
+            plan, notes = read_plan_with_notes(path)
         except PlanError as exc:
             raise CommandFailed(f"error: {exc}", EXIT_USAGE) from None
+        for note in notes:  # a plan of an older schema is read, and the reader says how
+            print(note, file=sys.stderr)
+        return (plan,)
     return compile_plans(path, require_dataset=require_dataset, to_stderr=True)
 
 

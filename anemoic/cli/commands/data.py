@@ -131,7 +131,6 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def _show(args: argparse.Namespace) -> int:
     from anemoic.datasets.store import StoreError, read_metadata
-    from anemoic.plan.units import format_duration
 
     try:
         meta = read_metadata(args.store)
@@ -141,7 +140,7 @@ def _show(args: argparse.Namespace) -> int:
         f"store        {meta.path}",
         f"variables    {', '.join(meta.variables)}",
         f"dates        {meta.start_date:%Y-%m-%dT%H:%M} to {meta.end_date:%Y-%m-%dT%H:%M} every "
-        f"{format_duration(meta.frequency_s)} ({meta.date_count} dates, {len(meta.missing_dates)} missing)",
+        f"{meta.frequency} ({meta.date_count} dates, {len(meta.missing_dates)} missing)",
         f"grid         {meta.grid_size} points, resolution {meta.resolution or 'unknown'}, field shape "
         f"{'x'.join(map(str, meta.field_shape)) if meta.field_shape else 'unknown'}",
         f"ensembles    {meta.ensemble_size}",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from anemoic.compiler import coerce
 from anemoic.compiler import values as v
@@ -17,6 +18,9 @@ from anemoic.compiler.typecheck.dataset import DatasetInfo
 from anemoic.compiler.typecheck.per_variable import COMPUTED, imputers, name_of, per_variable
 from anemoic.plan import kinds
 from anemoic.plan.model import ImputerPlan, IndexPlan, VariablePlan
+
+if TYPE_CHECKING:
+    from anemoic.datasets.store import StoreMetadata
 
 SETTINGS = (*kinds.ROLES, "target", "normalise", "impute", "remap", "bound")
 _LEVEL_NAME = re.compile(r"^([A-Za-z][A-Za-z0-9]*)_(\d+)$")
@@ -177,10 +181,10 @@ def _known(ctx: Context, var: Var, role: str, store: tuple[str, ...] | None) -> 
 
 
 def _gaps_need_imputers(ctx: Context, settings: Settings, found: dict[str, Var], impute: dict[str, ImputerPlan],
-                        metadata: object) -> None:
+                        metadata: StoreMetadata | None) -> None:
     """A variable the store marks as having missing values (NaN) must have an imputer: the model cannot read
     NaN, and the store's ``has_nans`` flags say so before any data is read."""
-    with_nans = getattr(metadata, "variables_with_nans", None)
+    with_nans = metadata.variables_with_nans if metadata is not None else None
     for name, var in found.items():
         if with_nans is None or name not in with_nans or name in impute:
             continue

@@ -105,3 +105,20 @@ def test_describe_compiles_an_experiment_file(plan_file, tmp_path, capsys):
     assert "cutoff factor=0.7 max_neighbours=64" in out
     assert re.search(r"decoder   hidden -> data\s+6,400  4 / 4.0 / 4", out)
     assert len(list(cache.glob("graph-*.npz"))) == 1
+
+
+def test_describe_never_imports_torch(plan_file: Path) -> None:
+    """The graph layer is numpy/scipy only: describing a graph loads neither torch nor Lightning."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[3]
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "anemoic.cli.anemoic", "graph", "describe", str(plan_file),
+         "--no-cache"], capture_output=True, text=True, cwd=root, timeout=300,
+        env={**os.environ, "PYTHONPATH": str(root)})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    assert "data nodes" in proc.stdout or "nodes" in proc.stdout
+    assert not {m for m in imported if m.split(".")[0] in ("torch", "lightning", "torch_geometric", "triton")}

@@ -55,3 +55,11 @@ def test_a_wrong_frequency_hides_no_other_mistake(pristine: Path, tmp_path: Path
     text = BASE.replace("frequency = 6h", "frequency = 4h").replace(
         "validate = 2020-01-21", "validate = 2020-01-15").replace("surface(2t,", "surface(2tt,")
     assert sorted(codes(tmp_path, text)) == ["E0401", "E0502", "E0602"]
+
+
+def test_a_variable_with_missing_values_needs_an_imputer(tmp_path: Path) -> None:
+    """The store's has_nans flags are read at check time: no NaN reaches the model, nor the cluster."""
+    write_synthetic_store(tmp_path / "store.zarr", grid="o16", start="2020-01-01", end="2020-01-31T18:00",
+                          nan_fraction=0.1, nan_variables=["2t"])
+    assert codes(tmp_path) == ["E0614"]
+    assert codes(tmp_path, BASE.replace("normalise = mean_std", "impute = { 2t: mean }\n  normalise = mean_std")) == []
