@@ -16,14 +16,17 @@ import lightning.pytorch as pl
 import torch
 
 from anemoic.plan.model import Plan
-from anemoic.runtime.tasks.forecaster import ForecasterTask
+from anemoic.runtime.tasks import Task
 from anemoic.runtime.training.schedule import build_scheduler
 from anemoic.runtime.training.scores import ScoreSums
 
 
 class ForecastModule(pl.LightningModule):
     def __init__(self, plan: Plan, model: torch.nn.Module, loss: torch.nn.Module, preprocessor: torch.nn.Module,
-                 task: ForecasterTask, node_weights: torch.Tensor, total_steps: int, lineage: dict[str, Any]) -> None:
+                 task: Task, node_weights: torch.Tensor, total_steps: int, lineage: dict[str, Any], *,
+                 latitudes: Any = None, longitudes: Any = None) -> None:
+        """``latitudes``/``longitudes`` (degrees, of the data grid) place the validation example the tracking
+        plots draw."""
         super().__init__()
         self.plan = plan
         self.model = model
@@ -35,8 +38,7 @@ class ForecastModule(pl.LightningModule):
         self.lineage = lineage
         self.val_scores: ScoreSums | None = None
         self.validation_example: tuple | None = None  # (lat, lon, target, prediction) for the tracking plots
-        self.latitudes: Any = None  # degrees, set by the runner for plots
-        self.longitudes: Any = None
+        self.latitudes, self.longitudes = latitudes, longitudes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -56,11 +58,8 @@ class ForecastModule(pl.LightningModule):
 
     def physical_truth(self, batch: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw targets ``(B, R, E, G, V_out)`` and persistence, NaN where the data is missing (not scored)."""
-        index = self.task.routing.output_from_data.to(batch.device)
-        m = self.task.multistep
-        target = batch[:, m: m + steps][..., index]
-        persistence = batch[:, m - 1][..., index].unsqueeze(1).expand_as(target)
-        return target, persistence
+        target = self.task.targets(batch, steps)
+        return target, self.task.last_input(batch).unsqueeze(1).expand_as(target)
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         x = self.normalise(batch)
@@ -88,10 +87,10 @@ class ForecastModule(pl.LightningModule):
         result = self.task.validation_rollout(self.model, x)
         steps = result.predictions.shape[1]
         missing = self.missing(batch)
+        masks = self.task.targets(missing, steps) if missing is not None else None
         loss = 0.0
         for r in range(steps):
-            mask = self.task.target_mask(missing, r)
-            extra = {"nan_mask": mask} if mask is not None else {}
+            extra = {"nan_mask": masks[:, r]} if masks is not None else {}
             loss = loss + self.loss(result.predictions[:, r], result.targets[:, r], lead_time_index=r, **extra)
         self.log("val/loss", loss / steps, prog_bar=True, on_epoch=True, sync_dist=True, batch_size=x.shape[0])
         assert self.val_scores is not None

@@ -9,6 +9,7 @@ validation samples next to persistence and climatology (``report``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -162,11 +163,8 @@ def dry_run(module: ForecastModule, parts: Components, plan: Plan) -> int:
 def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovingAverage | None,
                  run_dir: Path) -> str:
     plan = module.plan
-    if ema is not None and ema.shadow:
-        ema._swap_in(module)
-    scores = validation_scores(module, parts.data, build_climatology(parts.data), plan.training.batch_size)
-    if ema is not None and ema._backup:
-        ema._swap_out(module)
+    with ema.averaged_weights(module) if ema is not None else contextlib.nullcontext():
+        scores = validation_scores(module, parts.data, build_climatology(parts.data), plan.training.batch_size)
     title = (f"End of run {plan.name}: validation RMSE on {scores.samples} samples "
              f"({plan.dataset.validate.start} to {plan.dataset.validate.end})")
     text = format_report(scores, plan.indices.output, plan.task.timestep_s, title=title,
@@ -191,8 +189,8 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     lineage = make_lineage(plan, parts.data.store.metadata.fingerprint, parent=parent)
     module = ForecastModule(plan, parts.model, parts.loss, parts.preprocessor, parts.task, parts.node_weights,
                             total_steps=total_optimiser_steps(plan, len(parts.data.train_starts), max_steps),
-                            lineage=lineage)
-    module.latitudes, module.longitudes = parts.data.store.latitudes, parts.data.store.longitudes
+                            lineage=lineage, latitudes=parts.data.store.latitudes,
+                            longitudes=parts.data.store.longitudes)
     if dry_run_only:
         return dry_run(module, parts, plan)
     if decision is not None and decision.mode == "warm_start":

@@ -21,7 +21,7 @@ def test_samples_hold_the_store_values_in_plan_order(small_store: Path) -> None:
     plan = make_plan(str(small_store))
     module = AnemoicDataModule(plan)
     dataset = module.dataset("train")
-    assert module.train_length == 4 and module.validation_length == 4
+    assert module.lengths == {"train": 4, "validate": 4}
     sample = dataset[5]
     assert sample.shape == (4, 1, 1600, 11) and sample.dtype == torch.float32
     store = open_store(small_store)
