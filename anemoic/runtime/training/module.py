@@ -3,9 +3,10 @@
 Batches arrive in physical units ``(B, T, E, G, V_data)``; the preprocessor
 (a module whose statistics are buffers in the state_dict) normalises them here
 so one checkpoint carries everything needed to reproduce the normalisation.
-Validation accumulates area-weighted squared errors in physical units for the
-model and the persistence baseline (climatology is added by the end-of-run
-report), per variable and lead time.
+Validation accumulates area-weighted error sums in physical units for the model
+and the persistence baseline (climatology is added by the end-of-run report), per
+variable and lead time, and logs ``val/<metric>/<variable>/<lead>`` for each metric
+in ``plan.loss.metrics``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 
 from anemoic.plan.model import Plan
 from anemoic.runtime.tasks import Task
-from anemoic.runtime.training.schedule import build_scheduler
+from anemoic.runtime.training.schedule import build_optimiser, build_scheduler
 from anemoic.runtime.training.scores import ScoreSums
 
 
@@ -72,15 +73,15 @@ class ForecastModule(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         spec = self.plan.training
-        optimiser = torch.optim.AdamW(self.parameters(), lr=spec.optimiser.effective_lr,
-                                      betas=tuple(spec.optimiser.betas), weight_decay=spec.optimiser.weight_decay)
+        optimiser = build_optimiser(self.parameters(), spec.optimiser)
         total = spec.schedule.total_steps or self.total_steps
         scheduler = build_scheduler(optimiser, spec.schedule, spec.optimiser.effective_lr, total)
         return {"optimizer": optimiser, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     # -- validation ----------------------------------------------------------------------------
     def on_validation_epoch_start(self) -> None:
-        self.val_scores = ScoreSums(self.plan.task.rollout.validation, len(self.plan.indices.output))
+        self.val_scores = ScoreSums(self.plan.task.rollout.validation, len(self.plan.indices.output),
+                                    metrics=self.plan.loss.metrics)
 
     def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
         x = self.normalise(batch)
@@ -107,10 +108,12 @@ class ForecastModule(pl.LightningModule):
         if scores is None or not scores.weights:
             return
         scores.reduce(lambda t: self.trainer.strategy.reduce(t.to(self.device), reduce_op="sum").cpu())
-        model = scores.rmse("model")
-        for v, name in enumerate(self.plan.indices.output):
-            for lead in range(scores.leads):
-                self.log(f"val/rmse/{name}/{lead + 1}", float(model[lead, v]), on_epoch=True, rank_zero_only=True)
+        for metric in scores.metrics:
+            model = scores.score("model", metric)
+            for v, name in enumerate(self.plan.indices.output):
+                for lead in range(scores.leads):
+                    self.log(f"val/{metric}/{name}/{lead + 1}", float(model[lead, v]), on_epoch=True,
+                             rank_zero_only=True)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["anemoic"] = dict(self.lineage)
