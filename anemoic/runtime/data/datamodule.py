@@ -87,7 +87,7 @@ class AnemoicDataModule(pl.LightningDataModule):
                 if channel.store_index >= 0 and not channel.nan_allowed and bool(has_nans[channel.store_index]):
                     raise self.store.error(
                         f"variable {channel.name!r} has NaNs but the plan gives it no imputer "
-                        f"(add one, e.g. `imputer = mean`)"
+                        f"(add one in the `variables` block, e.g. `impute = {{ {channel.name}: mean }}`)"
                     )
 
     def _starts(self, split: Split, dates: Any) -> np.ndarray:

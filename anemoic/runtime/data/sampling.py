@@ -17,7 +17,8 @@ import numpy as np
 import torch
 from torch.utils.data import Sampler
 
-from anemoic.datasets.store import Store, frequency_to_string
+from anemoic.datasets.store import Store
+from anemoic.plan.units import format_duration
 
 
 def step_in_dates(store: Store, timestep_s: int) -> int:
@@ -25,8 +26,8 @@ def step_in_dates(store: Store, timestep_s: int) -> int:
     frequency_s = store.metadata.frequency_s
     if timestep_s <= 0 or timestep_s % frequency_s:
         raise store.error(
-            f"timestep {frequency_to_string(timestep_s)} is not a multiple of the store frequency "
-            f"{frequency_to_string(frequency_s)}"
+            f"timestep {format_duration(timestep_s)} is not a multiple of the store frequency "
+            f"{format_duration(frequency_s)}"
         )
     return timestep_s // frequency_s
 
