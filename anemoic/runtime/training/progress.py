@@ -2,8 +2,8 @@
 
 A tqdm bar redraws itself with carriage returns, which in a SLURM log become thousands of lines of
 noise; so the bar is shown only when stdout and stderr are terminals (``progress_callback``), and
-otherwise ``ProgressLines`` prints one line every ``EVERY_STEPS`` optimiser steps or every
-``EVERY_S`` seconds, whichever comes first, and one at the end of every epoch.
+otherwise ``ProgressLines`` prints a line at the end of every epoch and, between those, one
+``EVERY_STEPS`` optimiser steps or ``EVERY_S`` seconds after the previous line, whichever comes first.
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ class ProgressLines(pl.Callback):
         self._say(trainer, self._line(trainer, True, metrics.get("train/loss_epoch"), self._epoch_batches,
                                       self._last_batch_time - self._epoch_time, time.monotonic(),
                                       f"  val loss {validation:.4g}" if validation is not None else ""))
+        self._line_step = trainer.global_step  # the next line comes EVERY_STEPS after this one
 
     def _line(self, trainer: pl.Trainer, epoch_end: bool, loss: float | None, batches: int, seconds: float,
               now: float, validation: str = "") -> str:
