@@ -47,13 +47,24 @@ TABLES: dict[str, tuple[tuple[str, ...], Iterable[object]]] = {
 }
 
 
+def differences(table: str, vocabulary: tuple[str, ...], keys: Iterable[object]) -> list[str]:
+    """What to fix so that ``table``'s keys are the vocabulary's kinds, one sentence per side."""
+    lacking = sorted(set(vocabulary) - set(keys))
+    unknown = sorted(str(k) for k in set(keys) - set(vocabulary))
+    out = [f"{table} lacks {', '.join(lacking)}, which anemoic.plan.kinds declares: add them"] if lacking else []
+    return out + ([f"{table} has {', '.join(unknown)}, which anemoic.plan.kinds does not declare"] if unknown else [])
+
+
 @pytest.mark.parametrize("table", TABLES)
 def test_the_table_holds_exactly_the_vocabulary(table: str) -> None:
-    vocabulary, keys = TABLES[table]
-    lacking = sorted(set(vocabulary) - set(keys))
-    unknown = sorted(set(keys) - set(vocabulary))
-    assert not lacking, f"{table} lacks {', '.join(lacking)}, which anemoic.plan.kinds declares: add them"
-    assert not unknown, f"{table} has {', '.join(unknown)}, which anemoic.plan.kinds does not declare"
+    assert differences(table, *TABLES[table]) == []
+
+
+def test_a_kind_on_either_side_only_is_named() -> None:
+    assert differences("ERRORS", ("mse", "msle"), {"mse": 0, "mape": 0}) == [
+        "ERRORS lacks msle, which anemoic.plan.kinds declares: add them",
+        "ERRORS has mape, which anemoic.plan.kinds does not declare",
+    ]
 
 
 def test_normalisers_and_imputers_read_statistics_the_preprocessor_takes_from_the_store() -> None:
@@ -63,13 +74,3 @@ def test_normalisers_and_imputers_read_statistics_the_preprocessor_takes_from_th
 
 def test_every_clip_algorithm_is_one_lightning_knows() -> None:
     assert set(kinds.CLIP_ALGORITHMS) <= {algorithm.value for algorithm in GradClipAlgorithmType}
-
-
-def test_a_kind_the_runtime_lacks_is_named() -> None:
-    vocabulary, keys = ("mse", "msle"), {"mse": None}
-    with pytest.raises(AssertionError, match="lacks msle"):
-        TABLES["probe"] = (vocabulary, keys)
-        try:
-            test_the_table_holds_exactly_the_vocabulary("probe")
-        finally:
-            del TABLES["probe"]
