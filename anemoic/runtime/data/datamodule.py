@@ -1,7 +1,7 @@
 """The Lightning DataModule built from a Plan: datasets, samplers, loaders, preprocessor.
 
-Training samples are ``multistep_input + rollout.maximum`` states at
-``task.timestep_s``; validation samples ``multistep_input + rollout.validation``.
+A sample of a split is the window of states ``task.timestep_s`` apart that the plan's task asks for
+(``Task.window``: for the forecaster, its inputs and the longest rollout of the split).
 Batches are float32 ``(batch, time, ensemble, grid, variable)`` in
 ``plan.indices.data`` order.  Data-parallel rank = global rank // gpus_per_model:
 the ranks of one model group read the same samples, and with
@@ -22,10 +22,12 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from anemoic.datasets.store import Store, open_store
+from anemoic.plan.windows import Split
 from anemoic.runtime.data.dataset import Channel, WindowDataset, collate_samples
 from anemoic.runtime.data.preprocessing import Preprocessor, remap_numpy
 from anemoic.runtime.data.sampling import ShardedWindowSampler, grid_shard, step_in_dates, window_starts
-from anemoic.datasets.store import Store, open_store
+from anemoic.runtime.tasks import TASKS
 
 UNRECORDED_FINGERPRINTS = ("", "0" * 64)  # plans built without the store (by hand, in tests) do not pin one
 
@@ -41,10 +43,10 @@ class AnemoicDataModule(pl.LightningDataModule):
         self.channels = self._channels()
         self.step = step_in_dates(self.store, plan.task.timestep_s)
         self._check_store()
-        self.train_length = plan.task.multistep_input + plan.task.rollout.maximum
-        self.validation_length = plan.task.multistep_input + plan.task.rollout.validation
-        self.train_starts = self._starts("train", plan.dataset.train, self.train_length)
-        self.validation_starts = self._starts("validate", plan.dataset.validate, self.validation_length)
+        task = TASKS[plan.task.kind]
+        self.lengths: dict[Split, int] = {split: task.window(plan.task, split) for split in ("train", "validate")}
+        self.train_starts = self._starts("train", plan.dataset.train)
+        self.validation_starts = self._starts("validate", plan.dataset.validate)
         self.train_sampler: ShardedWindowSampler | None = None
 
     @classmethod
@@ -85,10 +87,11 @@ class AnemoicDataModule(pl.LightningDataModule):
                 if channel.store_index >= 0 and not channel.nan_allowed and bool(has_nans[channel.store_index]):
                     raise self.store.error(
                         f"variable {channel.name!r} has NaNs but the plan gives it no imputer "
-                        f"(add one, e.g. `imputer = mean`)"
+                        f"(add one in the `variables` block, e.g. `impute = {{ {channel.name}: mean }}`)"
                     )
 
-    def _starts(self, split: str, dates: Any, length: int) -> np.ndarray:
+    def _starts(self, split: Split, dates: Any) -> np.ndarray:
+        length = self.lengths[split]
         starts = window_starts(self.store, dates.start, dates.end, self.step, length)
         if len(starts) == 0:
             raise self.store.error(
@@ -126,10 +129,9 @@ class AnemoicDataModule(pl.LightningDataModule):
 
     # -- datasets and loaders ---------------------------------------------------------------------------
 
-    def dataset(self, split: str) -> WindowDataset:
-        starts, length = ((self.train_starts, self.train_length) if split == "train"
-                          else (self.validation_starts, self.validation_length))
-        return WindowDataset(str(self.store.path), self.channels, starts, step=self.step, length=length,
+    def dataset(self, split: Split) -> WindowDataset:
+        starts = self.train_starts if split == "train" else self.validation_starts
+        return WindowDataset(str(self.store.path), self.channels, starts, step=self.step, length=self.lengths[split],
                              grid=self.grid_slice(), check_nans=self._may_hold_unimputed_nans())
 
     def _may_hold_unimputed_nans(self) -> bool:

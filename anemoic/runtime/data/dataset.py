@@ -131,7 +131,8 @@ class WindowDataset(Dataset):
                 when = to_datetime(self.store.dates[first + int(times[0]) * self.step])
                 raise self.store.error(
                     f"variable {channel.name!r} has NaNs at {when:%Y-%m-%dT%H:%M} but the plan gives it no imputer "
-                    f"(add one, e.g. `imputer = mean`, or choose dates without NaNs)"
+                    f"(add one in the `variables` block, e.g. `impute = {{ {channel.name}: mean }}`, or choose dates "
+                    "without NaNs)"
                 )
 
 

@@ -24,38 +24,57 @@ tendency stdev over the state scale, for models that predict tendencies.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
 from anemoic.datasets.store import StoreError
+from anemoic.plan.kinds import ImputerKind, Normaliser, Remap
 
-NORMALISER_STATISTICS = {"mean_std": ("mean", "stdev"), "std": ("stdev",), "min_max": ("minimum", "maximum"),
-                         "max": ("maximum",), "none": ()}
-REMAPS = {None: 0, "log1p": 1, "sqrt": 2}
-
-
-def remap_numpy(values: np.ndarray, remap: str | None) -> np.ndarray:
-    if remap == "log1p":
-        return np.log1p(np.maximum(values, 0.0))
-    if remap == "sqrt":
-        return np.sqrt(np.maximum(values, 0.0))
-    return values
+Statistics = dict[str, float]
+STORE_STATISTICS = ("mean", "stdev", "minimum", "maximum")  # what normalisers and imputers may read
 
 
-def _offset_scale(normaliser: str, stats: dict[str, float]) -> tuple[float, float]:
-    if normaliser == "mean_std":
-        offset, scale = stats["mean"], stats["stdev"]
-    elif normaliser == "std":
-        offset, scale = 0.0, stats["stdev"]
-    elif normaliser == "min_max":
-        offset, scale = stats["minimum"], stats["maximum"] - stats["minimum"]
-    elif normaliser == "max":
-        offset, scale = 0.0, stats["maximum"]
-    else:
-        offset, scale = 0.0, 1.0
+class Normalisation(NamedTuple):
+    statistics: tuple[str, ...]  # the store statistics it reads
+    offset_scale: Callable[[Statistics], tuple[float, float]]
+
+
+NORMALISERS: dict[Normaliser, Normalisation] = {
+    "mean_std": Normalisation(("mean", "stdev"), lambda s: (s["mean"], s["stdev"])),
+    "std": Normalisation(("stdev",), lambda s: (0.0, s["stdev"])),
+    "min_max": Normalisation(("minimum", "maximum"), lambda s: (s["minimum"], s["maximum"] - s["minimum"])),
+    "max": Normalisation(("maximum",), lambda s: (0.0, s["maximum"])),
+    "none": Normalisation((), lambda s: (0.0, 1.0)),
+}
+
+
+class Remapping(NamedTuple):
+    """A monotone remap of non-negative values (negative ones count as 0), in each form needed here."""
+
+    code: int  # in the ``remap`` buffer, which checkpoints hold (0: no remap)
+    numpy: Callable[[np.ndarray], np.ndarray]
+    forward: Callable[[torch.Tensor], torch.Tensor]
+    inverse: Callable[[torch.Tensor], torch.Tensor]
+    slope: Callable[[float], float]  # the derivative, for first-order statistics
+
+
+REMAPS: dict[Remap, Remapping] = {
+    "log1p": Remapping(1, np.log1p, torch.log1p, torch.expm1, lambda m: 1.0 / (1.0 + m)),
+    "sqrt": Remapping(2, np.sqrt, torch.sqrt, lambda y: y.clamp_min(0.0) ** 2,
+                      lambda m: 0.5 / np.sqrt(max(m, 1e-12))),
+}
+
+
+def remap_numpy(values: np.ndarray, remap: Remap | None) -> np.ndarray:
+    return REMAPS[remap].numpy(np.maximum(values, 0.0)) if remap is not None else values
+
+
+def _offset_scale(normaliser: Normaliser, stats: Statistics) -> tuple[float, float]:
+    offset, scale = NORMALISERS[normaliser].offset_scale(stats)
     return float(offset), float(scale) if scale != 0 and np.isfinite(scale) else 1.0
 
 
@@ -79,8 +98,7 @@ class Preprocessor(nn.Module):
         copies = [(i, int(s)) for i, s in enumerate(copy_source) if s >= 0]
         self._copy_to = [i for i, _ in copies]
         self._copy_from = [s for _, s in copies]
-        self._log1p = [i for i, r in enumerate(remap) if r == 1]
-        self._sqrt = [i for i, r in enumerate(remap) if r == 2]
+        self._remapped = bool((np.asarray(remap) > 0).any())
 
     # -- construction -----------------------------------------------------------------------------------
 
@@ -112,11 +130,12 @@ class Preprocessor(nn.Module):
         copy_source = np.full(n, -1, np.int64)
         for i, name in enumerate(names):
             var = by_name[name]
-            if var.remap not in REMAPS:
-                raise StoreError(f"dataset {where}: remap {var.remap!r} of {name!r} is not supported (log1p, sqrt)")
-            if var.normaliser not in NORMALISER_STATISTICS:
+            if var.remap is not None and var.remap not in REMAPS:
+                raise StoreError(f"dataset {where}: remap {var.remap!r} of {name!r} is not supported "
+                                 f"({', '.join(REMAPS)})")
+            if var.normaliser not in NORMALISERS:
                 raise StoreError(f"dataset {where}: unknown normaliser {var.normaliser!r} for {name!r}")
-            remap[i] = REMAPS[var.remap]
+            remap[i] = REMAPS[var.remap].code if var.remap is not None else 0
             raw = cls._variable_statistics(var, store_statistics, where)
             stats = raw
             if var.remap and name in (remapped_statistics or {}):
@@ -147,8 +166,8 @@ class Preprocessor(nn.Module):
     def _variable_statistics(var: Any, statistics: dict[str, np.ndarray], where: str) -> dict[str, float]:
         if var.store_index < 0:  # computed forcings are already O(1)
             return {"mean": 0.0, "stdev": 1.0, "minimum": -1.0, "maximum": 1.0}
-        out = {k: float(v[var.store_index]) for k, v in statistics.items() if k in ("mean", "stdev", "minimum", "maximum")}
-        needed = set(NORMALISER_STATISTICS[var.normaliser])
+        out = {k: float(v[var.store_index]) for k, v in statistics.items() if k in STORE_STATISTICS}
+        needed = set(NORMALISERS[var.normaliser].statistics)
         if var.imputer is not None and var.imputer.kind == "statistic":
             needed.add(var.imputer.statistic or "mean")
         missing = sorted(s for s in needed if s not in out or not np.isfinite(out[s]))
@@ -197,44 +216,57 @@ class Preprocessor(nn.Module):
         return self._inverse(x, slice(None))
 
     def _forward(self, x: torch.Tensor, index: Any) -> torch.Tensor:
-        if self._log1p or self._sqrt:  # torch.where, not masks times values: inf * 0 would be NaN
-            remap = self.remap[index]
-            positive = x.clamp_min(0.0)
-            x = torch.where(remap == 1, torch.log1p(positive), torch.where(remap == 2, torch.sqrt(positive), x))
+        if self._remapped:  # torch.where, not masks times values: inf * 0 would be NaN
+            remap, positive = self.remap[index], x.clamp_min(0.0)
+            for r in REMAPS.values():
+                x = torch.where(remap == r.code, r.forward(positive), x)
         return (x - self.offset[index].to(x.dtype)) / self.scale[index].to(x.dtype)
 
     def _inverse(self, x: torch.Tensor, index: Any) -> torch.Tensor:
         x = x * self.scale[index].to(x.dtype) + self.offset[index].to(x.dtype)
-        if self._log1p or self._sqrt:
-            remap = self.remap[index]
-            x = torch.where(remap == 1, torch.expm1(x), torch.where(remap == 2, x.clamp_min(0.0) ** 2, x))
+        if self._remapped:
+            remap, remapped = self.remap[index], x
+            for r in REMAPS.values():
+                x = torch.where(remap == r.code, r.inverse(remapped), x)
         return x
 
 
-def _remap_statistics(stats: dict[str, float], remap: str) -> dict[str, float]:
+def _remap_statistics(stats: Statistics, remap: Remap) -> Statistics:
     """Statistics after a monotone remap: exact for extremes, first order (delta method) for mean/stdev."""
     out = {k: float(remap_numpy(np.array(stats[k]), remap)) for k in ("minimum", "maximum") if k in stats}
     if "mean" in stats:
         mean = max(stats["mean"], 0.0)
         out["mean"] = float(remap_numpy(np.array(mean), remap))
         if "stdev" in stats:
-            slope = 1.0 / (1.0 + mean) if remap == "log1p" else 0.5 / np.sqrt(max(mean, 1e-12))
-            out["stdev"] = float(stats["stdev"] * slope)
+            out["stdev"] = float(stats["stdev"] * REMAPS[remap].slope(mean))
     return out
 
 
-def _imputer(var: Any, stats: dict[str, float], position: dict[str, int], where: str) -> tuple[float, int]:
-    """(physical fill value or NaN, copy-source position or -1) for `var.imputer`."""
-    imputer = var.imputer
-    if imputer.kind == "statistic":
-        return stats[imputer.statistic or "mean"], -1
-    if imputer.kind == "constant":
-        if imputer.value is None:
-            raise StoreError(f"dataset {where}: constant imputer of {var.name!r} has no value")
-        return float(imputer.value), -1
-    if imputer.kind == "copy":
-        if imputer.source not in position:
-            raise StoreError(f"dataset {where}: copy imputer of {var.name!r} copies {imputer.source!r}, "
-                             f"which is not loaded")
-        return float("nan"), position[imputer.source]
-    raise StoreError(f"dataset {where}: unknown imputer kind {imputer.kind!r} for {var.name!r}")
+def _statistic(var: Any, stats: Statistics, position: dict[str, int], where: str) -> tuple[float, int]:
+    return stats[var.imputer.statistic or "mean"], -1
+
+
+def _constant(var: Any, stats: Statistics, position: dict[str, int], where: str) -> tuple[float, int]:
+    if var.imputer.value is None:
+        raise StoreError(f"dataset {where}: constant imputer of {var.name!r} has no value")
+    return float(var.imputer.value), -1
+
+
+def _copy(var: Any, stats: Statistics, position: dict[str, int], where: str) -> tuple[float, int]:
+    if var.imputer.source not in position:
+        raise StoreError(f"dataset {where}: copy imputer of {var.name!r} copies {var.imputer.source!r}, "
+                         f"which is not loaded")
+    return float("nan"), position[var.imputer.source]
+
+
+IMPUTERS: dict[ImputerKind, Callable[[Any, Statistics, dict[str, int], str], tuple[float, int]]] = {
+    "statistic": _statistic, "constant": _constant, "copy": _copy,
+}
+"""Per imputer kind: ``(variable, its store statistics, data positions, store) -> (physical fill value or NaN,
+copy-source position or -1)``."""
+
+
+def _imputer(var: Any, stats: Statistics, position: dict[str, int], where: str) -> tuple[float, int]:
+    if var.imputer.kind not in IMPUTERS:
+        raise StoreError(f"dataset {where}: unknown imputer kind {var.imputer.kind!r} for {var.name!r}")
+    return IMPUTERS[var.imputer.kind](var, stats, position, where)

@@ -8,12 +8,12 @@ in physical units.
 
 from __future__ import annotations
 
-
 import contextlib
 
 import numpy as np
 import torch
 
+from anemoic.plan.kinds import Precision
 from anemoic.runtime.data.dataset import WindowDataset
 from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
 from anemoic.runtime.inference.loading import load_trained
@@ -21,7 +21,8 @@ from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.report import format_lead
 
 
-_AUTOCAST = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
+AUTOCAST: dict[Precision, torch.dtype | None] = {"32": None, "bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
+"""The autocast type of each training precision, which a forecast on a GPU runs under."""
 
 
 def resolve_device(device: str) -> torch.device:
@@ -50,28 +51,28 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto") -> For
     plan, data = module.plan, parts.data
     store = data.store
     start = store.date_index(date)
-    multistep = plan.task.multistep_input
-    first = start - (multistep - 1) * data.step
-    last = start + steps * data.step
+    task = module.task
+    length = type(task).forecast_window(plan.task, steps)
+    initial = task.target_times(steps).start - 1  # position of the initial state (the newest input)
+    first = start - initial * data.step
+    last = first + (length - 1) * data.step
     if first < 0 or last >= len(store.dates):
         step = np.timedelta64(plan.task.timestep_s, "s")
         when = store.dates[start]
-        needed = f"{when - (multistep - 1) * step} to {when + steps * step}"
+        needed = f"{when - initial * step} to {when + steps * step}"
         raise RuntimeUserError(
             f"error: a {steps}-step forecast from {when} reads inputs and forcings from the store for {needed}, "
             f"but {plan.dataset.path} holds {store.dates[0]} to {store.dates[-1]}\n"
             "hint: choose another --date, or fewer --steps, so that the forecast stays inside the store")
-    window = WindowDataset(str(store.path), data.channels, np.array([first]), step=data.step,
-                           length=multistep + steps)
+    window = WindowDataset(str(store.path), data.channels, np.array([first]), step=data.step, length=length)
     batch = window[0].unsqueeze(0).to(target)
-    half = _AUTOCAST.get(plan.training.precision) if target.type == "cuda" else None
+    half = AUTOCAST[plan.training.precision] if target.type == "cuda" else None
     autocast = torch.autocast("cuda", dtype=half) if half is not None else contextlib.nullcontext()
     with autocast:
-        states = [state for _, state, _ in module.task.rollout(module.model, module.normalise(batch), steps)]
-    forecast = module.denormalise_output(torch.stack(states, dim=1))[0]  # (steps, E, G, V_out)
-    initial = batch[0, multistep - 1][..., module.task.routing.output_from_data]  # (E, G, V_out)
-    fields = torch.cat([initial.unsqueeze(0), forecast], dim=0).float().cpu().numpy()
-    dates = window.dates(0)[multistep - 1:]
+        states = task.validation_rollout(module.model, module.normalise(batch), steps).predictions
+    forecast = module.denormalise_output(states)[0]  # (steps, E, G, V_out)
+    fields = torch.cat([task.last_input(batch)[0].unsqueeze(0), forecast], dim=0).float().cpu().numpy()
+    dates = window.dates(0)[initial:]
     info = {"initial_date": str(dates[0]), "steps": steps, "timestep_s": plan.task.timestep_s,
             "checkpoint": str(path), "plan_hash": lineage["plan_hash"], "store": plan.dataset.path,
             "train_start": plan.dataset.train.start, "train_end": plan.dataset.train.end, "plan_name": plan.name}

@@ -8,13 +8,14 @@ CRPS reduces the ensemble dimension itself because it compares members with each
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-POINTWISE = ("mse", "rmse", "mae", "huber", "logcosh")
-LOSSES = (*POINTWISE, "crps")
+from anemoic.plan.kinds import LossKind
+from anemoic.runtime.registry import pick
 
 
 def squared_error(pred: Tensor, target: Tensor) -> Tensor:
@@ -50,19 +51,21 @@ def kernel_crps(pred: Tensor, target: Tensor, fair: bool = True) -> Tensor:
     return skill - spread / (2.0 * members * (members - 1 if fair else members))
 
 
+ERRORS: dict[LossKind, Callable[..., Tensor]] = {
+    "mse": squared_error,
+    "rmse": squared_error,  # the root comes after the reduction
+    "mae": absolute_error,
+    "huber": huber_error,  # takes the term's delta
+    "logcosh": logcosh_error,
+    "crps": kernel_crps,
+}
+"""The point-wise error of each loss kind, ``(pred, target) -> error``."""
+
+
 def pointwise_error(kind: str, pred: Tensor, target: Tensor, delta: float = 1.0) -> Tensor:
     """The error tensor of loss ``kind`` (``rmse`` gives squared errors: the root comes after reduction)."""
-    if kind in ("mse", "rmse"):
-        return squared_error(pred, target)
-    if kind == "mae":
-        return absolute_error(pred, target)
-    if kind == "huber":
-        return huber_error(pred, target, delta)
-    if kind == "logcosh":
-        return logcosh_error(pred, target)
-    if kind == "crps":
-        return kernel_crps(pred, target)
-    raise ValueError(f"unknown loss {kind!r}; choose one of {', '.join(LOSSES)}")
+    error = pick(ERRORS, kind, "loss")
+    return error(pred, target, delta) if kind == "huber" else error(pred, target)
 
 
 def check_shapes(pred: Tensor, target: Tensor) -> None:

@@ -10,18 +10,19 @@ The product of a term's selected scalers is the weight of each error element.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
 
+from anemoic.plan.kinds import ScalerKind
+
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
     from anemoic.plan.model import ScalerPlan
-
-SCALER_KINDS = ("variable", "pressure_level", "node_weights", "lead_time", "nan_mask")
 
 
 @dataclass(frozen=True)
@@ -57,34 +58,64 @@ class TermScalers(nn.Module):
         return error
 
 
+@dataclass
+class _Selected:
+    """The scalers of one term so far: several of one kind multiply."""
+
+    output_variables: tuple[str, ...]
+    graph: HeteroData
+    variable: Tensor | None = None
+    node: Tensor | None = None
+    lead_time: LeadTimeDecay | None = None
+    masks_nans: bool = False
+
+
+def _times(current: Tensor | None, weights: Tensor) -> Tensor:
+    return weights if current is None else current * weights
+
+
+def _select_variable(plan: ScalerPlan, into: _Selected) -> None:
+    into.variable = _times(into.variable, _variable_weights(plan, into.output_variables))
+
+
+def _select_node(plan: ScalerPlan, into: _Selected) -> None:
+    into.node = _times(into.node, _node_weights(plan, into.graph))
+
+
+def _select_lead_time(plan: ScalerPlan, into: _Selected) -> None:
+    decay = float(plan.params.get("decay", 1.0))  # type: ignore[arg-type]
+    into.lead_time = LeadTimeDecay(decay if into.lead_time is None else into.lead_time.decay * decay)
+
+
+def _select_nan_mask(plan: ScalerPlan, into: _Selected) -> None:
+    into.masks_nans = True
+
+
+SCALERS: dict[ScalerKind, Callable[[ScalerPlan, _Selected], None]] = {
+    "variable": _select_variable,
+    "pressure_level": _select_variable,  # weights per output variable too, resolved by the compiler
+    "node_weights": _select_node,
+    "lead_time": _select_lead_time,
+    "nan_mask": _select_nan_mask,
+}
+"""How each scaler kind joins a term's scalers."""
+
+
 def resolve_term_scalers(
     names: tuple[str, ...], plans: tuple[ScalerPlan, ...], output_variables: tuple[str, ...], graph: HeteroData
 ) -> TermScalers:
     """Build the scalers a loss term names; variable-dimension scalers multiply into one vector."""
     by_name = {p.name: p for p in plans}
-    variable: Tensor | None = None
-    node: Tensor | None = None
-    lead_time: LeadTimeDecay | None = None
-    masks_nans = False
+    selected = _Selected(output_variables, graph)
     for name in names:
         if name not in by_name:
             raise ValueError(f"loss term uses scaler {name!r}, which the plan does not define "
                              f"(defined: {', '.join(sorted(by_name)) or 'none'})")
         plan = by_name[name]
-        if plan.kind in ("variable", "pressure_level"):
-            weights = _variable_weights(plan, output_variables)
-            variable = weights if variable is None else variable * weights
-        elif plan.kind == "node_weights":
-            weights = _node_weights(plan, graph)
-            node = weights if node is None else node * weights
-        elif plan.kind == "lead_time":
-            decay = float(plan.params.get("decay", 1.0))  # type: ignore[arg-type]
-            lead_time = LeadTimeDecay(decay if lead_time is None else lead_time.decay * decay)
-        elif plan.kind == "nan_mask":
-            masks_nans = True
-        else:
-            raise ValueError(f"scaler {name!r} has unknown kind {plan.kind!r}; choose one of {', '.join(SCALER_KINDS)}")
-    return TermScalers(variable, node, lead_time, masks_nans)
+        if plan.kind not in SCALERS:
+            raise ValueError(f"scaler {name!r} has unknown kind {plan.kind!r}; choose one of {', '.join(SCALERS)}")
+        SCALERS[plan.kind](plan, selected)
+    return TermScalers(selected.variable, selected.node, selected.lead_time, selected.masks_nans)
 
 
 def _variable_weights(plan: ScalerPlan, output_variables: tuple[str, ...]) -> Tensor:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from anemoic.runtime.losses.functions import LOSSES, check_shapes, pointwise_error
+from anemoic.runtime.losses.functions import ERRORS, check_shapes, pointwise_error
+from anemoic.runtime.registry import pick
 from anemoic.runtime.losses.scalers import TermScalers
 
 
@@ -30,8 +31,7 @@ class WeightedLoss(nn.Module):
         super().__init__()
         if variable_reduction not in ("sum", "mean"):
             raise ValueError(f"variable_reduction must be 'sum' or 'mean', got {variable_reduction!r}")
-        if kind not in LOSSES:
-            raise ValueError(f"unknown loss {kind!r}; choose one of {', '.join(LOSSES)}")
+        pick(ERRORS, kind, "loss")
         self.kind = kind
         self.scalers = scalers
         self.delta = delta

@@ -8,11 +8,19 @@ physical zero is the normalised zero), ``hardtanh`` clamps to [0, 1] (fractions 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-BOUNDINGS = ("relu", "hardtanh")
+from anemoic.plan.kinds import Bounding
+from anemoic.runtime.registry import pick
+
+BOUNDINGS: dict[Bounding, Callable[[Tensor], Tensor]] = {
+    "relu": F.relu,
+    "hardtanh": lambda y: F.hardtanh(y, 0.0, 1.0),
+}
 
 
 class OutputBounding(nn.Module):
@@ -20,9 +28,8 @@ class OutputBounding(nn.Module):
 
     def __init__(self, channels_by_kind: dict[str, list[int]]) -> None:
         super().__init__()
-        unknown = sorted(set(channels_by_kind) - set(BOUNDINGS))
-        if unknown:
-            raise ValueError(f"unknown output bounding {unknown[0]!r}; choose one of {', '.join(BOUNDINGS)}")
+        for kind in sorted(channels_by_kind):
+            pick(BOUNDINGS, kind, "output bounding")
         self.kinds = [kind for kind in BOUNDINGS if channels_by_kind.get(kind)]
         for kind in self.kinds:
             self.register_buffer(f"{kind}_channels", torch.tensor(channels_by_kind[kind]), persistent=False)
@@ -31,8 +38,7 @@ class OutputBounding(nn.Module):
         for kind in self.kinds:
             channels = getattr(self, f"{kind}_channels")
             selected = y.index_select(-1, channels)
-            bounded = F.relu(selected) if kind == "relu" else F.hardtanh(selected, 0.0, 1.0)
-            y = y.index_copy(-1, channels, bounded)
+            y = y.index_copy(-1, channels, BOUNDINGS[kind](selected))
         return y
 
     def extra_repr(self) -> str:

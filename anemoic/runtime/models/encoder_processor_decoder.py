@@ -23,10 +23,9 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
+from anemoic.plan.kinds import PREDICTIONS
 from anemoic.runtime.models.bounding import OutputBounding
 from anemoic.runtime.models.layers import sincos_position
-
-PREDICTIONS = ("state", "tendency")
 
 
 @dataclass(frozen=True)

@@ -6,70 +6,73 @@ torch module, and every block of a model is built from the same :class:`LayerKer
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 
-NORMS = ("layernorm", "rmsnorm")
-ACTIVATIONS = ("gelu", "silu", "relu", "swiglu", "geglu")
-_GLU_GATES = {"swiglu": "silu", "geglu": "gelu"}
+from anemoic.plan.kinds import Activation, Norm
+from anemoic.runtime.registry import pick
+
+NORM_BUILDERS: dict[Norm, Callable[[int], nn.Module]] = {"layernorm": nn.LayerNorm, "rmsnorm": nn.RMSNorm}
+
+
+class GatedMLP(nn.Module):
+    """GLU feed-forward (SwiGLU / GeGLU): out = W2 (act(W_gate x) * W_value x)."""
+
+    def __init__(self, in_channels: int, hidden: int, out_channels: int, gate: Callable[[], nn.Module]) -> None:
+        super().__init__()
+        self.proj_in = nn.Linear(in_channels, 2 * hidden)
+        self.gate = gate()
+        self.proj_out = nn.Linear(hidden, out_channels)
+
+    def forward(self, x: Tensor) -> Tensor:
+        gate, value = self.proj_in(x).chunk(2, dim=-1)
+        return self.proj_out(self.gate(gate) * value)
+
+
+def _plain(activation: Callable[[], nn.Module]) -> Callable[[int, int, int], nn.Module]:
+    def mlp(in_channels: int, hidden: int, out_channels: int) -> nn.Module:
+        return nn.Sequential(nn.Linear(in_channels, hidden), activation(), nn.Linear(hidden, out_channels))
+    return mlp
+
+
+def _gated(gate: Callable[[], nn.Module]) -> Callable[[int, int, int], nn.Module]:
+    def mlp(in_channels: int, hidden: int, out_channels: int) -> nn.Module:
+        return GatedMLP(in_channels, hidden, out_channels, gate)
+    return mlp
+
+
+MLP_BUILDERS: dict[Activation, Callable[[int, int, int], nn.Module]] = {
+    "gelu": _plain(nn.GELU), "silu": _plain(nn.SiLU), "relu": _plain(nn.ReLU),
+    "swiglu": _gated(nn.SiLU), "geglu": _gated(nn.GELU),  # GLU variants gate the hidden layer
+}
+"""The two-layer perceptron of each activation: ``(in, hidden, out) -> module``."""
 
 
 @dataclass(frozen=True)
 class LayerKernels:
     """The configurable pieces of every block (from ``ModelPlan``)."""
 
-    norm: str = "layernorm"
-    activation: str = "gelu"
+    norm: Norm = "layernorm"
+    activation: Activation = "gelu"
     qk_norm: bool = False
     mlp_hidden_ratio: int = 4
 
     def __post_init__(self) -> None:
-        if self.norm not in NORMS:
-            raise ValueError(f"unknown norm {self.norm!r}; choose one of {', '.join(NORMS)}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {self.activation!r}; choose one of {', '.join(ACTIVATIONS)}")
+        pick(NORM_BUILDERS, self.norm, "norm")
+        pick(MLP_BUILDERS, self.activation, "activation")
         if self.mlp_hidden_ratio < 1:
             raise ValueError(f"mlp_hidden_ratio must be at least 1, got {self.mlp_hidden_ratio}")
 
     def make_norm(self, channels: int) -> nn.Module:
-        if self.norm == "rmsnorm":
-            return nn.RMSNorm(channels)
-        return nn.LayerNorm(channels)
+        return NORM_BUILDERS[self.norm](channels)
 
     def make_mlp(self, in_channels: int, out_channels: int, hidden: int | None = None) -> nn.Module:
-        """Two-layer perceptron; GLU activations gate the hidden layer."""
+        """Two-layer perceptron of ``hidden`` (default ``mlp_hidden_ratio x out_channels``) channels."""
         hidden = hidden if hidden is not None else self.mlp_hidden_ratio * out_channels
-        if self.activation in _GLU_GATES:
-            return GatedMLP(in_channels, hidden, out_channels, _GLU_GATES[self.activation])
-        return nn.Sequential(
-            nn.Linear(in_channels, hidden), make_activation(self.activation), nn.Linear(hidden, out_channels)
-        )
-
-
-def make_activation(name: str) -> nn.Module:
-    if name == "gelu":
-        return nn.GELU()
-    if name == "silu":
-        return nn.SiLU()
-    if name == "relu":
-        return nn.ReLU()
-    raise ValueError(f"{name!r} is not a plain activation; choose gelu, silu or relu")
-
-
-class GatedMLP(nn.Module):
-    """GLU feed-forward (SwiGLU / GeGLU): out = W2 (act(W_gate x) * W_value x)."""
-
-    def __init__(self, in_channels: int, hidden: int, out_channels: int, gate: str) -> None:
-        super().__init__()
-        self.proj_in = nn.Linear(in_channels, 2 * hidden)
-        self.gate = make_activation(gate)
-        self.proj_out = nn.Linear(hidden, out_channels)
-
-    def forward(self, x: Tensor) -> Tensor:
-        gate, value = self.proj_in(x).chunk(2, dim=-1)
-        return self.proj_out(self.gate(gate) * value)
+        return MLP_BUILDERS[self.activation](in_channels, hidden, out_channels)
 
 
 class QKNorm(nn.Module):

@@ -8,15 +8,17 @@ The same class serves as forward and backward mapper: only the edge set's direct
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from torch import Tensor, nn
 
+from anemoic.plan.kinds import MapperKind
 from anemoic.runtime.models.edges import EdgeSet
 from anemoic.runtime.models.gnn import GNNBlock
 from anemoic.runtime.models.graph_transformer import GraphTransformerBlock
 from anemoic.runtime.models.layers import LayerKernels
 from anemoic.runtime.models.processors import run_block
-
-MAPPERS = ("graphtransformer", "gnn")
+from anemoic.runtime.registry import pick
 
 
 class GraphMapper(nn.Module):
@@ -42,6 +44,22 @@ class GraphMapper(nn.Module):
         return x_dst
 
 
+def _graph_transformer(edges: EdgeSet, channels: int, heads: int, kernels: LayerKernels, backend: str,
+                       checkpointing: bool) -> GraphMapper:
+    block = GraphTransformerBlock(channels, heads, kernels, backend, edge_dim=edges.attr_dim)
+    return GraphMapper(edges, block, channels, checkpointing, embed_edges=False)
+
+
+def _gnn(edges: EdgeSet, channels: int, heads: int, kernels: LayerKernels, backend: str,
+         checkpointing: bool) -> GraphMapper:
+    return GraphMapper(edges, GNNBlock(channels, kernels), channels, checkpointing)
+
+
+MAPPER_BUILDERS: dict[MapperKind, Callable[[EdgeSet, int, int, LayerKernels, str, bool], GraphMapper]] = {
+    "graphtransformer": _graph_transformer, "gnn": _gnn,
+}
+
+
 def build_mapper(
     kind: str,
     *,
@@ -53,9 +71,4 @@ def build_mapper(
     checkpointing: bool = False,
 ) -> GraphMapper:
     """The mapper named by ``ModelPlan.encoder`` / ``ModelPlan.decoder``."""
-    if kind == "graphtransformer":
-        block = GraphTransformerBlock(channels, heads, kernels, backend, edge_dim=edges.attr_dim)
-        return GraphMapper(edges, block, channels, checkpointing, embed_edges=False)
-    if kind == "gnn":
-        return GraphMapper(edges, GNNBlock(channels, kernels), channels, checkpointing)
-    raise ValueError(f"unknown mapper {kind!r}; choose one of {', '.join(MAPPERS)}")
+    return pick(MAPPER_BUILDERS, kind, "mapper")(edges, channels, heads, kernels, backend, checkpointing)

@@ -7,18 +7,19 @@ attends over the hidden nodes as a sequence; ``mlp`` transforms each node on its
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor, nn
 from torch.utils.checkpoint import checkpoint
 
+from anemoic.plan.kinds import ProcessorKind
 from anemoic.runtime.models.edges import EdgeSet
 from anemoic.runtime.models.gnn import GNNBlock
 from anemoic.runtime.models.graph_transformer import GraphTransformerBlock
 from anemoic.runtime.models.layers import LayerKernels
 from anemoic.runtime.models.transformer import TransformerBlock
-
-PROCESSORS = ("graphtransformer", "gnn", "transformer", "mlp")
+from anemoic.runtime.registry import pick
 
 
 def run_block(block: Callable[..., object], checkpointing: bool, *args: object) -> object:
@@ -77,6 +78,45 @@ class SequenceProcessor(nn.Module):
         return x
 
 
+@dataclass(frozen=True)
+class ProcessorArgs:
+    """What every processor builder is given (from ``ModelPlan``); each takes what it needs."""
+
+    edges: EdgeSet  # hidden -> hidden
+    channels: int
+    layers: int
+    heads: int
+    kernels: LayerKernels
+    window_size: int | None = None
+    backend: str = "auto"
+    checkpointing: bool = False
+
+
+def _graph_transformer(a: ProcessorArgs) -> nn.Module:
+    blocks = [GraphTransformerBlock(a.channels, a.heads, a.kernels, a.backend, bipartite=False,
+                                    edge_dim=a.edges.attr_dim) for _ in range(a.layers)]
+    return GraphProcessor(a.edges, blocks, a.channels, a.checkpointing, embed_edges=False)
+
+
+def _gnn(a: ProcessorArgs) -> nn.Module:
+    return GraphProcessor(a.edges, [GNNBlock(a.channels, a.kernels) for _ in range(a.layers)], a.channels,
+                          a.checkpointing)
+
+
+def _transformer(a: ProcessorArgs) -> nn.Module:
+    blocks = [TransformerBlock(a.channels, a.heads, a.kernels, a.window_size) for _ in range(a.layers)]
+    return SequenceProcessor(blocks, a.checkpointing)
+
+
+def _mlp(a: ProcessorArgs) -> nn.Module:
+    return SequenceProcessor([PointwiseBlock(a.channels, a.kernels) for _ in range(a.layers)], a.checkpointing)
+
+
+PROCESSOR_BUILDERS: dict[ProcessorKind, Callable[[ProcessorArgs], nn.Module]] = {
+    "graphtransformer": _graph_transformer, "gnn": _gnn, "transformer": _transformer, "mlp": _mlp,
+}
+
+
 def build_processor(
     kind: str,
     *,
@@ -90,15 +130,5 @@ def build_processor(
     checkpointing: bool = False,
 ) -> nn.Module:
     """The processor named by ``ModelPlan.processor``, over the hidden -> hidden ``edges``."""
-    if kind == "graphtransformer":
-        blocks = [GraphTransformerBlock(channels, heads, kernels, backend, bipartite=False, edge_dim=edges.attr_dim)
-                  for _ in range(layers)]
-        return GraphProcessor(edges, blocks, channels, checkpointing, embed_edges=False)
-    if kind == "gnn":
-        return GraphProcessor(edges, [GNNBlock(channels, kernels) for _ in range(layers)], channels, checkpointing)
-    if kind == "transformer":
-        blocks = [TransformerBlock(channels, heads, kernels, window_size) for _ in range(layers)]
-        return SequenceProcessor(blocks, checkpointing)
-    if kind == "mlp":
-        return SequenceProcessor([PointwiseBlock(channels, kernels) for _ in range(layers)], checkpointing)
-    raise ValueError(f"unknown processor {kind!r}; choose one of {', '.join(PROCESSORS)}")
+    args = ProcessorArgs(edges, channels, layers, heads, kernels, window_size, backend, checkpointing)
+    return pick(PROCESSOR_BUILDERS, kind, "processor")(args)

@@ -1,1 +1,13 @@
+"""Tasks: the time structure of a sample and how a batch becomes predictions and targets.
 
+``TASKS`` is the registry the runtime builds ``plan.task`` through, keyed by the vocabulary
+(``anemoic.plan.kinds.TaskKind``); adding a task is one module with a ``Task`` subclass and one entry.
+"""
+
+from anemoic.plan.kinds import TaskKind
+from anemoic.runtime.tasks.base import RolloutResult, Task
+from anemoic.runtime.tasks.forecaster import ForecasterTask
+
+TASKS: dict[TaskKind, type[Task]] = {"forecaster": ForecasterTask}
+
+__all__ = ["TASKS", "ForecasterTask", "RolloutResult", "Task"]

@@ -1,16 +1,24 @@
 """What the training loop needs from a task; forecaster today, ensemble/interpolator/autoencoder later.
 
-A task knows how a batch of consecutive states becomes model inputs, predictions
-and targets.  It holds no parameters: the model and loss are passed in, so the
-Lightning module owns every ``nn.Module`` and checkpoints stay plain state_dicts.
+A task owns the time structure of a sample (as anemoi's ``BaseTask``): which states a sample of a
+split holds (the data module asks the task type, ``Task.window``) and how a batch of those states
+becomes model inputs, predictions and targets.  It holds no parameters: the model and loss are
+passed in, so the Lightning module owns every ``nn.Module`` and checkpoints stay plain state_dicts.
+Batches are ``(B, T, E, G, V_data)``; the methods take normalised batches, and ``targets`` and
+``last_input`` take any tensor of that shape (a raw batch, its NaN mask) since they only select.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable, Protocol
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, replace
+from typing import Callable
 
 import torch
+
+from anemoic.plan.model import Plan, TaskPlan
+from anemoic.plan.windows import Split, window_length
+from anemoic.runtime.tasks.rollout import rollout_steps
 
 Model = Callable[[torch.Tensor], torch.Tensor]
 LossFn = Callable[..., torch.Tensor]
@@ -18,24 +26,55 @@ LossFn = Callable[..., torch.Tensor]
 
 @dataclass(frozen=True)
 class RolloutResult:
-    """Normalised tensors of one validation rollout, each ``(B, R, E, G, V_out)``."""
+    """Normalised tensors of one rollout, each ``(B, R, E, G, V_out)``."""
 
     predictions: torch.Tensor
     targets: torch.Tensor
-    persistence: torch.Tensor  # the last input state held constant (a baseline)
 
 
-class Task(Protocol):
-    def training_window(self) -> int:
-        """States per training sample (inputs + the largest rollout)."""
+class Task(ABC):
+    plan: TaskPlan
 
-    def validation_window(self) -> int:
-        """States per validation sample."""
+    @classmethod
+    def window(cls, task: TaskPlan, split: Split) -> int:
+        """States per sample of ``split``: the plan's one formula (``anemoic.plan.windows``), which the
+        compiler also checks every period against."""
+        return window_length(task, split)
 
+    @classmethod
+    def forecast_window(cls, task: TaskPlan, steps: int) -> int:
+        """States a forecast of ``steps`` steps reads: a validation sample with a rollout of ``steps``."""
+        return cls.window(replace(task, rollout=replace(task.rollout, validation=steps)), "validate")
+
+    @classmethod
+    @abstractmethod
+    def from_plan(cls, plan: Plan, *, tendency_scale: torch.Tensor | None = None) -> Task:
+        """The task of ``plan``; ``tendency_scale`` (per prognostic output channel: tendency stdev over
+        state scale) is given when ``plan.task.prediction == "tendency"``."""
+
+    def rollout_for_epoch(self, epoch: int) -> int:
+        """Autoregressive steps the training loss sees in ``epoch``."""
+        return rollout_steps(self.plan.rollout, epoch)
+
+    @abstractmethod
     def training_loss(self, model: Model, loss_fn: LossFn, batch: torch.Tensor, epoch: int,
                       missing: torch.Tensor | None = None) -> torch.Tensor:
-        """Mean loss over the rollout of this epoch; ``batch`` is normalised ``(B, T, E, G, V_data)``,
-        ``missing`` (same shape, bool) marks imputed values the loss must not see."""
+        """Mean loss over the rollout of this epoch; ``missing`` (bool, like ``batch``) marks imputed
+        values the loss must not see."""
 
+    @abstractmethod
     def validation_rollout(self, model: Model, batch: torch.Tensor, steps: int | None = None) -> RolloutResult:
-        """Predictions and targets over the validation rollout (no gradients needed by the caller)."""
+        """Predictions and targets over ``steps`` (default: the plan's validation rollout); ``predict``
+        makes its forecasts with it too."""
+
+    @abstractmethod
+    def target_times(self, steps: int) -> slice:
+        """Positions in a sample's window of the states the first ``steps`` predictions are compared with."""
+
+    @abstractmethod
+    def targets(self, batch: torch.Tensor, steps: int) -> torch.Tensor:
+        """``(B, R, E, G, V_out)``: the states at ``target_times(steps)``."""
+
+    @abstractmethod
+    def last_input(self, batch: torch.Tensor) -> torch.Tensor:
+        """``(B, E, G, V_out)``: the newest input state, the persistence forecast and a forecast's lead 0."""

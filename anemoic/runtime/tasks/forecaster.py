@@ -17,36 +17,25 @@ from dataclasses import dataclass
 
 import torch
 
-from anemoic.plan.model import IndexPlan, TaskPlan
-from anemoic.runtime.tasks.base import LossFn, Model, RolloutResult
+from anemoic.plan.model import Plan, TaskPlan
+from anemoic.runtime.tasks.base import LossFn, Model, RolloutResult, Task
 from anemoic.runtime.tasks.indices import RoutingIndices
-from anemoic.runtime.tasks.rollout import rollout_steps
 
 
 @dataclass(frozen=True)
-class ForecasterTask:
+class ForecasterTask(Task):
     plan: TaskPlan
     routing: RoutingIndices
     tendency_scale: torch.Tensor | None = None  # (n_prognostic,) tendency stdev / state scale
     tendency_offset: torch.Tensor | None = None  # (n_prognostic,) tendency mean / state scale
 
     @classmethod
-    def from_plan(cls, task: TaskPlan, indices: IndexPlan, *, tendency_scale: torch.Tensor | None = None,
-                  tendency_offset: torch.Tensor | None = None) -> "ForecasterTask":
-        return cls(task, RoutingIndices.from_plan(indices), tendency_scale, tendency_offset)
+    def from_plan(cls, plan: Plan, *, tendency_scale: torch.Tensor | None = None) -> ForecasterTask:
+        return cls(plan.task, RoutingIndices.from_plan(plan.indices), tendency_scale)
 
     @property
     def multistep(self) -> int:
         return self.plan.multistep_input
-
-    def rollout_for_epoch(self, epoch: int) -> int:
-        return rollout_steps(self.plan.rollout, epoch)
-
-    def training_window(self) -> int:
-        return self.multistep + self.plan.rollout.maximum
-
-    def validation_window(self) -> int:
-        return self.multistep + self.plan.rollout.validation
 
     def to_state(self, prediction: torch.Tensor, last_input: torch.Tensor) -> torch.Tensor:
         if self.plan.prediction != "tendency":
@@ -64,7 +53,7 @@ class ForecasterTask:
     def rollout(self, model: Model, batch: torch.Tensor, steps: int) -> Iterator[tuple[int, torch.Tensor, torch.Tensor]]:
         """Yield ``(lead_index, predicted state, target)`` for ``steps`` autoregressive steps."""
         r = self.routing.to(batch.device)
-        needed = self.multistep + steps
+        needed = self.forecast_window(self.plan, steps)
         if batch.shape[1] < needed:
             raise ValueError(f"a rollout of {steps} steps needs {needed} states, the batch has {batch.shape[1]}")
         x = batch[:, : self.multistep][..., r.input_from_data]
@@ -83,21 +72,23 @@ class ForecasterTask:
         newest[..., r.forcing_in_input] = observed[..., r.forcing_from_data]
         return torch.cat([x[:, 1:], newest.unsqueeze(1)], dim=1)
 
-    def target_mask(self, missing: torch.Tensor | None, lead: int) -> torch.Tensor | None:
-        """``missing`` ``(B, T, E, G, V_data)`` (True where the raw data was NaN) at the target time of ``lead``."""
-        if missing is None:
-            return None
-        r = self.routing.to(missing.device)
-        return missing[:, self.multistep + lead][..., r.output_from_data]
+    def target_times(self, steps: int) -> slice:
+        return slice(self.multistep, self.multistep + steps)
+
+    def targets(self, batch: torch.Tensor, steps: int) -> torch.Tensor:
+        return batch[:, self.target_times(steps)][..., self.routing.output_from_data.to(batch.device)]
+
+    def last_input(self, batch: torch.Tensor) -> torch.Tensor:
+        return batch[:, self.multistep - 1][..., self.routing.output_from_data.to(batch.device)]
 
     def training_loss(self, model: Model, loss_fn: LossFn, batch: torch.Tensor, epoch: int,
                       missing: torch.Tensor | None = None) -> torch.Tensor:
         """Mean loss over this epoch's rollout; ``missing`` masks imputed target points out of the loss."""
         steps = self.rollout_for_epoch(epoch)
         total = batch.new_zeros(())
+        masks = self.targets(missing, steps) if missing is not None else None
         for lead, state, target in self.rollout(model, batch, steps):
-            mask = self.target_mask(missing, lead)
-            extra = {"nan_mask": mask} if mask is not None else {}
+            extra = {"nan_mask": masks[:, lead]} if masks is not None else {}
             total = total + loss_fn(state, target, lead_time_index=lead, **extra)
         return total / steps
 
@@ -107,7 +98,4 @@ class ForecasterTask:
         for _, state, target in self.rollout(model, batch, steps):
             predictions.append(state)
             targets.append(target)
-        r = self.routing.to(batch.device)
-        last = batch[:, self.multistep - 1][..., r.output_from_data]
-        persistence = last.unsqueeze(1).expand(-1, steps, *last.shape[1:])
-        return RolloutResult(torch.stack(predictions, 1), torch.stack(targets, 1), persistence)
+        return RolloutResult(torch.stack(predictions, 1), torch.stack(targets, 1))

@@ -18,9 +18,9 @@ import lightning.pytorch as pl
 from lightning.pytorch.loggers import MLFlowLogger
 
 from anemoic.plan.model import Plan, TrackingPlan
+from anemoic.plan.units import format_duration
 from anemoic.runtime.tracking.continuation import TrackingRecord, continued_run, write_record
 from anemoic.runtime.tracking.params import plan_params
-from anemoic.runtime.training.requeue import RequeueOnSignal
 
 log = logging.getLogger(__name__)
 LIGHTNING_PARAM_CHARS = 250  # MLFlowLogger.log_hyperparams cuts every value to this length
@@ -51,7 +51,7 @@ def artifact_location(uri: str) -> str | None:
 
 class RunLogger(MLFlowLogger):
     """``MLFlowLogger`` whose end status a callback may choose: a requeued attempt ends SCHEDULED (the
-    requeued job continues it), not FINISHED.  Lightning finalizes after every callback hook has run."""
+    requeued job continues it), not FINISHED (``TrackingCallback.requeued``)."""
 
     end_status: str | None = None
 
@@ -59,7 +59,7 @@ class RunLogger(MLFlowLogger):
         super().finalize(self.end_status if status == "success" and self.end_status else status)
 
 
-def build_logger(plan: Plan, base_dir: Path, run_id: str | None = None) -> MLFlowLogger | None:
+def build_logger(plan: Plan, base_dir: Path, run_id: str | None = None) -> RunLogger | None:
     tracking = plan.outputs.tracking
     if not tracking.enabled:
         return None
@@ -72,7 +72,7 @@ def build_logger(plan: Plan, base_dir: Path, run_id: str | None = None) -> MLFlo
 
 
 def start_tracking(plan: Plan, plan_path: Path, plan_hash: str, base_dir: Path, record_dir: Path,
-                   resumed_from: Path | None = None) -> tuple[MLFlowLogger | None, TrackingCallback | None]:
+                   resumed_from: Path | None = None) -> tuple[RunLogger | None, TrackingCallback | None]:
     """Logger and callback of a run; ``resumed_from`` (the checkpoint folder of an exact resume, on the
     first process only) continues the MLflow run recorded there, or prints one note and opens a new one.
     ``record_dir`` (``RUN_DIR/checkpoints``) receives the record of the run this process tracks to."""
@@ -108,7 +108,7 @@ def split_params(wanted: dict[str, str], logged: dict[str, str]) -> tuple[dict[s
 class TrackingCallback(pl.Callback):
     """Logs what metrics alone do not: params, plan artifact and hash tag, figures, system metrics."""
 
-    def __init__(self, logger: MLFlowLogger, plan: Plan, plan_path: Path, plan_hash: str,
+    def __init__(self, logger: RunLogger, plan: Plan, plan_path: Path, plan_hash: str,
                  record: tuple[Path, str] | None = None, continued: bool = False) -> None:
         """``record``: (folder, tracking URI) of the run record to write; ``continued``: an earlier
         attempt's run is reopened."""
@@ -183,24 +183,25 @@ class TrackingCallback(pl.Callback):
         self.logger.log_metrics(metrics, step=step)
 
     def _log_validation_figures(self, pl_module: Any, tag: str) -> None:
-        from anemoic.runtime.tracking.plots import error_by_lead, field_maps
-        from anemoic.runtime.training.report import format_lead
-
         import matplotlib.pyplot as plt
 
+        from anemoic.runtime.tracking.plots import error_by_lead, field_maps
+
+        timestep = self.plan.task.timestep_s
         example = getattr(pl_module, "validation_example", None)
         if example is not None:
             names = self.plan.indices.output[:4]
             lat, lon, target, prediction = example
             figure = field_maps(lat, lon, target[:, : len(names)], prediction[:, : len(names)], names,
-                                f"first validation sample, {format_lead(self.plan.task.timestep_s)}")
+                                f"first validation sample, +{format_duration(timestep)}")
             self.log_figure(figure, f"fields-{tag}.png")
             plt.close(figure)
         scores = getattr(pl_module, "val_scores", None)
-        if scores is not None and "model" in scores.weights:
-            labels = [format_lead(self.plan.task.timestep_s * (r + 1)) for r in range(scores.leads)]
-            figure = error_by_lead(scores.rmse("model").numpy(), self.plan.indices.output, labels,
-                                   "validation RMSE by lead time")
+        if scores is not None and "model" in scores.weights and scores.metrics:
+            metric = scores.metrics[0]
+            labels = [f"+{format_duration(timestep * (r + 1))}" for r in range(scores.leads)]
+            figure = error_by_lead(scores.score("model", metric).numpy(), self.plan.indices.output, labels,
+                                   f"validation {metric.upper()} by lead time")
             self.log_figure(figure, f"error-by-lead-{tag}.png")
             plt.close(figure)
 
@@ -208,11 +209,13 @@ class TrackingCallback(pl.Callback):
         """The end-of-run report as a text artifact."""
         self.logger.experiment.log_text(self.logger.run_id, text, "report.txt")
 
+    def requeued(self, failed: bool) -> None:
+        """This attempt stops for a SLURM requeue (``RequeueOnSignal`` calls it, before Lightning finalizes
+        the logger): the requeued job continues the run; after a failed requeue it waits for a manual
+        --resume."""
+        self.logger.end_status = "KILLED" if failed else "SCHEDULED"
+
     def on_fit_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self._monitor is not None:
             self._monitor.finish()
             self._monitor = None
-        requeue = next((c for c in trainer.callbacks if isinstance(c, RequeueOnSignal)), None)
-        if requeue is not None and requeue.requeued and isinstance(self.logger, RunLogger):
-            # The requeued job continues this run; after a failed requeue it waits for a manual --resume.
-            self.logger.end_status = "KILLED" if requeue.failure else "SCHEDULED"

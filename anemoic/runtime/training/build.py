@@ -17,11 +17,9 @@ import torch
 from anemoic.plan.model import Plan
 from anemoic.runtime.data.datamodule import AnemoicDataModule
 from anemoic.runtime.data.preprocessing import Preprocessor
-from anemoic.runtime.tasks.forecaster import ForecasterTask
 from anemoic.runtime.errors import RuntimeUserError
+from anemoic.runtime.tasks import TASKS, Task
 from anemoic.runtime.training.resumable_loader import ResumableLoader
-
-SUPPORTED_TASKS = ("forecaster",)
 
 
 @dataclass
@@ -32,7 +30,7 @@ class Components:
     model: torch.nn.Module
     loss: torch.nn.Module
     preprocessor: Preprocessor
-    task: ForecasterTask
+    task: Task
     node_weights: torch.Tensor  # (G,) area weights of the data nodes, summing to 1
 
 
@@ -47,23 +45,20 @@ def build_graph_for(plan: Plan, latitudes: Any, longitudes: Any, cache_dir: Path
 
 
 def check_supported(plan: Plan) -> None:
-    """Refuse, before anything is built, what this runtime cannot run yet."""
-    if plan.task.kind not in SUPPORTED_TASKS:
-        raise RuntimeUserError(f"error: task kind {plan.task.kind!r} is not supported by this runtime yet "
-                               f"(supported: {', '.join(SUPPORTED_TASKS)})")
-    if plan.training.optimiser.kind != "adamw":
-        raise RuntimeUserError(f"error: optimiser {plan.training.optimiser.kind!r} is not supported by this "
-                               "runtime (supported: adamw)")
+    """Refuse, before anything is built, what this runtime cannot run: kinds are the schema's business
+    (``read_plan`` refuses an unknown one); model sharding only a newer compiler writes into a plan."""
     if plan.parallel.gpus_per_model > 1:
-        raise RuntimeUserError("error: model sharding (parallel.gpus_per_model > 1) is not supported by this "
-                               "runtime yet; use gpus_per_model = 1")
+        raise RuntimeUserError(f"error: the plan shards the model (parallel.gpus_per_model = "
+                               f"{plan.parallel.gpus_per_model}), which this runtime cannot run; "
+                               "rebuild the plan with this anemoic (`anemoic build`)")
 
 
-def build_task(plan: Plan, preprocessor: Preprocessor) -> ForecasterTask:
+def build_task(plan: Plan, preprocessor: Preprocessor) -> Task:
+    """The plan's task, through the registry ``TASKS``."""
     scale = None
     if plan.task.prediction == "tendency":
         scale = preprocessor.tendency_scale[preprocessor.prognostic_in_output].clone()
-    return ForecasterTask.from_plan(plan.task, plan.indices, tendency_scale=scale)
+    return TASKS[plan.task.kind].from_plan(plan, tendency_scale=scale)
 
 
 def build_components(plan: Plan, *, cache_graph: bool = True) -> Components:

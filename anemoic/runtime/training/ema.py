@@ -8,6 +8,8 @@ model) and saved in the checkpoint as plain tensors under the callback's state;
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import lightning.pytorch as pl
@@ -52,6 +54,19 @@ class ExponentialMovingAverage(pl.Callback):
     def _swap_out(self, pl_module: pl.LightningModule) -> None:
         for name, p in self._parameters(pl_module).items():
             p.data.copy_(self._backup.pop(name))
+
+    @contextmanager
+    def averaged_weights(self, pl_module: pl.LightningModule) -> Iterator[None]:
+        """The averaged weights in ``pl_module`` inside the block, its own ones back after it (for scoring
+        outside Lightning's validation loop; before the first average it changes nothing)."""
+        if not self.shadow:
+            yield
+            return
+        self._swap_in(pl_module)
+        try:
+            yield
+        finally:
+            self._swap_out(pl_module)
 
     def on_validation_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         if self.shadow and not trainer.sanity_checking:

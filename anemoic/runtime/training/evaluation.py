@@ -29,7 +29,7 @@ def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatolo
     plan = module.plan
     dataset = data.dataset("validate")
     steps = plan.task.rollout.validation
-    first_lead = plan.task.multistep_input
+    target_times = module.task.target_times(steps)
     scores = ScoreSums(steps, len(plan.indices.output))
     was_training = module.training
     module.eval()
@@ -42,7 +42,7 @@ def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatolo
         weights = module.node_weights
         scores.add("model", module.denormalise_output(result.predictions), target, weights)
         scores.add("persistence", persistence, target, weights)
-        valid_times = np.stack([dataset.dates(i)[first_lead : first_lead + steps] for i in picked])
+        valid_times = np.stack([dataset.dates(i)[target_times] for i in picked])
         clim = climatology.for_dates(valid_times.reshape(-1)).reshape(len(picked), steps, 1, *target.shape[3:])
         scores.add("climatology", torch.from_numpy(clim).to(target).expand_as(target), target, weights)
     module.train(was_training)

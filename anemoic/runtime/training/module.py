@@ -3,9 +3,10 @@
 Batches arrive in physical units ``(B, T, E, G, V_data)``; the preprocessor
 (a module whose statistics are buffers in the state_dict) normalises them here
 so one checkpoint carries everything needed to reproduce the normalisation.
-Validation accumulates area-weighted squared errors in physical units for the
-model and the persistence baseline (climatology is added by the end-of-run
-report), per variable and lead time.
+Validation accumulates area-weighted error sums in physical units for the model
+and the persistence baseline (climatology is added by the end-of-run report), per
+variable and lead time, and logs ``val/<metric>/<variable>/<lead>`` for each metric
+in ``plan.loss.metrics``.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ import lightning.pytorch as pl
 import torch
 
 from anemoic.plan.model import Plan
-from anemoic.runtime.tasks.forecaster import ForecasterTask
-from anemoic.runtime.training.schedule import build_scheduler
+from anemoic.runtime.tasks import Task
+from anemoic.runtime.training.schedule import build_optimiser, build_scheduler
 from anemoic.runtime.training.scores import ScoreSums
 
 
 class ForecastModule(pl.LightningModule):
     def __init__(self, plan: Plan, model: torch.nn.Module, loss: torch.nn.Module, preprocessor: torch.nn.Module,
-                 task: ForecasterTask, node_weights: torch.Tensor, total_steps: int, lineage: dict[str, Any]) -> None:
+                 task: Task, node_weights: torch.Tensor, total_steps: int, lineage: dict[str, Any], *,
+                 latitudes: Any = None, longitudes: Any = None) -> None:
+        """``latitudes``/``longitudes`` (degrees, of the data grid) place the validation example the tracking
+        plots draw."""
         super().__init__()
         self.plan = plan
         self.model = model
@@ -35,8 +39,7 @@ class ForecastModule(pl.LightningModule):
         self.lineage = lineage
         self.val_scores: ScoreSums | None = None
         self.validation_example: tuple | None = None  # (lat, lon, target, prediction) for the tracking plots
-        self.latitudes: Any = None  # degrees, set by the runner for plots
-        self.longitudes: Any = None
+        self.latitudes, self.longitudes = latitudes, longitudes
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -56,11 +59,8 @@ class ForecastModule(pl.LightningModule):
 
     def physical_truth(self, batch: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw targets ``(B, R, E, G, V_out)`` and persistence, NaN where the data is missing (not scored)."""
-        index = self.task.routing.output_from_data.to(batch.device)
-        m = self.task.multistep
-        target = batch[:, m: m + steps][..., index]
-        persistence = batch[:, m - 1][..., index].unsqueeze(1).expand_as(target)
-        return target, persistence
+        target = self.task.targets(batch, steps)
+        return target, self.task.last_input(batch).unsqueeze(1).expand_as(target)
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         x = self.normalise(batch)
@@ -73,25 +73,25 @@ class ForecastModule(pl.LightningModule):
 
     def configure_optimizers(self) -> Any:
         spec = self.plan.training
-        optimiser = torch.optim.AdamW(self.parameters(), lr=spec.optimiser.effective_lr,
-                                      betas=tuple(spec.optimiser.betas), weight_decay=spec.optimiser.weight_decay)
+        optimiser = build_optimiser(self.parameters(), spec.optimiser)
         total = spec.schedule.total_steps or self.total_steps
         scheduler = build_scheduler(optimiser, spec.schedule, spec.optimiser.effective_lr, total)
         return {"optimizer": optimiser, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
 
     # -- validation ----------------------------------------------------------------------------
     def on_validation_epoch_start(self) -> None:
-        self.val_scores = ScoreSums(self.plan.task.rollout.validation, len(self.plan.indices.output))
+        self.val_scores = ScoreSums(self.plan.task.rollout.validation, len(self.plan.indices.output),
+                                    metrics=self.plan.loss.metrics)
 
     def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
         x = self.normalise(batch)
         result = self.task.validation_rollout(self.model, x)
         steps = result.predictions.shape[1]
         missing = self.missing(batch)
+        masks = self.task.targets(missing, steps) if missing is not None else None
         loss = 0.0
         for r in range(steps):
-            mask = self.task.target_mask(missing, r)
-            extra = {"nan_mask": mask} if mask is not None else {}
+            extra = {"nan_mask": masks[:, r]} if masks is not None else {}
             loss = loss + self.loss(result.predictions[:, r], result.targets[:, r], lead_time_index=r, **extra)
         self.log("val/loss", loss / steps, prog_bar=True, on_epoch=True, sync_dist=True, batch_size=x.shape[0])
         assert self.val_scores is not None
@@ -108,10 +108,12 @@ class ForecastModule(pl.LightningModule):
         if scores is None or not scores.weights:
             return
         scores.reduce(lambda t: self.trainer.strategy.reduce(t.to(self.device), reduce_op="sum").cpu())
-        model = scores.rmse("model")
-        for v, name in enumerate(self.plan.indices.output):
-            for lead in range(scores.leads):
-                self.log(f"val/rmse/{name}/{lead + 1}", float(model[lead, v]), on_epoch=True, rank_zero_only=True)
+        for metric in scores.metrics:
+            model = scores.score("model", metric)
+            for v, name in enumerate(self.plan.indices.output):
+                for lead in range(scores.leads):
+                    self.log(f"val/{metric}/{name}/{lead + 1}", float(model[lead, v]), on_epoch=True,
+                             rank_zero_only=True)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["anemoic"] = dict(self.lineage)

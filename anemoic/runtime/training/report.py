@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import math
 
+from anemoic.plan.units import format_duration
 from anemoic.runtime.training.scores import ScoreSums
 
 
 def format_lead(seconds: int) -> str:
-    """``+6h``, ``+1d``, ``+30d``, ``+90m``, ``+1mo``: the shortest exact unit (a month is the Julian
-    month of 2,629,800 s that monthly-mean stores use)."""
-    for unit, size in (("mo", 2_629_800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds % size == 0:
-            return f"+{seconds // size}{unit}"
-    return f"+{seconds}s"
+    """``+6h``, ``+1d``, ``+1mo``: a lead time as the language writes durations."""
+    return "+" + format_duration(seconds)
 
 
 def _number(value: float) -> str:

@@ -23,6 +23,7 @@ import shlex
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -146,12 +147,15 @@ class RequeueOnSignal(pl.Callback):
     """At each optimiser-step boundary: did any rank get SIGUSR1? Then save, requeue and stop.
 
     Place it after ``PeriodicCheckpoint`` so a periodic save at the same step is reused.
+    ``on_requeue(failed)`` is called on rank 0 once the requeue command ran (tracking ends the
+    attempt's MLflow run accordingly).
     """
 
     def __init__(self, flag: SignalFlag, checkpoints: PeriodicCheckpoint, run_dir: Path, plan_hash: str,
-                 job_id: str) -> None:
+                 job_id: str, on_requeue: Callable[[bool], None] | None = None) -> None:
         self.flag, self.checkpoints, self.run_dir = flag, checkpoints, run_dir
         self.plan_hash, self.job_id = plan_hash, job_id
+        self.on_requeue = on_requeue
         self.requeued = False
         self.failure: str | None = None
         self._last_step = -1
@@ -181,6 +185,8 @@ class RequeueOnSignal(pl.Callback):
             if self.failure:
                 print(requeue_message(trainer.global_step, checkpoint, self.job_id, self.failure),
                       file=sys.stderr, flush=True)
+            if self.on_requeue is not None:
+                self.on_requeue(self.failure is not None)
         self.requeued = True
         trainer.should_stop = True
         trainer.limit_val_batches = 0  # Lightning validates on a requested stop; the time limit is near

@@ -9,19 +9,21 @@ validation samples next to persistence and climatology (``report``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 import time
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor
+from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ProgressBar
 
 from anemoic.plan.canonical import plan_hash
 from anemoic.plan.io import read_plan, write_text_atomic
+from anemoic.plan.kinds import METRICS
 from anemoic.plan.model import Plan
 from anemoic.runtime.distributed.rank_summary import RankSummary
 from anemoic.runtime.distributed.strategy import layout_for
@@ -34,11 +36,14 @@ from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.evaluation import build_climatology, validation_scores
 from anemoic.runtime.training.lineage import make_lineage
 from anemoic.runtime.training.module import ForecastModule
-from anemoic.runtime.training.progress import ThroughputProgressBar
+from anemoic.runtime.training.progress import progress_callback
 from anemoic.runtime.training.report import format_report
 from anemoic.runtime.training.requeue import RequeueOnSignal, SignalFlag, clear_marker, cluster_plugins, \
     install_requeue_flag, requeued_checkpoint, slurm_job_id
 from anemoic.runtime.training.resume import ResumeDecision, decide_resume, warm_start
+
+if TYPE_CHECKING:  # importing it loads Lightning's MLflow logger: only when tracking is on
+    from anemoic.runtime.tracking.mlflow_tracking import TrackingCallback
 
 
 def _quiet_lightning() -> None:
@@ -53,8 +58,8 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*`srun` command is available.*")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
     # torch >= 2.11 under DDP on GPUs: DDP keeps the AccumulateGrad nodes alive by design; nothing to act on
-    # val/rmse/* are summed over ranks (ScoreSums.reduce) before rank 0 logs them; Lightning cannot tell
-    warnings.filterwarnings("ignore", message=r".*self\.log\('val/rmse/.*sync_dist=True.*")
+    # val/<metric>/* are summed over ranks (ScoreSums.reduce) before rank 0 logs them; Lightning cannot tell
+    warnings.filterwarnings("ignore", message=rf".*self\.log\('val/({'|'.join(METRICS)})/.*sync_dist=True.*")
     warnings.filterwarnings("ignore", message=".*AccumulateGrad node's stream does not match.*")
 
 
@@ -69,7 +74,8 @@ def _say(message: str) -> None:
 
 
 def build_callbacks(plan: Plan, run_dir: Path, data: TrainingData, ema: ExponentialMovingAverage | None,
-                    tracking: Any, requeue_flag: SignalFlag | None = None) -> list[pl.Callback]:
+                    tracking: TrackingCallback | None, total_steps: int,
+                    requeue_flag: SignalFlag | None = None) -> list[pl.Callback]:
     outputs, training = plan.outputs, plan.training
     callbacks: list[pl.Callback] = []
     if ema is not None:
@@ -80,12 +86,13 @@ def build_callbacks(plan: Plan, run_dir: Path, data: TrainingData, ema: Exponent
     callbacks.append(periodic)
     job_id = slurm_job_id()
     if requeue_flag is not None and job_id is not None:  # after the periodic save, which it may reuse
-        callbacks.append(RequeueOnSignal(requeue_flag, periodic, run_dir, plan_hash(plan), job_id))
+        callbacks.append(RequeueOnSignal(requeue_flag, periodic, run_dir, plan_hash(plan), job_id,
+                                         on_requeue=tracking.requeued if tracking is not None else None))
     if training.early_stopping_patience is not None:
         callbacks.append(EarlyStopping(monitor=training.early_stopping_metric,
                                        patience=training.early_stopping_patience, mode="min", check_finite=True,
                                        check_on_train_epoch_end=False))
-    callbacks.append(ThroughputProgressBar(training.batch_size))
+    callbacks.append(progress_callback(training.batch_size, total_steps))
     callbacks.append(RankSummary(run_dir / "ranks", lambda: data.train_loader))
     if tracking is not None:
         callbacks += [tracking, LearningRateMonitor(logging_interval="step")]
@@ -109,6 +116,7 @@ def build_trainer(plan: Plan, callbacks: list[pl.Callback], logger: Any, max_ste
         callbacks=callbacks, logger=logger if logger is not None else False, enable_checkpointing=False,
         plugins=[AtomicCheckpointIO(), *cluster_plugins()], use_distributed_sampler=False, num_sanity_val_steps=0,
         log_every_n_steps=1, enable_model_summary=False, default_root_dir=plan.outputs.run_dir,
+        enable_progress_bar=any(isinstance(c, ProgressBar) for c in callbacks),
     )
 
 
@@ -162,11 +170,8 @@ def dry_run(module: ForecastModule, parts: Components, plan: Plan) -> int:
 def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovingAverage | None,
                  run_dir: Path) -> str:
     plan = module.plan
-    if ema is not None and ema.shadow:
-        ema._swap_in(module)
-    scores = validation_scores(module, parts.data, build_climatology(parts.data), plan.training.batch_size)
-    if ema is not None and ema._backup:
-        ema._swap_out(module)
+    with ema.averaged_weights(module) if ema is not None else contextlib.nullcontext():
+        scores = validation_scores(module, parts.data, build_climatology(parts.data), plan.training.batch_size)
     title = (f"End of run {plan.name}: validation RMSE on {scores.samples} samples "
              f"({plan.dataset.validate.start} to {plan.dataset.validate.end})")
     text = format_report(scores, plan.indices.output, plan.task.timestep_s, title=title,
@@ -189,10 +194,10 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     decision, checkpoint = _resume(resume, plan, plan_path)
     parent = decision.parent_plan_hash if decision is not None else None
     lineage = make_lineage(plan, parts.data.store.metadata.fingerprint, parent=parent)
+    total_steps = total_optimiser_steps(plan, len(parts.data.train_starts), max_steps)
     module = ForecastModule(plan, parts.model, parts.loss, parts.preprocessor, parts.task, parts.node_weights,
-                            total_steps=total_optimiser_steps(plan, len(parts.data.train_starts), max_steps),
-                            lineage=lineage)
-    module.latitudes, module.longitudes = parts.data.store.latitudes, parts.data.store.longitudes
+                            total_steps=total_steps, lineage=lineage, latitudes=parts.data.store.latitudes,
+                            longitudes=parts.data.store.longitudes)
     if dry_run_only:
         return dry_run(module, parts, plan)
     if decision is not None and decision.mode == "warm_start":
@@ -206,7 +211,7 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     ema = ExponentialMovingAverage(plan.training.ema_decay) if plan.training.ema_decay else None
     resumed_from = decision.checkpoint.parent if decision is not None and decision.mode == "resume" else None
     logger, tracking = _tracking(plan, Path(plan_path), resumed_from)
-    callbacks = build_callbacks(plan, run_dir, data, ema, tracking, requeue_flag)
+    callbacks = build_callbacks(plan, run_dir, data, ema, tracking, total_steps, requeue_flag)
     trainer = build_trainer(plan, callbacks, logger, max_steps)
     ckpt_path = str(decision.checkpoint) if decision is not None and decision.mode == "resume" else None
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)

@@ -1,24 +1,41 @@
-"""Area-weighted squared-error sums per (lead time, variable) for a forecast and its baselines.
+"""Area-weighted error sums per (lead time, variable) for a forecast and its baselines, per metric.
 
-Sums, not means, so they add up across batches and data-parallel ranks (one
-all-reduce at the end); NaN targets (missing data) carry no weight.
+Sums, not means, so they add up across batches and data-parallel ranks (one all-reduce each at
+the end); NaN targets (missing data) carry no weight.  A metric is a point-wise function of the
+error ``forecast - target``, averaged with the node weights, then finished (RMSE: the root).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import NamedTuple
 
 import torch
 
+from anemoic.plan.kinds import MetricKind
+
 KINDS = ("model", "persistence", "climatology")
+
+
+class Metric(NamedTuple):
+    pointwise: Callable[[torch.Tensor], torch.Tensor]  # of the error, before the weighted mean
+    finish: Callable[[torch.Tensor], torch.Tensor]  # of the weighted mean
+
+
+METRICS: dict[MetricKind, Metric] = {
+    "rmse": Metric(torch.square, torch.sqrt),
+    "mae": Metric(torch.abs, lambda mean: mean),
+    "bias": Metric(lambda error: error, lambda mean: mean),
+}
 
 
 @dataclass
 class ScoreSums:
     leads: int
     variables: int
-    weighted_squares: dict[str, torch.Tensor] = field(default_factory=dict)
+    metrics: tuple[MetricKind, ...] = ("rmse",)
+    weighted: dict[tuple[str, MetricKind], torch.Tensor] = field(default_factory=dict)  # (kind, metric) -> (R, V)
     weights: dict[str, torch.Tensor] = field(default_factory=dict)
     samples: int = 0
 
@@ -27,25 +44,29 @@ class ScoreSums:
         valid = ~torch.isnan(target) & ~torch.isnan(forecast)
         w = node_weights.to(target.dtype).view(1, 1, 1, -1, 1) * valid
         error = torch.where(valid, forecast - target, torch.zeros_like(target))
-        squares = (w * error.square()).sum(dim=(0, 2, 3)).double().cpu()
-        total = w.sum(dim=(0, 2, 3)).double().cpu()
-        self.weighted_squares[kind] = self.weighted_squares.get(kind, 0) + squares
-        self.weights[kind] = self.weights.get(kind, 0) + total
+        for metric in self.metrics:
+            sums = (w * METRICS[metric].pointwise(error)).sum(dim=(0, 2, 3)).double().cpu()
+            self.weighted[kind, metric] = self.weighted.get((kind, metric), 0) + sums
+        self.weights[kind] = self.weights.get(kind, 0) + w.sum(dim=(0, 2, 3)).double().cpu()
         if kind == "model":
             self.samples += int(target.shape[0])
 
     def reduce(self, all_reduce_sum: Callable[[torch.Tensor], torch.Tensor]) -> None:
         """Sum over data-parallel ranks (pass ``lambda t: strategy.reduce(t, reduce_op="sum")``)."""
-        for kind in list(self.weighted_squares):
-            self.weighted_squares[kind] = all_reduce_sum(self.weighted_squares[kind])
+        for key in list(self.weighted):
+            self.weighted[key] = all_reduce_sum(self.weighted[key])
+        for kind in list(self.weights):
             self.weights[kind] = all_reduce_sum(self.weights[kind])
         self.samples = int(all_reduce_sum(torch.tensor(float(self.samples), dtype=torch.float64)).item())
 
-    def rmse(self, kind: str) -> torch.Tensor:
-        """``(R, V)`` root mean squared error; NaN where no valid point was seen."""
+    def score(self, kind: str, metric: MetricKind) -> torch.Tensor:
+        """``(R, V)`` ``metric`` of forecast ``kind``; NaN where no valid point was seen."""
         weights = self.weights[kind]
-        return torch.where(weights > 0, (self.weighted_squares[kind] / weights.clamp_min(1e-300)).sqrt(),
-                           torch.full_like(weights, float("nan")))
+        mean = self.weighted[kind, metric] / weights.clamp_min(1e-300)
+        return torch.where(weights > 0, METRICS[metric].finish(mean), torch.full_like(weights, float("nan")))
+
+    def rmse(self, kind: str) -> torch.Tensor:
+        return self.score(kind, "rmse")
 
     def kinds(self) -> tuple[str, ...]:
-        return tuple(k for k in KINDS if k in self.weighted_squares)
+        return tuple(k for k in KINDS if k in self.weights)

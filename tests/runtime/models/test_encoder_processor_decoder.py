@@ -7,13 +7,12 @@ import itertools
 import pytest
 import torch
 
+from anemoic.plan.kinds import MAPPERS, PROCESSORS
 from anemoic.runtime.models import build_model
 from tests.factories import make_plan
 from tests.runtime.models.tiny_graph import tiny_graph
 
 GRAPH = tiny_graph(grid=40, hidden=12)
-PROCESSORS = ("graphtransformer", "gnn", "transformer", "mlp")
-MAPPERS = ("graphtransformer", "gnn")
 
 
 def _plan(**overrides):

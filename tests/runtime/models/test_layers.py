@@ -22,7 +22,7 @@ def test_every_activation_gives_a_working_mlp(activation):
 
 
 def test_swiglu_gates_with_silu():
-    mlp = GatedMLP(1, 1, 1, "silu")
+    mlp = GatedMLP(1, 1, 1, torch.nn.SiLU)
     with torch.no_grad():
         mlp.proj_in.weight.copy_(torch.tensor([[1.0], [1.0]]))
         mlp.proj_in.bias.zero_()

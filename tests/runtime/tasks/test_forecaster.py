@@ -8,6 +8,8 @@ import dataclasses
 import pytest
 import torch
 
+from anemoic.plan.model import RolloutPlan
+from anemoic.runtime.tasks import TASKS
 from anemoic.runtime.tasks.forecaster import ForecasterTask
 from tests.factories import make_plan
 
@@ -36,8 +38,9 @@ def _batch(steps: int) -> torch.Tensor:
     return torch.randn(B, steps, E, G, len(IDX.data), generator=torch.Generator().manual_seed(0))
 
 
-def _task(**task_changes: object) -> ForecasterTask:
-    return ForecasterTask.from_plan(dataclasses.replace(PLAN.task, **task_changes), IDX)
+def _task(tendency_scale: torch.Tensor | None = None, **task_changes: object) -> ForecasterTask:
+    plan = dataclasses.replace(PLAN, task=dataclasses.replace(PLAN.task, **task_changes))
+    return ForecasterTask.from_plan(plan, tendency_scale=tendency_scale)
 
 
 def test_rollout_feeds_predictions_back_and_takes_forcings_from_the_batch() -> None:
@@ -59,7 +62,7 @@ def test_rollout_feeds_predictions_back_and_takes_forcings_from_the_batch() -> N
 
 def test_training_loss_is_the_mean_over_this_epochs_rollout() -> None:
     task, model = _task(), PersistencePlusOne()
-    batch = _batch(task.training_window())
+    batch = _batch(task.window(task.plan, "train"))
     seen: list[int] = []
 
     def loss(pred: torch.Tensor, target: torch.Tensor, *, lead_time_index: int) -> torch.Tensor:
@@ -73,8 +76,7 @@ def test_training_loss_is_the_mean_over_this_epochs_rollout() -> None:
 
 def test_tendency_prediction_is_added_to_the_last_state_with_its_scale() -> None:
     n = len(IDX.prognostic)
-    task = ForecasterTask.from_plan(dataclasses.replace(PLAN.task, prediction="tendency"), IDX,
-                                    tendency_scale=torch.full((n,), 2.0))
+    task = _task(prediction="tendency", tendency_scale=torch.full((n,), 2.0))
     last_input = torch.randn(B, E, G, len(IDX.input))
     tendency = torch.ones(B, E, G, len(IDX.output))
     state = task.to_state(tendency, last_input)
@@ -82,13 +84,26 @@ def test_tendency_prediction_is_added_to_the_last_state_with_its_scale() -> None
     assert torch.equal(state[..., n:], tendency[..., n:])  # diagnostics are states already
 
 
-def test_validation_rollout_shapes_and_persistence() -> None:
+def test_validation_rollout_compares_with_the_states_after_the_inputs() -> None:
     task = _task()
-    batch = _batch(task.validation_window())
+    batch = _batch(task.window(task.plan, "validate"))
     result = task.validation_rollout(PersistencePlusOne(), batch)
-    assert result.predictions.shape == (B, 2, E, G, len(IDX.output)) == result.persistence.shape
     out = [IDX.data.index(n) for n in IDX.output]
-    assert torch.equal(result.persistence[:, 1], batch[:, task.multistep - 1][..., out])
+    assert result.predictions.shape == (B, 2, E, G, len(IDX.output)) == result.targets.shape
+    assert torch.equal(result.targets, batch[:, task.multistep:][..., out])
+    assert torch.equal(task.targets(batch, 2), result.targets)
+    assert torch.equal(task.last_input(batch), batch[:, task.multistep - 1][..., out])
+
+
+def test_the_windows_are_the_plans_sample_windows() -> None:
+    task = _task(multistep_input=3, rollout=RolloutPlan(start=1, increment=1, maximum=4, validation=2))
+    assert (task.window(task.plan, "train"), task.window(task.plan, "validate")) == (7, 5)
+    assert task.forecast_window(task.plan, 6) == 9
+    assert task.target_times(6) == slice(3, 9)
+
+
+def test_the_runtime_builds_each_task_through_the_registry() -> None:
+    assert isinstance(TASKS[PLAN.task.kind].from_plan(PLAN), ForecasterTask)
 
 
 def test_a_short_batch_is_refused() -> None:

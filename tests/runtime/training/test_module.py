@@ -1,0 +1,66 @@
+"""Validation logs the plan's metrics per variable and lead, area-weighted in physical units."""
+
+from __future__ import annotations
+
+import math
+
+import lightning.pytorch as pl
+import numpy as np
+import pytest
+import torch
+from torch.utils.data import DataLoader
+from torch_geometric.data import HeteroData
+
+from anemoic.plan.model import Plan, RolloutPlan
+from anemoic.runtime.data.preprocessing import Preprocessor
+from anemoic.runtime.losses import build_loss
+from anemoic.runtime.tasks import TASKS
+from anemoic.runtime.training.module import ForecastModule
+from tests.factories import STORE_VARIABLES, make_plan
+
+WEIGHTS = torch.tensor([0.5, 0.5])
+ERRORS = torch.tensor([1.0, -3.0])  # forecast - target at the two grid points, for every variable
+
+
+class KnownErrors(torch.nn.Module):
+    """Predicts ``ERRORS`` at every grid point whatever the input; the targets are zeros."""
+
+    def __init__(self, outputs: int) -> None:
+        super().__init__()
+        self.outputs = outputs
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        batch, _, members, grid, _ = x.shape
+        return ERRORS.view(1, 1, grid, 1).expand(batch, members, grid, self.outputs).clone()
+
+
+def _validate(plan: Plan) -> dict[str, float]:
+    n = len(STORE_VARIABLES)
+    statistics = {"mean": np.zeros(n), "stdev": np.ones(n), "minimum": -np.ones(n), "maximum": np.ones(n)}
+    graph = HeteroData()
+    graph["data"].area_weight = WEIGHTS
+    module = ForecastModule(plan, KnownErrors(len(plan.indices.output)), build_loss(plan, graph),
+                            Preprocessor.from_plan(plan, statistics), TASKS[plan.task.kind].from_plan(plan), WEIGHTS,
+                            total_steps=1, lineage={})
+    sample = torch.zeros(plan.task.multistep_input + plan.task.rollout.validation, 1, 2, len(plan.indices.data))
+    trainer = pl.Trainer(accelerator="cpu", logger=False, enable_progress_bar=False, enable_model_summary=False)
+    return trainer.validate(module, DataLoader([sample], batch_size=1), verbose=False)[0]
+
+
+def _plan(**overrides: object) -> Plan:
+    return make_plan(**{"task.multistep_input": 1, "task.rollout": RolloutPlan(validation=2), **overrides})
+
+
+def test_each_listed_metric_is_logged_per_variable_and_lead() -> None:
+    logged = _validate(_plan(**{"loss.metrics": ("rmse", "mae", "bias")}))
+    for name in ("2t", "tp"):
+        for lead in (1, 2):
+            assert logged[f"val/rmse/{name}/{lead}"] == pytest.approx(math.sqrt(0.5 * 1 + 0.5 * 9))
+            assert logged[f"val/mae/{name}/{lead}"] == pytest.approx(0.5 * 1 + 0.5 * 3)
+            assert logged[f"val/bias/{name}/{lead}"] == pytest.approx(0.5 * 1 - 0.5 * 3)
+
+
+def test_by_default_only_rmse_is_logged() -> None:
+    logged = _validate(_plan())
+    assert {key.split("/")[1] for key in logged if key != "val/loss"} == {"rmse"}
+    assert len(logged) == 1 + 2 * len(_plan().indices.output)
