@@ -22,7 +22,7 @@ import lightning.pytorch as pl
 from lightning.pytorch.callbacks import EarlyStopping, LearningRateMonitor, ProgressBar
 
 from anemoic.plan.canonical import plan_hash
-from anemoic.plan.io import read_plan, write_text_atomic
+from anemoic.plan.io import read_plan_with_notes, write_text_atomic
 from anemoic.plan.kinds import METRICS
 from anemoic.plan.model import Plan
 from anemoic.runtime.distributed.rank_summary import RankSummary
@@ -184,7 +184,9 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
               resume: str | None = None) -> int:
     requeue_flag = install_requeue_flag()  # first: a SIGUSR1 during start-up must not kill the job
     _quiet_lightning()
-    plan = read_plan(plan_path)
+    plan, notes = read_plan_with_notes(plan_path)
+    for note in notes:  # a plan of an older schema runs, and the run says how it was read
+        _say(note)
     pl.seed_everything(plan.seed, workers=True, verbose=False)
     run_dir = Path(plan.outputs.run_dir)
     if resume is None and not dry_run_only and (found := requeued_checkpoint(run_dir, plan_hash(plan))):
