@@ -13,14 +13,15 @@ directory, its graph cache and the build output land there).
   is kept as written; the store is put where it points, inside the test's folder).  The test checks that
   the copy's plan equals the example's own plan outside the dataset (and the values derived from it).
 
-Run time on the 2 shared CPU cores of the development machine (TRITON_INTERPRET=1, no GPU):
+Measured on the 2 shared CPU cores of the development machine (no GPU, TRITON_INTERPRET=1); the build
+takes about a second each, the rest is the dry-run:
 
-| example                  | build | dry-run (forward/backward)                 | peak memory |
-|--------------------------|-------|--------------------------------------------|-------------|
-| quickstart               | < 1 s | about 1 s in-process (8.5 s as a new process) | 0.6 GB   |
-| quickstart_sweep (6)     | < 1 s | about 1 s per member in-process            | 0.6 GB      |
-| stretched_europe (12x512)| < 1 s | 51 s (42 s forward/backward)               | 2.1 GB      |
-| aifs_o96 (16x1024, 10,242-node mesh) | 1 s | 316 s (307 s forward/backward)   | 4.9 GB      |
+    quickstart            6 s in pytest, most of it importing torch (0.15 s forward/backward), 0.6 GB
+    quickstart_sweep      2 s in pytest for its 6 members
+    stretched_europe      69 s in pytest (42 s forward/backward of 12 x 512 channels), 2.1 GB
+    aifs_o96              316 s as a process (307 s forward/backward of 16 x 1024 channels on the
+                          10,242-node mesh, 227 M parameters), 4.9 GB
+    reduced-size variants 7-9 s each (aifs_o96's graph alone takes a few seconds)
 
 So the two ERA5-sized examples dry-run at full size only with ``ANEMOIC_SLOW=1`` (``@pytest.mark.slow``).
 The default suite still builds them and dry-runs the built plan through the same code path at a reduced
