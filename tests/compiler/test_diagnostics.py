@@ -38,7 +38,7 @@ from tests.golden import assert_golden, format_cases, parse_cases
 
 CASES = Path(__file__).with_name("diagnostics")
 CASE_FILES = sorted(CASES.glob("*.txt"))
-BASE = Path(__file__).with_name("golden") / "base.anm"
+BASE = Path(__file__).with_name("base.anm")
 
 
 @pytest.fixture(scope="module")
