@@ -12,7 +12,7 @@ import torch
 from anemoic.plan.io import read_plan, write_plan
 from anemoic.cli.anemoi_runtime import main
 from tests.factories import make_plan
-from tests.runtime.training.golden import assert_golden
+from tests.golden import assert_golden
 from tests.runtime.training.tiny_run import TrainedRun, trained_run, write_tiny_plan  # noqa: F401
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from anemoic.cli.anemoi_runtime import main
-from tests.runtime.training.golden import assert_golden
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 

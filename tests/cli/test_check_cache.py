@@ -11,7 +11,7 @@ from anemoic.cli import check_cache
 from anemoic.cli.anemoic import main
 from anemoic.datasets.synth import write_synthetic_store
 
-BASE = (Path(__file__).parents[1].joinpath("compiler", "golden", "base.anm")).read_text()
+BASE = (Path(__file__).parents[1].joinpath("compiler", "base.anm")).read_text()
 
 
 @pytest.fixture()

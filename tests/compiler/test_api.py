@@ -9,7 +9,7 @@ import pytest
 from anemoic.compiler.api import compile_file, compile_source
 from anemoic.datasets.synth import write_synthetic_store
 
-GOLDEN = Path(__file__).with_name("golden")
+GOLDEN = Path(__file__).parent  # holds base.anm
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from anemoic.compiler.api import compile_source
 
-BASE = (Path(__file__).with_name("golden") / "base.anm").read_text()
+BASE = Path(__file__).with_name("base.anm").read_text()
 
 
 def compile_text(text: str, tmp_path: Path):  # type: ignore[no-untyped-def]

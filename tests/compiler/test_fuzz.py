@@ -18,7 +18,7 @@ from anemoic.datasets.synth import write_synthetic_store
 
 ROOT = Path(__file__).resolve().parents[2]
 SEEDS = [ROOT / "examples" / "quickstart.anm", ROOT / "examples" / "aifs_o96.anm",
-         Path(__file__).with_name("golden") / "base.anm"]
+         Path(__file__).with_name("base.anm")]
 TEXTS = [p.read_text() for p in SEEDS]
 TOKEN = re.compile(r"\s+|\w+|.", re.S)
 LIMIT_S = 5.0

@@ -11,7 +11,7 @@ from anemoic.compiler.diagnostics import Sink
 from anemoic.compiler.evaluate import Evaluator
 from anemoic.compiler.modules import STDLIB_DIR, load_program, stdlib_modules
 
-GOLDEN = Path(__file__).with_name("golden")
+GOLDEN = Path(__file__).parent  # holds base.anm
 
 
 @pytest.mark.parametrize("name", stdlib_modules())

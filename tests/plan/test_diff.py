@@ -11,7 +11,7 @@ from anemoic.plan.diff import ABSENT, Impact, diff_plans, impact_of, worst_impac
 from anemoic.plan.diff_text import render_differences
 from anemoic.plan.model import LossTermPlan, VariablePlan
 from tests.factories import make_plan
-from tests.plan.golden_util import assert_golden
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 

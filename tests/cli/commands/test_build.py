@@ -13,7 +13,7 @@ import pytest
 from anemoic.cli.anemoic import main
 from anemoic.plan.io import read_plan
 from tests.compiler.targets.project import experiment_text, normalise, shared_store
-from tests.plan.golden_util import assert_golden
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 SWEEP = "let width = 32\nlet rate = 1e-3\nsweep rate in [1e-3, 3e-4]\nsweep width in [16, 32]\n"

@@ -13,7 +13,7 @@ import pytest
 from anemoic.cli.anemoic import main
 
 ROOT = Path(__file__).resolve().parents[3]
-BASE = ROOT / "tests" / "compiler" / "golden" / "base.anm"
+BASE = ROOT / "tests" / "compiler" / "base.anm"
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from anemoic.cli.anemoic import main
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -24,7 +25,7 @@ def test_synth_then_show(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert code == 0 and out == "wrote <tmp>/toy.zarr: 3 variables, 20 dates, 128 points\n"
     code, out, _ = _run(capsys, ["data", "show", store], tmp_path)
     assert code == 0
-    assert out == (GOLDEN / "data_show.txt").read_text()
+    assert_golden(out, GOLDEN / "data_show.txt")
 
 
 def test_user_mistakes_get_one_line_and_exit_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -41,7 +42,7 @@ def test_user_mistakes_get_one_line_and_exit_2(capsys: pytest.CaptureFixture[str
         code, out, err = _run(capsys, argv, tmp_path)
         assert code == 2 and out == ""
         errors.append(err)
-    assert "".join(errors) == (GOLDEN / "data_errors.txt").read_text()
+    assert_golden("".join(errors), GOLDEN / "data_errors.txt")
 
 
 def test_import_writes_a_store(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import pytest
 
 from anemoic.cli.anemoic import main
 from tests.compiler.targets.project import experiment_text, normalise, shared_store
-from tests.plan.golden_util import assert_golden
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 

@@ -11,6 +11,7 @@ from anemoic.cli.anemoic import main
 from anemoic.plan.io import write_plan
 from anemoic.datasets.synth import write_synthetic_store
 from tests.factories import make_plan
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 
@@ -33,7 +34,7 @@ def test_describe_prints_counts_degrees_and_the_run_cache(plan_file, capsys):
     assert f"cache: {run_dir / 'graphs'}/graph-" in out
     assert len(list((run_dir / "graphs").glob("graph-*.npz"))) == 1
     text = re.sub(r"cache: .*", "cache: <run>/graphs/graph-<key>.npz", out)
-    assert text == (GOLDEN / "graph_describe.txt").read_text()
+    assert_golden(text, GOLDEN / "graph_describe.txt")
 
 
 def test_describe_without_cache_builds_in_memory(plan_file, capsys, tmp_path):

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 from anemoic.compiler.targets.local import render_run_script
-from tests.plan.golden_util import assert_golden
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 

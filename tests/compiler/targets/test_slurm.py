@@ -9,7 +9,7 @@ import pytest
 
 from anemoic.compiler.targets.slurm import check_slurm, format_time_limit, job_name, render_sbatch
 from tests.factories import make_plan
-from tests.plan.golden_util import assert_golden
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 OUT, WORK = Path("/scratch/exp/build/aifs"), Path("/scratch/exp")

@@ -12,7 +12,7 @@ import zarr
 from anemoic.compiler.api import compile_source
 from anemoic.datasets.synth import write_synthetic_store
 
-BASE = (Path(__file__).resolve().parents[1] / "golden" / "base.anm").read_text()
+BASE = (Path(__file__).resolve().parents[1] / "base.anm").read_text()
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from anemoic.compiler.api import compile_source
 from anemoic.compiler.typecheck.variables import COMPUTED
 from anemoic.datasets.forcings import COMPUTED_FORCINGS
 
-BASE = (Path(__file__).resolve().parents[1] / "golden" / "base.anm").read_text()
+BASE = (Path(__file__).resolve().parents[1] / "base.anm").read_text()
 
 
 def test_computed_forcings_are_those_the_runtime_computes() -> None:

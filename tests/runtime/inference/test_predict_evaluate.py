@@ -12,7 +12,7 @@ from anemoic.runtime.inference.evaluate import evaluate
 from anemoic.runtime.inference.forecast_io import Forecast, read_forecast, write_forecast
 from anemoic.runtime.inference.predict import predict
 from anemoic.runtime.errors import RuntimeUserError
-from tests.runtime.training.golden import assert_golden
+from tests.golden import assert_golden
 from tests.runtime.training.tiny_run import TrainedRun, trained_run, write_tiny_store  # noqa: F401
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -10,6 +10,7 @@ import torch
 from anemoic.plan.model import LossPlan, LossTermPlan, ScalerPlan
 from anemoic.runtime.losses import build_loss
 from tests.factories import make_plan
+from tests.golden import assert_golden
 from tests.runtime.models.tiny_graph import tiny_graph
 
 GOLDEN = Path(__file__).parent / "golden" / "build_loss_errors.txt"
@@ -83,4 +84,4 @@ def _error_messages() -> list[str]:
 
 
 def test_plan_mistakes_give_the_golden_messages():
-    assert "\n".join(_error_messages()) + "\n" == GOLDEN.read_text()
+    assert_golden("\n".join(_error_messages()) + "\n", GOLDEN)

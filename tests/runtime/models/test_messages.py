@@ -9,6 +9,7 @@ import torch
 
 from anemoic.runtime.models import build_model
 from tests.factories import make_plan
+from tests.golden import assert_golden
 from tests.runtime.models.tiny_graph import tiny_graph
 
 GOLDEN = Path(__file__).parent / "golden" / "build_model_errors.txt"
@@ -45,4 +46,4 @@ def _messages() -> list[str]:
 
 
 def test_model_build_errors_match_golden_text():
-    assert "\n".join(_messages()) + "\n" == GOLDEN.read_text()
+    assert_golden("\n".join(_messages()) + "\n", GOLDEN)

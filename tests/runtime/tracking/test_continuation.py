@@ -7,7 +7,7 @@ from pathlib import Path
 from anemoic.runtime.tracking.continuation import RECORD_NAME, TrackingRecord, continued_run, read_record, \
     write_record
 from anemoic.runtime.tracking.mlflow_tracking import LIGHTNING_PARAM_CHARS, split_params
-from tests.runtime.training.golden import assert_golden
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).with_name("golden")
 

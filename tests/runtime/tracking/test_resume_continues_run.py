@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from anemoic.plan.model import TrackingPlan
-from tests.runtime.training.golden import assert_golden
+from tests.golden import assert_golden
 from tests.runtime.training.test_requeue import _job_env, _recorder, _signal_after_first_checkpoint
 from tests.runtime.training.tiny_run import exec_and_kill_after_a_new_checkpoint, run_runtime, write_tiny_plan, \
     write_tiny_store

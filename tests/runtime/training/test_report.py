@@ -9,7 +9,7 @@ import torch
 
 from anemoic.runtime.training.report import format_lead, format_report
 from anemoic.runtime.training.scores import ScoreSums
-from tests.runtime.training.golden import assert_golden
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 

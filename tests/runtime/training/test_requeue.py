@@ -19,7 +19,7 @@ import torch
 from anemoic.runtime.training.checkpoints import list_checkpoints, load_checkpoint
 from anemoic.runtime.training.requeue import MARKER_NAME, install_requeue_flag, requeue_command, \
     requeue_message, requeued_checkpoint
-from tests.runtime.training.golden import assert_golden
+from tests.golden import assert_golden
 from tests.runtime.training.test_kill_resume import FINAL_STEP, _final_weights
 from tests.runtime.training.tiny_run import child_env, run_runtime, runtime_command, write_tiny_plan, \
     write_tiny_store
