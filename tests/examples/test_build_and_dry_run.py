@@ -44,7 +44,7 @@ import pytest
 from anemoic.cli.anemoi_runtime import main as runtime_main
 from anemoic.cli.anemoic import main as anemoic_main
 from anemoic.compiler.api import compile_file
-from anemoic.datasets.store import frequency_to_string
+from anemoic.plan.units import format_duration
 from anemoic.datasets.synth import write_synthetic_store
 from anemoic.plan.convert import plan_to_dict
 from anemoic.plan.io import read_plan, write_plan
@@ -91,7 +91,7 @@ def synthetic_copy(example: Path, root: Path) -> Path:
     copy.write_text(text)
     last = SYNTHETIC_START + (WINDOWS["test"][1] - 1) * datetime.timedelta(seconds=original.dataset.frequency_s)
     write_synthetic_store(store, grid=SYNTHETIC_GRID, start=SYNTHETIC_START.isoformat(), end=last.isoformat(),
-                          frequency=frequency_to_string(original.dataset.frequency_s),
+                          frequency=format_duration(original.dataset.frequency_s),
                           variables=[v.name for v in original.variables if v.computed is None])
     return copy
 

@@ -19,7 +19,7 @@ from anemoic.plan.convert import plan_to_dict
 from anemoic.plan.errors import PlanError, PlanNote
 from anemoic.plan.io import read_plan, read_plan_dict, read_plan_with_notes, write_plan
 from anemoic.plan.migrate import HASHED_WITHOUT
-from tests.plan.golden_util import assert_golden
+from tests.golden import assert_golden
 
 SCHEMA1 = Path(__file__).parent / "fixtures" / "quickstart_schema1.plan.json"
 GOLDEN = Path(__file__).parent / "golden"

@@ -13,7 +13,7 @@ import pytest
 from anemoic.compiler.api import compile_source
 from anemoic.datasets.synth import write_synthetic_store
 
-BASE = (Path(__file__).resolve().parents[1] / "golden" / "base.anm").read_text()
+BASE = (Path(__file__).resolve().parents[1] / "base.anm").read_text()
 PARALLEL = "parallel { nodes = 1; gpus_per_node = 2; gpus_per_model = 1 }"
 
 

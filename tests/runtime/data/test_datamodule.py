@@ -15,7 +15,7 @@ from anemoic.datasets.forcings import compute_forcing
 from anemoic.datasets.store import StoreError, open_store
 from anemoic.datasets.synth import write_synthetic_store
 from tests.factories import make_plan
-from tests.runtime.training.golden import assert_golden
+from tests.golden import assert_golden
 
 GOLDEN = Path(__file__).parent / "golden"
 

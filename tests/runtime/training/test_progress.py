@@ -6,7 +6,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from tests.runtime.training.golden import assert_golden
+from tests.golden import assert_golden
 from tests.runtime.training.tiny_run import child_env, runtime_command, write_tiny_plan, write_tiny_store
 
 GOLDEN = Path(__file__).with_name("golden")
