@@ -10,6 +10,7 @@ import pytest
 from anemoic.cli.anemoic import main
 from anemoic.plan.io import write_plan
 from anemoic.datasets.synth import write_synthetic_store
+from tests.cli.imports import heavy, imports_of
 from tests.factories import make_plan
 from tests.golden import assert_golden
 
@@ -110,16 +111,6 @@ def test_describe_compiles_an_experiment_file(plan_file, tmp_path, capsys):
 
 def test_describe_never_imports_torch(plan_file: Path) -> None:
     """The graph layer is numpy/scipy only: describing a graph loads neither torch nor Lightning."""
-    import os
-    import subprocess
-    import sys
-
-    root = Path(__file__).resolve().parents[3]
-    proc = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "anemoic.cli.anemoic", "graph", "describe", str(plan_file),
-         "--no-cache"], capture_output=True, text=True, cwd=root, timeout=300,
-        env={**os.environ, "PYTHONPATH": str(root)})
+    proc, imported = imports_of(["graph", "describe", str(plan_file), "--no-cache"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
-    assert "data nodes" in proc.stdout or "nodes" in proc.stdout
-    assert not {m for m in imported if m.split(".")[0] in ("torch", "lightning", "torch_geometric", "triton")}
+    assert "anemoic.graphs.build" in imported and heavy(imported) == set()
