@@ -11,8 +11,12 @@ Hydra and pydantic are not project dependencies: they are installed into a separ
 (default /tmp/bench-venv, created when missing; `--no-install` skips that column with a message).
 anemoi-training itself is not installed (it pulls its own torch); the YAML below mirrors its
 default config groups (data, dataloader, model, graph, training, hardware, diagnostics), and
-the pydantic models mirror the fields anemoic checks.  Usage:
+the pydantic models mirror the fields anemoic checks.
+``--baseline DIR`` also times the cold check of another checkout of anemoic (e.g. a git worktree of an
+earlier commit: ``git worktree add /tmp/before <commit>``) on the same example, runs interleaved, and
+prints both and their ratio: a change must not make the cold check slower.  Usage:
     nice .venv/bin/python benchmarks/check_speed.py [--runs 5] [--venv /tmp/bench-venv] [--no-install]
+                                                    [--baseline /tmp/before]
 """
 
 from __future__ import annotations
@@ -270,6 +274,27 @@ def median_time(command: list[str], runs: int, cwd: Path, env: dict[str, str] | 
     return statistics.median(times)
 
 
+def cli_module(checkout: Path) -> str:
+    """The `anemoic` command-line module of a checkout (it moved from the compiler to anemoic/cli)."""
+    return "anemoic.cli.anemoic" if (checkout / "anemoic" / "cli" / "anemoic.py").exists() else "anemoic.compiler.cli"
+
+
+def compare_cold(baseline: Path, runs: int) -> None:
+    """Cold checks of this checkout and of ``baseline``, interleaved so both see the same machine load."""
+    env = {**os.environ, "ANEMOIC_NO_CHECK_CACHE": "1"}
+    commands = {checkout: [sys.executable, "-m", cli_module(checkout), "check", str(EXAMPLE)]
+                for checkout in (ROOT, baseline)}
+    times: dict[Path, list[float]] = {ROOT: [], baseline: []}
+    for _ in range(runs):
+        for checkout, command in commands.items():
+            start = time.perf_counter()
+            subprocess.run(command, cwd=checkout, check=True, capture_output=True, env={**env, "PYTHONPATH": str(checkout)})
+            times[checkout].append(time.perf_counter() - start)
+    now, before = statistics.median(times[ROOT]), statistics.median(times[baseline])
+    print(f"cold anemoic check {EXAMPLE.name}: this checkout {now * 1000:7.1f} ms   baseline {baseline} "
+          f"{before * 1000:7.1f} ms   ratio {now / before:.2f} (medians of {runs}, interleaved)")
+
+
 def ensure_venv(venv: Path, install: bool) -> Path | None:
     python = venv / "bin" / "python"
     probe = [str(python), "-c", "import hydra, pydantic"]
@@ -290,7 +315,10 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--venv", type=Path, default=Path("/tmp/bench-venv"))
     parser.add_argument("--no-install", action="store_true")
+    parser.add_argument("--baseline", type=Path, help="another anemoic checkout to compare the cold check with")
     args = parser.parse_args()
+    if args.baseline is not None:
+        compare_cold(args.baseline.resolve(), args.runs)
 
     command = [sys.executable, "-m", "anemoic.cli.anemoic", "check", str(EXAMPLE)]
     cold = median_time(command, args.runs, ROOT, {**os.environ, "ANEMOIC_NO_CHECK_CACHE": "1"})
