@@ -33,7 +33,7 @@ class Var(Protocol):
 
 
 def per_variable(ctx: Context, settings: dict[str, v.Value], key: str, choices: tuple[str, ...],
-                  found: dict[str, Var], required: bool = False) -> dict[str, tuple[str, Span]] | None:
+                 found: dict[str, Var], required: bool = False) -> dict[str, tuple[str, Span]] | None:
     """``default except { name: kind }`` or ``{ name: kind }``; keys may be pressure-level groups."""
     if key not in settings:
         if required and found:

@@ -5,8 +5,8 @@ normalised.  The model maps ``(B, T_in, E, G, V_in)`` to the next state
 ``(B, E, G, V_out)``: with ``prediction="state"`` the full next state (the
 model adds the residual itself), with ``prediction="tendency"`` the prognostic
 channels are the increment normalised by the tendency statistics, which
-``to_state`` turns back into a state (``last + tendency * scale + offset``, the
-scale/offset mapping tendency units onto state units per variable), so the
+``to_state`` turns back into a state (``last + tendency * scale``, the scale
+mapping tendency units onto state units per variable), so the
 rollout always feeds states back and the loss always compares states.
 """
 
@@ -27,7 +27,6 @@ class ForecasterTask(Task):
     plan: TaskPlan
     routing: RoutingIndices
     tendency_scale: torch.Tensor | None = None  # (n_prognostic,) tendency stdev / state scale
-    tendency_offset: torch.Tensor | None = None  # (n_prognostic,) tendency mean / state scale
 
     @classmethod
     def from_plan(cls, plan: Plan, *, tendency_scale: torch.Tensor | None = None) -> ForecasterTask:
@@ -44,8 +43,6 @@ class ForecasterTask(Task):
         increment = prediction[..., r.prognostic_in_output]
         if self.tendency_scale is not None:
             increment = increment * self.tendency_scale.to(increment)
-        if self.tendency_offset is not None:
-            increment = increment + self.tendency_offset.to(increment)
         state = prediction.clone()
         state[..., r.prognostic_in_output] = last_input[..., r.prognostic_in_input] + increment
         return state
