@@ -24,7 +24,7 @@ import numpy as np
 from anemoic.plan.errors import UserError
 from anemoic.plan.units import MONTH_S
 
-IMPORT_VERSION = 1  # bump when the same sources would import differently
+IMPORT_VERSION = 2  # bump when the same sources would import differently (2: provenance names the command)
 _TIME = ("time", "valid_time", "date", "t")
 _LAT = ("lat", "latitude", "nav_lat")
 _LON = ("lon", "longitude", "nav_lon")
