@@ -15,7 +15,9 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 # -- tasks ----------------------------------------------------------------------------------------
-TaskKind = Literal["forecaster"]
+TaskKind = Literal["forecaster"]  # what is predicted
+MethodKind = Literal["deterministic", "ensemble"]  # how it is trained (docs/language.md: task x method)
+NoiseKind = Literal["inject", "condition"]  # how ensemble members are made to differ
 Prediction = Literal["state", "tendency"]
 
 # -- variables --------------------------------------------------------------------------------------
@@ -46,10 +48,10 @@ Norm = Literal["layernorm", "rmsnorm"]
 AttentionBackend = Literal["auto", "triton", "reference"]
 
 # -- losses and scores ------------------------------------------------------------------------------
-LossKind = Literal["mse", "rmse", "mae", "huber", "logcosh", "crps"]
+LossKind = Literal["mse", "rmse", "mae", "huber", "logcosh", "crps", "energy_score"]
 ScalerKind = Literal["variable", "pressure_level", "node_weights", "lead_time", "nan_mask"]
 LevelWeighting = Literal["relu", "linear", "polynomial", "none"]
-MetricKind = Literal["rmse", "mae", "bias"]
+MetricKind = Literal["rmse", "mae", "bias", "crps", "spread", "spread_skill", "rank_histogram"]
 
 # -- training ---------------------------------------------------------------------------------------
 OptimiserKind = Literal["adamw"]
@@ -67,6 +69,8 @@ def values(kind: object) -> tuple[str, ...]:
 
 
 TASK_KINDS = values(TaskKind)
+METHOD_KINDS = values(MethodKind)
+NOISE_KINDS = values(NoiseKind)
 PREDICTIONS = values(Prediction)
 ROLES = values(Role)
 NORMALISERS = values(Normaliser)
@@ -95,3 +99,8 @@ SCHEDULES = values(ScheduleKind)
 PRECISIONS = values(Precision)
 CLIP_ALGORITHMS = values(ClipAlgorithm)
 ACCELERATORS = values(Accelerator)
+
+ENSEMBLE_LOSSES: tuple[LossKind, ...] = ("crps", "energy_score")
+"""Losses that compare the members of an ensemble with each other: only the ensemble method has members."""
+ENSEMBLE_METRICS: tuple[MetricKind, ...] = ("crps", "spread", "spread_skill", "rank_histogram")
+"""Validation metrics of an ensemble's distribution (``rmse``, ``mae`` and ``bias`` score the ensemble mean)."""

@@ -16,6 +16,12 @@ Schema 1 -> 2 (the layering refactor):
 - ``loss.metrics`` becomes ``["rmse"]``: schema-1 runtimes scored RMSE only, whatever it said;
 - kinds are closed lists: a value no runtime ran (remap ``boxcox``, role ``target``, task kind
   ``ensemble``) fails the schema-2 validation and is refused.
+
+Schema 2 -> 3 (task x method):
+- ``task.method`` is new: schema-2 runtimes trained one deterministic state per sample, which is
+  the method ``{"kind": "deterministic", "members": 1, "noise": null}``;
+- a ``crps`` loss term is refused: it compares ensemble members, a schema-2 runtime had one and
+  stopped at the first step, so no such plan ever trained (and its ``alpha`` meant another estimator).
 """
 
 from __future__ import annotations
@@ -30,7 +36,10 @@ from anemoic.plan.errors import PlanError
 from anemoic.plan.model import SCHEMA_VERSION
 from anemoic.plan.schema import first_violation
 
-HASHED_WITHOUT: dict[int, tuple[str, ...]] = {1: ("source_map", "plan_hash")}
+HASHED_WITHOUT: dict[int, tuple[str, ...]] = {
+    1: ("source_map", "plan_hash"),
+    2: ("source_map", "estimates", "plan_hash"),
+}
 """The keys each older schema version left out of ``plan_hash`` (the current rule: ``canonical.UNHASHED_KEYS``)."""
 
 RENAMED_IN_2 = {"parallel.gpus_per_node": "parallel.processes_per_node"}
@@ -44,6 +53,7 @@ REMOVED_IN_2: dict[str, Any] = {  # field -> the only value schema 2 can read it
     "indices.target": [],
 }
 METRICS_2 = ["rmse"]
+METHOD_3: dict[str, Any] = {"kind": "deterministic", "members": 1, "noise": None}
 
 Step = Callable[[dict[str, Any], str], list[str]]
 
@@ -115,6 +125,19 @@ def _v1_to_v2(data: dict[str, Any], where: str) -> list[str]:
     return changes
 
 
+def _v2_to_v3(data: dict[str, Any], where: str) -> list[str]:
+    terms = data.get("loss", {}).get("terms") if isinstance(data.get("loss"), dict) else None
+    for index, term in enumerate(terms if isinstance(terms, list) else ()):
+        if isinstance(term, dict) and term.get("kind") == "crps":
+            raise _cannot(where, 2, f"loss.terms[{index}].kind is \"crps\", an ensemble loss, but a schema-2 plan "
+                                    "trains one deterministic member, so it never trained")
+    task = data.get("task")
+    if isinstance(task, dict):
+        task["method"] = dict(METHOD_3)
+    return [f"task.method is new: {json.dumps(METHOD_3)}, the one deterministic state per sample that schema-2 "
+            "runtimes trained"]
+
+
 def _rename_paths(paths: dict[str, Any]) -> None:
     """Field-path keys (source map, sweep values) follow the renames; those of removed fields go."""
     for key in list(paths):
@@ -146,5 +169,5 @@ def _pop(data: dict[str, Any], path: str) -> Any:
     return _section(data, path).pop(path.rpartition(".")[2], _ABSENT)
 
 
-STEPS: dict[int, Step] = {1: _v1_to_v2}
+STEPS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3}
 """``STEPS[n]`` converts a schema-``n`` file dict in place to schema ``n + 1`` and says what it changed."""

@@ -17,12 +17,12 @@ from typing import Union
 
 from anemoic.plan.kinds import (
     Accelerator, Activation, AttentionBackend, Bounding, ClipAlgorithm, ComputedForcing, EdgeAttribute, EdgeMask,
-    EdgesKind, ImputerKind, ImputerStatistic, LossKind, MapperKind, MetricKind, NodesKind, NodeWeights,
-    NodeWeightsNorm, Norm, Normaliser, OptimiserKind, Precision, Prediction, ProcessorKind, Remap, Role, ScalerKind,
-    ScheduleKind, TaskKind,
+    EdgesKind, ImputerKind, ImputerStatistic, LossKind, MapperKind, MethodKind, MetricKind, NodesKind, NodeWeights,
+    NodeWeightsNorm, NoiseKind, Norm, Normaliser, OptimiserKind, Precision, Prediction, ProcessorKind, Remap, Role,
+    ScalerKind, ScheduleKind, TaskKind,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Scalar = Union[bool, int, float, str, None]
 Param = Union[Scalar, tuple[Scalar, ...]]
@@ -150,12 +150,33 @@ class RolloutPlan:
 
 
 @dataclass(frozen=True)
+class NoisePlan:
+    """What makes ensemble members differ: Gaussian noise per member and hidden node (anemoi's NoiseInjector and
+    NoiseConditioning), drawn from a seeded generator (docs/models.md "Ensembles")."""
+
+    kind: NoiseKind  # "inject": concatenated to the hidden latent; "condition": conditions a layer norm of it
+    channels: int = 4  # noise values per member and hidden node
+    std: float = 1.0  # standard deviation of the noise
+    hidden: int = 32  # width of the MLP the noise passes through first
+
+
+@dataclass(frozen=True)
+class MethodPlan:
+    """How the task is trained: one deterministic state, or an ensemble of ``members`` states per sample."""
+
+    kind: MethodKind = "deterministic"
+    members: int = 1  # states predicted per sample, side by side along the ensemble dimension E
+    noise: NoisePlan | None = None  # the ensemble's noise; None for a deterministic method
+
+
+@dataclass(frozen=True)
 class TaskPlan:
     kind: TaskKind
     timestep_s: int
     multistep_input: int = 1
     rollout: RolloutPlan = field(default_factory=RolloutPlan)
     prediction: Prediction = "state"
+    method: MethodPlan = field(default_factory=MethodPlan)
 
 
 @dataclass(frozen=True)
@@ -176,6 +197,9 @@ class ScalerPlan:
 
 @dataclass(frozen=True)
 class LossTermPlan:
+    """params: ``delta`` (huber), ``alpha`` (crps: 1 fair, 0 the ensemble's own kernel CRPS, between: almost
+    fair), ``variable_reduction`` ("sum" | "mean")."""
+
     kind: LossKind
     weight: float = 1.0
     scalers: tuple[str, ...] = ()  # names from LossPlan.scalers
