@@ -48,7 +48,17 @@ SCALER_KINDS = {"variable_weights": "variable", "level_weights": "pressure_level
 """Scaler component -> plan kind (kinds.SCALERS)."""
 SCHEDULE_KINDS = {"cosine": "cosine", "constant_lr": "constant"}
 """Schedule component -> plan kind (kinds.SCHEDULES)."""
+LOSS_KINDS = {"mse": "mse", "rmse": "rmse", "mae": "mae", "logcosh": "logcosh", "huber": "huber",
+              "crps": "crps", "fair_crps": "crps", "almost_fair_crps": "crps", "energy_score": "energy_score"}
+"""Loss component -> plan kind (kinds.LOSSES): the three CRPS words are one kind with its ``alpha``."""
+CRPS_ALPHA = {"crps": 0.0, "fair_crps": 1.0}
+"""The ``alpha`` a CRPS word stands for (``almost_fair_crps`` takes it as an argument)."""
+METHOD_KINDS = {"deterministic": "deterministic", "ensemble": "ensemble"}
+"""Method component -> plan kind (kinds.METHOD_KINDS); `diffusion` is designed but refused (typecheck.unsupported)."""
+NOISE_KINDS = {"inject": "inject", "condition": "condition"}
+"""Noise component -> plan kind (kinds.NOISE_KINDS)."""
 _AREA = (Param("area", "area", None), Param("margin_km", "float", None))
+_NOISE = (Param("channels", "int", 4), Param("std", "float", 1.0), Param("hidden", "int", 32))
 
 _ALL = (
     Builtin("zarr", "store", (Param("path", "string"),), summary="an anemoi-datasets zarr store"),
@@ -91,7 +101,11 @@ _ALL = (
     Builtin("mae", "loss", summary="mean absolute error"),
     Builtin("logcosh", "loss", summary="log-cosh error"),
     Builtin("huber", "loss", (Param("delta", "float", 1.0),), summary="Huber loss"),
-    Builtin("crps", "loss", (Param("alpha", "float", 1.0),), summary="almost-fair kernel CRPS (ensembles)"),
+    Builtin("crps", "loss", summary="kernel CRPS of the ensemble's members (ensembles)"),
+    Builtin("fair_crps", "loss", summary="fair kernel CRPS: unbiased for the distribution the members sample"),
+    Builtin("almost_fair_crps", "loss", (Param("alpha", "float", 0.95),),
+            summary="alpha x fair CRPS + (1 - alpha) x kernel CRPS (ensembles)"),
+    Builtin("energy_score", "loss", summary="energy score of each variable's field over the grid (ensembles)"),
     Builtin("variable_weights", "scaler", (Param("default", "float", 1.0),), var_keyword=True,
             summary="a loss weight per variable or pressure-level group"),
     Builtin("level_weights", "scaler", (
@@ -102,6 +116,16 @@ _ALL = (
             summary="weight grid points by their area"),
     Builtin("lead_time", "scaler", (Param("decay", "float", 1.0),), summary="down-weight later rollout steps"),
     Builtin("nan_mask", "scaler", (), summary="ignore grid points where the target is missing"),
+    Builtin("deterministic", "method", summary="one state per sample (the default)"),
+    Builtin("ensemble", "method", (Param("members", "int"), Param("noise", "noise", None)),
+            summary="`members` states per sample, made to differ by noise, trained with an ensemble loss"),
+    Builtin("diffusion", "method", (
+        Param("sigma_min", "float", 0.02), Param("sigma_max", "float", 88.0), Param("sigma_data", "float", 1.0),
+        Param("rho", "float", 7.0), Param("sampling_steps", "int", 50),
+    ), summary="EDM denoising diffusion (designed; not executed yet)"),
+    Builtin("inject", "noise", _NOISE, summary="noise concatenated to the hidden latent (anemoi's NoiseInjector)"),
+    Builtin("condition", "noise", _NOISE,
+            summary="noise-conditioned layer norm of the hidden latent (anemoi's NoiseConditioning)"),
     Builtin("cosine", "schedule", (Param("warmup", "int", 0), Param("min_lr", "float", 3e-7),
                                    Param("total_steps", "int", None)), summary="cosine decay after warm-up"),
     Builtin("constant_lr", "schedule", (Param("warmup", "int", 0),), summary="a constant learning rate"),

@@ -4,8 +4,8 @@ The parameter count follows the modules in ``anemoic.runtime.models`` term by
 term (a test builds the real module on a small plan and compares
 ``sum(p.numel())``).  The memory estimate is a documented rule of thumb, not a
 measurement: activations kept for backward per processed node and edge, times
-the samples a GPU holds at once (batch x ensemble members on the device x
-rollout steps), divided over the GPUs of a model group (sharding), and cut to
+the samples a GPU holds at once (batch x ensemble members x rollout steps: every
+device holds all members of its samples), divided over the GPUs of a model group (sharding), and cut to
 the block inputs plus one block when gradient checkpointing recomputes the
 rest; plus 16 bytes per parameter for fp32 weights, gradients and AdamW's two
 moments.  ``docs/plan.md`` lists the coefficients.
@@ -114,7 +114,20 @@ def parameter_count(plan: Plan, data_nodes: int, hidden_nodes: int) -> int:
                   + _linear(POSITION_FEATURES + spec.trainable_hidden_size, spec.channels))
     mappers = MAPPER_PARAMETERS[spec.encoder](spec, attr_width) + MAPPER_PARAMETERS[spec.decoder](spec, attr_width)
     head = _norm(spec, spec.channels) + _linear(spec.channels, n_out)
-    return trainable + embeddings + mappers + PROCESSOR_PARAMETERS[spec.processor](spec, attr_width) + head
+    return (trainable + embeddings + mappers + PROCESSOR_PARAMETERS[spec.processor](spec, attr_width) + head
+            + noise_parameters(plan))
+
+
+def noise_parameters(plan: Plan) -> int:
+    """The ensemble's noise module (``anemoic.runtime.models.noise``): an MLP of the noise, then a projection of
+    the latent and the noise (inject) or a norm with a scale and shift from the noise (condition)."""
+    noise, spec = plan.task.method.noise, plan.model
+    if noise is None:
+        return 0
+    mlp = _mlp(spec, noise.channels, noise.channels, noise.hidden)
+    if noise.kind == "inject":
+        return mlp + _linear(spec.channels + noise.channels, spec.channels)
+    return mlp + _norm(spec, spec.channels) + _linear(noise.channels, 2 * spec.channels)
 
 
 # Activations kept for backward per node / edge of one block, in units of `channels` elements, fitted to
@@ -164,7 +177,8 @@ def activation_bytes(plan: Plan, nodes: dict[str, int], edges: dict[str, int]) -
         mappers = encoder + decoder
     embeddings = _EMBEDDING_FACTOR * (data + hidden) * spec.channels
     per_sample = (processor + mappers + embeddings) * _bytes_per_element(plan.training.precision)
-    samples = plan.training.batch_size * max(plan.task.rollout.maximum, plan.task.rollout.start, 1)
+    samples = plan.training.batch_size * plan.task.method.members * max(plan.task.rollout.maximum,
+                                                                         plan.task.rollout.start, 1)
     return int(per_sample * samples / max(plan.parallel.gpus_per_model, 1))
 
 

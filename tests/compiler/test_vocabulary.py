@@ -8,8 +8,10 @@ is ``tests/runtime/test_vocabulary.py``, the graphs' ``tests/graphs/test_vocabul
 from __future__ import annotations
 
 from anemoic.compiler import estimates
-from anemoic.compiler.builtins import NODE_WEIGHTS_FOR, REGISTRY, SCALER_KINDS, SCHEDULE_KINDS
-from anemoic.compiler.typecheck import per_variable, task, training
+from anemoic.compiler.builtins import (
+    CRPS_ALPHA, LOSS_KINDS, METHOD_KINDS, NODE_WEIGHTS_FOR, NOISE_KINDS, REGISTRY, SCALER_KINDS, SCHEDULE_KINDS,
+)
+from anemoic.compiler.typecheck import per_variable, task, training, unsupported
 from anemoic.plan import kinds
 
 
@@ -24,7 +26,11 @@ def _choices(builtin: str, param: str) -> set[str]:
 
 
 def test_components_name_every_kind() -> None:
-    assert _category("loss") == set(kinds.LOSSES)
+    assert set(LOSS_KINDS) == _category("loss") and set(LOSS_KINDS.values()) == set(kinds.LOSSES)
+    assert set(CRPS_ALPHA) | {"almost_fair_crps"} == {w for w, kind in LOSS_KINDS.items() if kind == "crps"}
+    assert set(METHOD_KINDS.values()) == set(kinds.METHOD_KINDS)
+    assert set(METHOD_KINDS) | set(unsupported.METHODS) == _category("method")  # each runs or is refused
+    assert set(NOISE_KINDS) == _category("noise") and set(NOISE_KINDS.values()) == set(kinds.NOISE_KINDS)
     assert set(SCALER_KINDS) == _category("scaler") and set(SCALER_KINDS.values()) == set(kinds.SCALERS)
     assert set(SCHEDULE_KINDS) == _category("schedule") and set(SCHEDULE_KINDS.values()) == set(kinds.SCHEDULES)
     assert _category("optimiser") == set(kinds.OPTIMISERS)
@@ -48,6 +54,7 @@ def test_choices_are_the_vocabulary() -> None:
 def test_block_words_reach_every_kind() -> None:
     assert set(training.PRECISIONS.values()) == set(kinds.PRECISIONS)
     assert set(task.KINDS.values()) == set(kinds.TASK_KINDS)
+    assert not set(task.KINDS) & set(unsupported.TASKS)  # a task word runs or is refused, never both
     assert per_variable.COMPUTED == kinds.COMPUTED_FORCINGS
 
 

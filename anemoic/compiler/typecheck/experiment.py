@@ -115,13 +115,16 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
                       ctx.read_block("task", task_section.block, TASK_SETTINGS), task_section.span,
                       info.frequency_s if info else None)
     model, graph = _network(ctx, task_section, dataset_value.name)
-    loss = check_loss(ctx, task.loss, variables.indices.output, variables.levels, task.metrics) \
+    loss = check_loss(ctx, task.loss, variables.indices.output, variables.levels, task.metrics, task.plan.method) \
         if task is not None and variables is not None else None
     train_section, _ = sections["train"]
     train = check_train(ctx, ctx.read_block("train", train_section.block, TRAIN_SETTINGS))
     parallel, site, outputs = _run_settings(ctx, sections, name)
     if info is not None and task is not None:
         rules.rollout_fits(ctx, info, task.plan)
+        rules.ensemble_of_single_states(ctx, info, task.plan.method)
+    if task is not None and "parallel" in sections:
+        rules.ensemble_per_device(ctx, _parallel_setting(ctx, sections, "ensemble_per_device"), task.plan.method)
     data_parallel = rules.parallel_layout(ctx, parallel, model, train.fields["batch_size"]) \
         if parallel is not None and model is not None and train is not None else None
     if site is not None and outputs is not None:
@@ -171,6 +174,15 @@ def _run_settings(ctx: Context, sections: dict[str, tuple[ast.Section, str]],
     if outputs is None and "outputs" not in sections:
         outputs = check_outputs(ctx, {}, f"runs/{name}", tracking)
     return parallel, site, outputs
+
+
+def _parallel_setting(ctx: Context, sections: dict[str, tuple[ast.Section, str]], key: str) -> v.Value | None:
+    """A setting of the `parallel` block that a cross-field rule reads (the block itself was checked already)."""
+    section, module_key = sections["parallel"]
+    for setting in section.block.settings if section.block else ():
+        if setting.key == key:
+            return ctx.evaluator.eval(setting.value, module_key)
+    return None
 
 
 def _optional(ctx: Context, sections: dict[str, tuple[ast.Section, str]], kind: str, allowed: tuple[str, ...],

@@ -7,12 +7,13 @@ from dataclasses import dataclass
 
 from anemoic.compiler import coerce
 from anemoic.compiler import values as v
-from anemoic.compiler.builtins import NODE_WEIGHTS_FOR, REGISTRY, SCALER_KINDS
+from anemoic.compiler.builtins import CRPS_ALPHA, LOSS_KINDS, NODE_WEIGHTS_FOR, REGISTRY, SCALER_KINDS
 from anemoic.compiler.diagnostics import did_you_mean
 from anemoic.compiler.typecheck.arguments import argument, failed
 from anemoic.compiler.typecheck.context import Context
 from anemoic.compiler.typecheck.variables import variable_list
-from anemoic.plan.model import LossPlan, LossTermPlan, ScalerPlan
+from anemoic.plan import kinds
+from anemoic.plan.model import LossPlan, LossTermPlan, MethodPlan, ScalerPlan
 
 
 @dataclass(frozen=True)
@@ -146,22 +147,57 @@ def _level_scaler(ctx: Context, scaler: v.ComponentV, output: tuple[str, ...],
                               "slope": float(slope)})  # type: ignore[arg-type]
 
 
+def _loss_params(ctx: Context, loss: v.ComponentV) -> dict[str, object] | None:
+    """The term's parameters as the plan holds them: a CRPS word's ``alpha``, checked to lie in [0, 1]."""
+    params = {p.name: argument(ctx, loss, p.name) for p in REGISTRY[loss.builtin].params}
+    if failed(*params.values()):
+        return None
+    if loss.builtin in CRPS_ALPHA:
+        params["alpha"] = CRPS_ALPHA[loss.builtin]
+    alpha = params.get("alpha")
+    if isinstance(alpha, float) and not 0.0 <= alpha <= 1.0:
+        where = loss.get("alpha")
+        ctx.sink.error("E1306", f"`alpha` of `{loss.builtin}` is {alpha:g}; it weighs the fair CRPS against the "
+                       "ensemble's own and lies between 0 and 1", where.span if where is not None else loss.span,
+                       hint="AIFS-CRPS uses `almost_fair_crps(alpha = 0.95)`; 1 is `fair_crps`, 0 is `crps`")
+        return None
+    return params
+
+
+def _fits_method(ctx: Context, terms: list[Term], method: MethodPlan) -> bool:
+    """Ensemble losses need members; an ensemble without one is allowed but learns no spread (a warning)."""
+    ensemble_terms = [t.loss for t in terms
+                      if t.loss is not None and LOSS_KINDS[t.loss.builtin] in kinds.ENSEMBLE_LOSSES]
+    if method.kind != "ensemble":
+        for loss in ensemble_terms:
+            ctx.sink.error("E1305", f"`{loss.builtin}` compares the members of an ensemble with the truth; this "
+                           f"task's method is {method.kind}", loss.span,
+                           hint="train an ensemble (`method = ensemble(members = 4)`) or use a loss such as `mse`")
+        return not ensemble_terms
+    if not ensemble_terms:
+        first = terms[0].loss
+        assert first is not None
+        ctx.sink.warn("W1302", f"the ensemble is trained without an ensemble loss: with `{first.builtin}` every member "
+                      "learns the same mean, so the ensemble learns no spread", first.span,
+                      hint="use `fair_crps`, `almost_fair_crps(alpha = 0.95)`, `crps` or `energy_score`")
+    return True
+
+
 def check_loss(ctx: Context, value: v.Value, output: tuple[str, ...],
-               levels: dict[str, tuple[str | None, int | None]], metrics: tuple[str, ...]) -> CheckedLoss | None:
+               levels: dict[str, tuple[str | None, int | None]], metrics: tuple[str, ...],
+               method: MethodPlan) -> CheckedLoss | None:
     """The loss plan, and the node weights its node scaler asks the graph for."""
     terms = _terms(ctx, value)
     if terms is None:
         return None
     ctx.mark("loss.terms", value)
+    if not _fits_method(ctx, terms, method):
+        return None
     scalers: list[ScalerPlan] = []
     plans = []
     node_weights = None
     for term in terms:
         assert term.loss is not None
-        if term.loss.builtin == "crps":  # every task the runtime trains predicts one member
-            ctx.sink.error("E1305", "`crps` compares an ensemble with the truth; this task is not an ensemble",
-                           term.loss.span, hint="use a deterministic loss such as `mse`")
-            return None
         names = []
         for scaler_value in term.scalers:
             plan = _scaler(ctx, scaler_value, output, levels)
@@ -177,8 +213,9 @@ def check_loss(ctx: Context, value: v.Value, output: tuple[str, ...],
                                       plan.params)
                 scalers.append(existing)
             names.append(existing.name)
-        params = {p.name: argument(ctx, term.loss, p.name) for p in REGISTRY[term.loss.builtin].params}
-        if failed(*params.values()):
+        params = _loss_params(ctx, term.loss)
+        if params is None:
             return None
-        plans.append(LossTermPlan(term.loss.builtin, term.weight, tuple(names), params))  # type: ignore[arg-type]
+        plans.append(LossTermPlan(LOSS_KINDS[term.loss.builtin], term.weight, tuple(names),  # type: ignore[arg-type]
+                                  params))  # type: ignore[arg-type]
     return CheckedLoss(LossPlan(tuple(plans), tuple(scalers), metrics), node_weights)

@@ -3,9 +3,11 @@ parallel layout vs model, site time limit vs checkpoint cadence)."""
 
 from __future__ import annotations
 
+from anemoic.compiler import coerce
+from anemoic.compiler import values as v
 from anemoic.compiler.typecheck.context import Context
 from anemoic.compiler.typecheck.dataset import DatasetInfo
-from anemoic.plan.model import ModelPlan, OutputsPlan, ParallelPlan, SitePlan, TaskPlan
+from anemoic.plan.model import MethodPlan, ModelPlan, OutputsPlan, ParallelPlan, SitePlan, TaskPlan
 from anemoic.plan.units import format_duration
 from anemoic.plan.windows import window_length
 
@@ -51,6 +53,44 @@ def parallel_layout(ctx: Context, parallel: ParallelPlan, model: ModelPlan, batc
                        hint="set `batch = 1`; add GPUs or `accumulate` to grow the effective batch")
         ok = False
     return world // shards if ok else None
+
+
+def ensemble_of_single_states(ctx: Context, dataset: DatasetInfo, method: MethodPlan) -> None:
+    """The ensemble method grows one analysed state into its members; a store of ensemble members (anemoi's
+    ensemble dimension above 1) would need those members paired with the model's, which is not executed yet."""
+    stored = dataset.metadata.ensemble_size if dataset.metadata is not None else 1
+    if method.kind == "ensemble" and stored > 1:
+        ctx.sink.error("E1412", f"training an ensemble on a store that holds {stored} ensemble members is not "
+                       "executed by this runtime yet", ctx.span_of("task.method"),
+                       hint="train the ensemble on a store of single states (one ensemble member)")
+
+
+def ensemble_per_device(ctx: Context, value: v.Value | None, method: MethodPlan) -> None:
+    """``parallel { ensemble_per_device = n }``: the members one device holds, a divisor of the ensemble's members.
+
+    Every device holds all members of its samples (n = members); spreading an ensemble over devices
+    (anemoi's ensemble groups) is designed but not executed yet, so it is refused here."""
+    if value is None:
+        return
+    per_device = coerce.integer(value, ctx.sink, "`ensemble_per_device`", minimum=1)
+    if per_device is None:
+        return
+    if method.kind != "ensemble":
+        ctx.sink.error("E1407", f"`ensemble_per_device` has no effect: the task's method is {method.kind}",
+                       value.span, hint="remove it, or train an ensemble: `method = ensemble(members = 4)`")
+        return
+    members = method.members
+    where = ctx.span_of("task.method.members")
+    if members % per_device:
+        divisors = [str(n) for n in range(1, members + 1) if members % n == 0]
+        ctx.sink.error("E1008", f"`ensemble_per_device` is {per_device}, which does not divide the ensemble's "
+                       f"{members} members", value.span, notes=(("the members are set here", where),),
+                       hint=f"use one of {', '.join(divisors)}")
+    elif per_device < members:
+        ctx.sink.error("E1411", f"spreading the ensemble's {members} members over {members // per_device} devices "
+                       f"(`ensemble_per_device = {per_device}`) is not executed by this runtime yet", value.span,
+                       hint=f"use `ensemble_per_device = {members}`: each device then holds every member of its "
+                       "samples")
 
 
 def site_time(ctx: Context, site: SitePlan, outputs: OutputsPlan, has_site: bool) -> None:

@@ -27,7 +27,7 @@ PARALLEL_TABLE = (
     Setting("gpus_per_model", "parallel.gpus_per_model", whole(1)),
     Setting("accelerator", "parallel.accelerator", choice(kinds.ACCELERATORS)),
 )
-PARALLEL = keys(PARALLEL_TABLE, *unsupported.PARALLEL)
+PARALLEL = keys(PARALLEL_TABLE, *unsupported.PARALLEL, "ensemble_per_device")  # the last: rules.ensemble_per_device
 
 
 def _mem(value: v.Value, sink: Sink, what: str) -> str | None:

@@ -1,4 +1,5 @@
-"""The task: what is learned, its timestep, input steps, rollout schedule, loss and validation metrics."""
+"""The task: what is predicted (its kind), how it is trained (its method), its timestep, input steps, rollout
+schedule, loss and validation metrics."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import Sink, Span, did_you_mean
 from anemoic.compiler.typecheck import unsupported
 from anemoic.compiler.typecheck.context import Context, Settings
+from anemoic.compiler.typecheck.method import CheckedMethod, check_method
 from anemoic.compiler.typecheck.settings import Setting, choice, keys, read_settings
 from anemoic.plan import kinds
 from anemoic.plan.model import RolloutPlan, TaskPlan
@@ -27,7 +29,7 @@ TABLE = (
     Setting("validation_rollout", "task.rollout.validation", _steps),
     Setting("prediction", "task.prediction", choice(kinds.PREDICTIONS)),
 )
-SETTINGS = keys(TABLE, "timestep", "rollout", "loss", "members", "metrics")
+SETTINGS = keys(TABLE, "method", "timestep", "rollout", "loss", "members", "metrics")
 
 
 @dataclass(frozen=True)
@@ -37,32 +39,53 @@ class CheckedTask:
     metrics: tuple[str, ...]
 
 
-def check_task(ctx: Context, kind_name: v.Symbol, settings: Settings, span: Span,
-               frequency_s: int | None) -> CheckedTask | None:
-    """``frequency_s``: the dataset's, or None when it could not be checked (then the timestep is not compared)."""
+def _kind(ctx: Context, kind_name: v.Symbol) -> str | None:
+    """The plan kind of the task word; None after a diagnostic (a refusal of the grid, or an unknown word)."""
     if kind_name.name in unsupported.TASKS:
         unsupported.refuse(ctx, unsupported.TASKS[kind_name.name], kind_name.span)
         return None
     if kind_name.name not in KINDS:
         known = [*KINDS, *unsupported.TASKS]
-        ctx.sink.error("E0801", f"`{kind_name.name}` is not a kind of task", kind_name.span,
-                       hint=did_you_mean(kind_name.name, known, f"choose one of {', '.join(known)}"))
+        hint = unsupported.FORMER_TASKS.get(kind_name.name) or \
+            did_you_mean(kind_name.name, known, f"choose one of {', '.join(known)}")
+        ctx.sink.error("E0801", f"`{kind_name.name}` is not a kind of task", kind_name.span, hint=hint)
+        return None
+    return KINDS[kind_name.name]
+
+
+def _method(ctx: Context, settings: Settings) -> CheckedMethod | None:
+    method = check_method(ctx, settings.get("method"))
+    if method is not None and method.word in unsupported.METHODS:
+        assert method.span is not None
+        unsupported.refuse(ctx, unsupported.METHODS[method.word], method.span)
+        return None
+    if "members" in settings:
+        ctx.sink.error("E0804", "`members` is a setting of the ensemble method, not of the task",
+                       settings["members"].span, hint="write `method = ensemble(members = 4)`")
+    return method
+
+
+def check_task(ctx: Context, kind_name: v.Symbol, settings: Settings, span: Span,
+               frequency_s: int | None) -> CheckedTask | None:
+    """``frequency_s``: the dataset's, or None when it could not be checked (then the timestep is not compared).
+
+    The task word and the method are checked independently (the task x method grid refuses each on its own)."""
+    kind = _kind(ctx, kind_name)
+    method = _method(ctx, settings)
+    if kind is None:
         return None
     read = read_settings(ctx, settings, TABLE)
     timestep = _timestep(ctx, settings.get("timestep"), frequency_s)
     rollout = _rollout(ctx, settings.get("rollout"))
-    metrics = _metrics(ctx, settings.get("metrics"))
-    if "members" in settings:
-        ctx.sink.error("E0804", "`members` only applies to ensemble tasks", settings["members"].span,
-                       hint="remove `members`: a forecaster predicts one state")
+    metrics = _metrics(ctx, settings.get("metrics"), method)
     if settings.missing("loss"):
         ctx.sink.error("E0806", "the task has no `loss`", span, hint="add `loss = mse * node_weights(area)`")
-    if read is None or timestep is None or rollout is None or metrics is None or "members" in settings \
-            or "loss" not in settings:
+    if read is None or timestep is None or rollout is None or metrics is None or method is None \
+            or method.plan is None or "members" in settings or "loss" not in settings:
         return None
     validation = read.pop("validation", 1)
-    plan = TaskPlan(kind=KINDS[kind_name.name], timestep_s=timestep, rollout=RolloutPlan(**rollout,
-                    validation=validation), **read)  # type: ignore[arg-type]
+    plan = TaskPlan(kind=kind, timestep_s=timestep, rollout=RolloutPlan(**rollout,  # type: ignore[arg-type]
+                    validation=validation), method=method.plan, **read)
     return CheckedTask(plan, settings["loss"], metrics)
 
 
@@ -103,8 +126,9 @@ def _rollout(ctx: Context, value: v.Value | None) -> dict[str, int] | None:
     return {"start": start, "increment": by if end > start else 0, "every_epochs": value.every or 1, "maximum": end}
 
 
-def _metrics(ctx: Context, value: v.Value | None) -> tuple[str, ...] | None:
-    """The validation metrics the runtime scores per output variable and lead time."""
+def _metrics(ctx: Context, value: v.Value | None, method: CheckedMethod | None) -> tuple[str, ...] | None:
+    """The validation metrics the runtime scores per output variable and lead time; those of an ensemble's
+    distribution (``kinds.ENSEMBLE_METRICS``) only for the ensemble method."""
     if value is None:
         return ("rmse",)
     ctx.mark("loss.metrics", value)
@@ -113,6 +137,13 @@ def _metrics(ctx: Context, value: v.Value | None) -> tuple[str, ...] | None:
         if isinstance(item, v.Symbol) and item.name in unsupported.METRICS:
             unsupported.metric(ctx, item.name, item.span)
             chosen.append(None)
-        else:
-            chosen.append(coerce.choice(item, ctx.sink, "`metrics`", kinds.METRICS))
+            continue
+        metric = coerce.choice(item, ctx.sink, "`metrics`", kinds.METRICS)
+        if metric in kinds.ENSEMBLE_METRICS and method is not None and method.word != "ensemble":
+            hint = "score the error with `mae` (for one state the CRPS is the MAE)" if metric == "crps" else \
+                "remove it, or train an ensemble: `method = ensemble(members = 4)`"
+            ctx.sink.error("E0810", f"the metric `{metric}` scores the members of an ensemble; this task's method is "
+                           f"{method.word}", item.span, hint=hint)
+            metric = None
+        chosen.append(metric)
     return None if None in chosen else tuple(dict.fromkeys(chosen))  # type: ignore[arg-type]

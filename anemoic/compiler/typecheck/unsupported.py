@@ -23,13 +23,24 @@ class NotYet:
     hint: str
 
 
+# The task x method grid (docs/language.md §8): every task word with every method word is designed; the
+# runtime executes `forecast` with `deterministic` or `ensemble`.  A task it does not train is refused
+# whatever the method, a method it does not execute whatever the task: each independently, at its word.
 TASKS = {
-    "ensemble": NotYet("E1401", "ensemble training (`task ensemble`) is not executed by this runtime yet",
-                       "train a deterministic forecaster with `task forecast(...)`"),
-    "interpolate": NotYet("E1401", "temporal interpolation (`task interpolate`) is not executed by this runtime yet",
-                          "train a forecaster with `task forecast(...)`"),
+    "temporal_downscale": NotYet("E1401", "temporal downscaling (`task temporal_downscale`) is not executed by this "
+                                 "runtime yet", "train a forecaster: `task forecast(net) { ... }`"),
     "autoencode": NotYet("E1401", "autoencoder training (`task autoencode`) is not executed by this runtime yet",
-                         "train a forecaster with `task forecast(...)`"),
+                         "train a forecaster: `task forecast(net) { ... }`"),
+}
+METHODS = {
+    "diffusion": NotYet("E1410", "diffusion training (`method = diffusion(...)`) is not executed by this runtime yet",
+                        "for a probabilistic forecast train an ensemble: `method = ensemble(members = 4)` with a "
+                        "CRPS loss"),
+}
+FORMER_TASKS = {  # task words of earlier anemoic versions -> what to write now
+    "ensemble": "an ensemble is a training method, not a task: write `task forecast(net) { method = "
+                "ensemble(members = 4) }`",
+    "interpolate": "temporal interpolation is the task `temporal_downscale` (anemoi's TemporalDownscaler)",
 }
 TARGET_ROLE = NotYet("E1403", "loss-only `target` variables are not used by this runtime yet",
                      "list the variable as `diagnostic` to predict it, or remove it")
@@ -38,10 +49,8 @@ PARALLEL = {
                          "remove `read_group`: each process reads its own samples"),
     "shard": NotYet("E1406", "`shard` has no effect: this runtime does not shard models yet",
                     "remove `shard`"),
-    "ensemble_per_device": NotYet("E1407", "`ensemble_per_device` has no effect: this runtime does not train "
-                                  "ensembles yet", "remove `ensemble_per_device`"),
 }
-METRICS = ("acc", "crps", "spread")  # words the language knows; the runtime scores kinds.METRICS
+METRICS = ("acc",)  # words the language knows; the runtime scores kinds.METRICS
 
 
 def refuse(ctx: Context, item: NotYet, span: Span) -> None:

@@ -35,16 +35,21 @@ def test_the_base_experiment_builds(folder: Path) -> None:
     assert not result.diagnostics and result.plans
 
 
+ENSEMBLE = "inputs = 2 steps\n  method = ensemble(members = 4)"
+FAIR = "loss = fair_crps * node_weights(area)"
+
+
 @pytest.mark.parametrize("old, new, code", [
-    ("task forecast(net)", "task ensemble(net)", "E1401"),
-    ("task forecast(net)", "task interpolate(net)", "E1401"),
+    ("task forecast(net)", "task temporal_downscale(net)", "E1401"),
     ("task forecast(net)", "task autoencode(net)", "E1401"),
+    ("inputs = 2 steps", "inputs = 2 steps\n  method = diffusion", "E1410"),
     ("diagnostic = [tp]", "diagnostic = [tp]\n  target = [2t]", "E1403"),
     (PARALLEL, "parallel { nodes = 1; gpus_per_node = 4; gpus_per_model = 2 }", "E1404"),
     (PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; read_group = 2 }", "E1405"),
     (PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; shard = heads }", "E1406"),
     (PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; ensemble_per_device = 2 }", "E1407"),
     ("heads = 4)", "heads = 4, num_chunks = 2)", "E1408"),
+    (PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; ensemble_per_device = 1 }", "E1407"),
     ("inputs = 2 steps", "inputs = 2 steps\n  metrics = [rmse, acc]", "E1409"),
 ])
 def test_what_the_runtime_cannot_run_is_refused_at_check_time(folder: Path, old: str, new: str, code: str) -> None:
@@ -73,3 +78,49 @@ def test_a_count_named_for_the_other_accelerator_is_an_error(folder: Path, new: 
 def test_metrics_the_runtime_scores_reach_the_plan(folder: Path) -> None:
     text = BASE.replace("inputs = 2 steps", "inputs = 2 steps\n  metrics = [rmse, mae, bias]")
     assert compile_source(text, str(folder / "exp.anm")).plans[0].loss.metrics == ("rmse", "mae", "bias")
+
+
+def _ensemble(text: str) -> str:
+    """The base experiment trained as a 4-member ensemble with the fair CRPS."""
+    loss = next(line for line in text.splitlines() if line.strip().startswith("loss ="))
+    return text.replace("inputs = 2 steps", ENSEMBLE).replace(loss, "  " + FAIR)
+
+
+@pytest.mark.parametrize("task, method, codes", [
+    ("forecast", "deterministic", []),
+    ("forecast", "ensemble(members = 4)", []),
+    ("forecast", "diffusion", ["E1410"]),
+    ("temporal_downscale", "deterministic", ["E1401"]),
+    ("temporal_downscale", "ensemble(members = 4)", ["E1401"]),
+    ("temporal_downscale", "diffusion", ["E1401", "E1410"]),
+    ("autoencode", "deterministic", ["E1401"]),
+    ("autoencode", "ensemble(members = 4)", ["E1401"]),
+    ("autoencode", "diffusion", ["E1401", "E1410"]),
+])
+def test_every_cell_of_the_task_by_method_grid_runs_or_is_refused_with_its_code(
+        folder: Path, task: str, method: str, codes: list[str]) -> None:
+    text = BASE.replace("task forecast(net)", f"task {task}(net)").replace(
+        "inputs = 2 steps", f"inputs = 2 steps\n  method = {method}")
+    if method.startswith("ensemble"):
+        loss = next(line for line in text.splitlines() if line.strip().startswith("loss ="))
+        text = text.replace(loss, "  " + FAIR)  # an ensemble loss: no W1302
+    result = compile_source(text, str(folder / "exp.anm"))
+    assert sorted(d.code for d in result.diagnostics if d.severity == "error") == codes, result.render()
+    assert bool(result.plans) == (not codes)
+
+
+@pytest.mark.parametrize("per_device, codes", [(None, []), (4, []), (2, ["E1411"]), (1, ["E1411"]), (3, ["E1008"]),
+                                               (8, ["E1008"])])
+def test_members_per_device_divide_the_members_and_hold_them_all(folder: Path, per_device: int | None,
+                                                                  codes: list[str]) -> None:
+    text = _ensemble(BASE)
+    if per_device is not None:
+        text = text.replace(PARALLEL, f"parallel {{ nodes = 1; gpus_per_node = 2; ensemble_per_device = {per_device} }}")
+    result = compile_source(text, str(folder / "exp.anm"))
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == codes, result.render()
+
+
+def test_an_ensemble_on_a_store_of_ensemble_members_is_refused(tmp_path: Path) -> None:
+    write_synthetic_store(tmp_path / "store.zarr", grid="o16", start="2020-01-01", end="2020-01-31T18:00", ensembles=2)
+    result = compile_source(_ensemble(BASE), str(tmp_path / "exp.anm"))
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E1412"], result.render()
