@@ -27,13 +27,20 @@ def _exec(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from anemoic.runtime.inference.predict import predict_command
 
-    return predict_command(args.checkpoint, date=args.date, steps=args.steps, output=args.output, device=args.device)
+    return predict_command(args.checkpoint, date=args.date, steps=args.steps, output=args.output, device=args.device,
+                           seed=args.seed)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from anemoic.runtime.inference.evaluate import evaluate_command
 
     return evaluate_command(args.forecast, store=args.store)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from anemoic.runtime.inference.compare import compare_command
+
+    return compare_command(args.runs, leads=args.leads)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -58,12 +65,21 @@ def make_parser() -> argparse.ArgumentParser:
     pred.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                       help="where the model runs (auto: a CUDA GPU when one is visible, with the training "
                            "precision's autocast)")
+    pred.add_argument("--seed", type=int, default=None,
+                      help="seed of an ensemble's noise (default: the plan's seed); the same seed writes the "
+                           "same members")
     pred.set_defaults(func=_predict)
 
     ev = sub.add_parser("evaluate", help="score a forecast against the store, persistence and climatology")
     ev.add_argument("forecast", help="a forecast written by `anemoi-runtime predict`")
     ev.add_argument("--store", default=None, help="the verifying store (default: the one the forecast names)")
     ev.set_defaults(func=_evaluate)
+
+    cmp = sub.add_parser("compare", help="score trained runs on the same validation samples, side by side")
+    cmp.add_argument("runs", nargs="+", metavar="RUN", help="run directories or checkpoints (the same store, "
+                     "variables, timestep and validation samples)")
+    cmp.add_argument("--leads", type=int, default=2, metavar="N", help="the first N leads (default 2)")
+    cmp.set_defaults(func=_compare)
     return parser
 
 

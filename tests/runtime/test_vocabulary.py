@@ -18,9 +18,11 @@ from anemoic.runtime.data import preprocessing
 from anemoic.runtime.inference.predict import AUTOCAST
 from anemoic.runtime.losses.functions import ERRORS
 from anemoic.runtime.losses.scalers import SCALERS
+from anemoic.runtime.methods import METHODS
 from anemoic.runtime.models.bounding import BOUNDINGS
 from anemoic.runtime.models.layers import MLP_BUILDERS, NORM_BUILDERS
 from anemoic.runtime.models.mappers import MAPPER_BUILDERS
+from anemoic.runtime.models.noise import NOISE_BUILDERS
 from anemoic.runtime.models.processors import PROCESSOR_BUILDERS
 from anemoic.runtime.tasks import TASKS
 from anemoic.runtime.training.schedule import OPTIMISERS, SCHEDULES
@@ -28,6 +30,8 @@ from anemoic.runtime.training.scores import METRICS
 
 TABLES: dict[str, tuple[tuple[str, ...], Iterable[object]]] = {
     "runtime.tasks.TASKS": (kinds.TASK_KINDS, TASKS),
+    "runtime.methods.METHODS": (kinds.METHOD_KINDS, METHODS),
+    "runtime.models.noise.NOISE_BUILDERS": (kinds.NOISE_KINDS, NOISE_BUILDERS),
     "runtime.models.processors.PROCESSOR_BUILDERS": (kinds.PROCESSORS, PROCESSOR_BUILDERS),
     "runtime.models.mappers.MAPPER_BUILDERS": (kinds.MAPPERS, MAPPER_BUILDERS),
     "runtime.models.layers.MLP_BUILDERS": (kinds.ACTIVATIONS, MLP_BUILDERS),

@@ -3,7 +3,9 @@
 Verified against the store's fields at the valid times, next to persistence
 (the forecast's initial state held constant) and climatology (training-period
 mean of the same calendar month and hour), with the same area weights as
-training; printed by the same report function as the end of ``exec``.
+training; printed by the same report function as the end of ``exec``.  A forecast
+of several members is scored as an ensemble: the ensemble mean's RMSE, then its
+CRPS next to the baselines' and its spread/skill ratio.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from anemoic.datasets.store import open_store
 from anemoic.runtime.inference.forecast_io import read_forecast
 from anemoic.runtime.training.climatology import Climatology
 from anemoic.runtime.errors import RuntimeUserError
-from anemoic.runtime.training.report import format_report
+from anemoic.runtime.training.report import ENSEMBLE_REPORT, format_report
 from anemoic.runtime.training.scores import ScoreSums
 
 
@@ -36,14 +38,20 @@ def evaluate(forecast_path: str, store_path: str | None = None) -> str:
     target = torch.from_numpy(truth).unsqueeze(0)
     weights = torch.from_numpy(np.asarray(forecast.area_weight, dtype=np.float64)).float()
     leads = len(forecast.dates) - 1
-    scores = ScoreSums(leads, len(forecast.variables))
+    members = forecast.fields.shape[1]
+    scores = ScoreSums(leads, len(forecast.variables), metrics=ENSEMBLE_REPORT if members > 1 else ("rmse",))
     scores.add("model", torch.from_numpy(forecast.fields[1:]).unsqueeze(0), target, weights)
-    persistence = np.broadcast_to(forecast.fields[:1], forecast.fields[1:].shape)
+    persistence = np.broadcast_to(forecast.fields[:1, :1], forecast.fields[1:, :1].shape)  # the analysis
     scores.add("persistence", torch.from_numpy(np.ascontiguousarray(persistence)).unsqueeze(0), target, weights)
     scores.add("climatology", torch.from_numpy(clim).expand_as(target[0]).unsqueeze(0), target, weights)
     title = (f"Forecast from {str(info['initial_date'])[:16]} ({info.get('plan_name', '?')}, plan "
              f"{str(info['plan_hash'])[:12]}) verified against {store.path.name}")
-    return format_report(scores, forecast.variables, int(info["timestep_s"]), title=title)
+    if members == 1:
+        return format_report(scores, forecast.variables, int(info["timestep_s"]), title=title)
+    report = format_report(scores, forecast.variables, int(info["timestep_s"]),
+                           title=f"{title}: the mean of {members} members")
+    return report + "\n" + format_report(scores, forecast.variables, int(info["timestep_s"]), metric="crps",
+                                         title=f"The {members}-member ensemble's CRPS")
 
 
 def evaluate_command(forecast: str, *, store: str | None) -> int:

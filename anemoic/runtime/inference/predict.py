@@ -3,7 +3,9 @@
 The initial state is read from the plan's store at ``D`` (with the earlier
 input steps the model needs); forcings of future steps come from the store
 too, so the forecast must lie inside the store's dates.  Fields are written
-in physical units.
+in physical units.  An ensemble writes its members along the ensemble dimension (lead 0,
+the analysis, once per member); their noise comes from a generator seeded by ``--seed``
+(default: the plan's seed) and the initial date, so the same command writes the same members.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from anemoic.plan.kinds import Precision
 from anemoic.runtime.data.dataset import WindowDataset
 from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
 from anemoic.runtime.inference.loading import load_trained
+from anemoic.runtime.methods import Stream
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.report import format_lead
 
@@ -36,7 +39,7 @@ def resolve_device(device: str) -> torch.device:
 
 
 @torch.no_grad()
-def predict(checkpoint: str, date: str, steps: int, device: str = "auto") -> Forecast:
+def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: int | None = None) -> Forecast:
     """The forecast in physical units; on a GPU the model runs under its training precision's autocast."""
     if steps < 1:
         raise RuntimeUserError(f"error: --steps must be at least 1, got {steps}")
@@ -68,10 +71,13 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto") -> For
     batch = window[0].unsqueeze(0).to(target)
     half = AUTOCAST[plan.training.precision] if target.type == "cuda" else None
     autocast = torch.autocast("cuda", dtype=half) if half is not None else contextlib.nullcontext()
+    model = module.method.bind(module.model, module.method.generator(plan.seed if seed is None else seed,
+                                                                     Stream.FORECAST, start))
     with autocast:
-        states = task.validation_rollout(module.model, module.normalise(batch), steps).predictions
-    forecast = module.denormalise_output(states)[0]  # (steps, E, G, V_out)
-    fields = torch.cat([task.last_input(batch)[0].unsqueeze(0), forecast], dim=0).float().cpu().numpy()
+        states = task.validation_rollout(model, module.normalise(batch), steps).predictions
+    forecast = module.denormalise_output(states)[0]  # (steps, E, G, V_out): E members
+    analysis = task.last_input(batch)[0].unsqueeze(0).expand(1, forecast.shape[1], -1, -1)  # lead 0, per member
+    fields = torch.cat([analysis, forecast], dim=0).float().cpu().numpy()
     dates = window.dates(0)[initial:]
     info = {"initial_date": str(dates[0]), "steps": steps, "timestep_s": plan.task.timestep_s,
             "checkpoint": str(path), "plan_hash": lineage["plan_hash"], "store": plan.dataset.path,
@@ -80,10 +86,12 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto") -> For
                     module.node_weights.double().cpu().numpy(), info)
 
 
-def predict_command(checkpoint: str, *, date: str, steps: int, output: str, device: str = "auto") -> int:
-    forecast = predict(checkpoint, date, steps, device)
+def predict_command(checkpoint: str, *, date: str, steps: int, output: str, device: str = "auto",
+                    seed: int | None = None) -> int:
+    forecast = predict(checkpoint, date, steps, device, seed)
     written = write_forecast(forecast, output)
     leads = format_lead(forecast.info["timestep_s"] * steps)
+    members = forecast.fields.shape[1]
     print(f"wrote {written}: {len(forecast.variables)} variables, {steps} steps to {leads} "
-          f"from {forecast.info['initial_date']}")
+          f"from {forecast.info['initial_date']}" + (f", {members} ensemble members" if members > 1 else ""))
     return 0

@@ -32,4 +32,5 @@ def _build_term(term: LossTermPlan, plan: Plan, graph: HeteroData) -> WeightedLo
     scalers = resolve_term_scalers(term.scalers, plan.loss.scalers, plan.indices.output, graph)
     delta = float(term.params.get("delta", 1.0))  # type: ignore[arg-type]
     reduction = str(term.params.get("variable_reduction", "sum"))
-    return WeightedLoss(term.kind, scalers, delta=delta, variable_reduction=reduction)
+    alpha = float(term.params.get("alpha", 1.0))  # type: ignore[arg-type]
+    return WeightedLoss(term.kind, scalers, delta=delta, variable_reduction=reduction, alpha=alpha)

@@ -15,6 +15,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from anemoic.plan.kinds import LossKind
+from anemoic.runtime.losses.ensemble import energy_score, kernel_crps
 from anemoic.runtime.registry import pick
 
 
@@ -37,35 +38,28 @@ def logcosh_error(pred: Tensor, target: Tensor) -> Tensor:
     return d + F.softplus(-2.0 * d) - math.log(2.0)
 
 
-def kernel_crps(pred: Tensor, target: Tensor, fair: bool = True) -> Tensor:
-    """Ensemble CRPS per (batch, grid, variable): pred (B, M, G, V), target (B, 1 or M, G, V) -> (B, 1, G, V).
-
-    CRPS = mean_m |x_m - y| - 1/(2 M k) sum_{m,m'} |x_m - x_m'|, with k = M - 1 (fair: unbiased for
-    a finite ensemble) or k = M. Needs M >= 2 for the fair form.
-    """
-    members = pred.shape[1]
-    if fair and members < 2:
-        raise ValueError(f"the fair CRPS needs at least 2 ensemble members, got {members}")
-    skill = (pred - target[:, :1]).abs().mean(dim=1, keepdim=True)
-    spread = (pred.unsqueeze(1) - pred.unsqueeze(2)).abs().sum(dim=(1, 2)).unsqueeze(1)
-    return skill - spread / (2.0 * members * (members - 1 if fair else members))
-
-
 ERRORS: dict[LossKind, Callable[..., Tensor]] = {
     "mse": squared_error,
     "rmse": squared_error,  # the root comes after the reduction
     "mae": absolute_error,
     "huber": huber_error,  # takes the term's delta
     "logcosh": logcosh_error,
-    "crps": kernel_crps,
+    "crps": kernel_crps,  # takes the term's alpha; (B, 1, G, V)
+    "energy_score": energy_score,  # takes the node weights; (B, V): reduced over the grid by its norm
 }
-"""The point-wise error of each loss kind, ``(pred, target) -> error``."""
+"""The error of each loss kind, ``(pred, target) -> error``: point-wise but for the two ensemble scores."""
+GRID_SCORES = ("energy_score",)
+"""Kinds whose error is already reduced over the grid (the node weights enter inside it)."""
 
 
-def pointwise_error(kind: str, pred: Tensor, target: Tensor, delta: float = 1.0) -> Tensor:
+def pointwise_error(kind: str, pred: Tensor, target: Tensor, delta: float = 1.0, alpha: float = 1.0) -> Tensor:
     """The error tensor of loss ``kind`` (``rmse`` gives squared errors: the root comes after reduction)."""
     error = pick(ERRORS, kind, "loss")
-    return error(pred, target, delta) if kind == "huber" else error(pred, target)
+    if kind == "huber":
+        return error(pred, target, delta)
+    if kind == "crps":
+        return error(pred, target, alpha)
+    return error(pred, target)
 
 
 def check_shapes(pred: Tensor, target: Tensor) -> None:

@@ -9,7 +9,9 @@ sum by default, so the grid sum is an area-weighted mean), s_v the product of th
 variable scalers (general variable weights x pressure-level weights), c_t the lead-time decay.
 Scalers a term does not select are 1. ``params = {"variable_reduction": "mean"}`` divides the
 variable sum by V (Anemoi >= 0.5 averages; the default "sum" follows the weighted-sum formula).
-RMSE is sqrt(L of MSE); CRPS replaces the mean over members by the ensemble CRPS.
+RMSE is sqrt(L of MSE); CRPS replaces the mean over members by the ensemble CRPS; the energy score of
+each variable's field (node weights inside its norm) replaces the grid sum as well:
+L = c_t * mean_b sum_v s_v ES[b, v].
 With a ``nan_mask`` scaler, missing targets (NaN in ``target`` or True in ``nan_mask``)
 contribute zero error and zero gradient; without one a NaN target makes the loss NaN, loudly.
 """
@@ -19,7 +21,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from anemoic.runtime.losses.functions import ERRORS, check_shapes, pointwise_error
+from anemoic.runtime.losses.ensemble import energy_score
+from anemoic.runtime.losses.functions import ERRORS, GRID_SCORES, check_shapes, pointwise_error
 from anemoic.runtime.registry import pick
 from anemoic.runtime.losses.scalers import TermScalers
 
@@ -27,7 +30,8 @@ from anemoic.runtime.losses.scalers import TermScalers
 class WeightedLoss(nn.Module):
     """One loss term: forward(pred, target, *, lead_time_index=None, nan_mask=None) -> scalar."""
 
-    def __init__(self, kind: str, scalers: TermScalers, *, delta: float = 1.0, variable_reduction: str = "sum") -> None:
+    def __init__(self, kind: str, scalers: TermScalers, *, delta: float = 1.0, variable_reduction: str = "sum",
+                 alpha: float = 1.0) -> None:
         super().__init__()
         if variable_reduction not in ("sum", "mean"):
             raise ValueError(f"variable_reduction must be 'sum' or 'mean', got {variable_reduction!r}")
@@ -35,6 +39,7 @@ class WeightedLoss(nn.Module):
         self.kind = kind
         self.scalers = scalers
         self.delta = delta
+        self.alpha = alpha
         self.variable_reduction = variable_reduction
 
     def forward(
@@ -58,13 +63,27 @@ class WeightedLoss(nn.Module):
             pred, target = _mask_missing(pred, target, nan_mask)
         dtype = torch.promote_types(torch.promote_types(pred.dtype, target.dtype), torch.float32)
         with torch.autocast(device_type=pred.device.type, enabled=False):
-            error = pointwise_error(self.kind, pred.to(dtype), target.to(dtype), self.delta)
-            weighted = self.scalers.weight(error, lead_time_index)
-            per_variable = weighted.sum(dim=2).mean(dim=(0, 1))
+            if self.kind in GRID_SCORES:
+                per_variable = self._grid_score(pred.to(dtype), target.to(dtype), lead_time_index)
+            else:
+                error = pointwise_error(self.kind, pred.to(dtype), target.to(dtype), self.delta, self.alpha)
+                weighted = self.scalers.weight(error, lead_time_index)
+                per_variable = weighted.sum(dim=2).mean(dim=(0, 1))
             if not finish:
                 return per_variable
             total = per_variable.sum() if self.variable_reduction == "sum" else per_variable.mean()
             return total.sqrt() if self.kind == "rmse" else total
+
+
+    def _grid_score(self, pred: Tensor, target: Tensor, lead_time_index: int | None) -> Tensor:
+        """(V,): the energy score of each variable with the node weights in its norm, then the variable
+        and lead-time scalers, averaged over the batch."""
+        score = energy_score(pred, target, self.scalers.node).mean(dim=0)
+        if self.scalers.variable is not None:
+            score = score * self.scalers.variable.to(score.dtype)
+        if self.scalers.lead_time is not None:
+            score = score * self.scalers.lead_time.factor(lead_time_index)
+        return score
 
 
 def _mask_missing(pred: Tensor, target: Tensor, nan_mask: Tensor | None) -> tuple[Tensor, Tensor]:

@@ -10,12 +10,13 @@ from anemoic.runtime.models.edges import EdgeSet
 from anemoic.runtime.models.encoder_processor_decoder import EncoderProcessorDecoder, ModelIO
 from anemoic.runtime.models.layers import LayerKernels
 from anemoic.runtime.models.mappers import build_mapper
+from anemoic.runtime.models.noise import build_noise
 from anemoic.runtime.models.processors import build_processor
 
 if TYPE_CHECKING:
     from torch_geometric.data import HeteroData
 
-    from anemoic.plan.model import ModelPlan, Plan
+    from anemoic.plan.model import ModelPlan, NoisePlan, Plan
 
 ENCODER = ("data", "to", "hidden")
 PROCESSOR = ("hidden", "to", "hidden")
@@ -52,12 +53,14 @@ def build_model(plan: Plan, graph: HeteroData) -> nn.Module:
     V_in = len(plan.indices.input), V_out = len(plan.indices.output), T_in = plan.task.multistep_input.
     With ``plan.task.prediction == "state"`` the output is the full next state (the last input step
     of each prognostic variable is added inside); with "tendency" the prognostic channels are the
-    normalised tendency. See docs/models.md.
+    normalised tendency. An ensemble method's noise (``plan.task.method.noise``) acts on the hidden latent.
+    See docs/models.md.
     """
-    return build_model_from(plan.model, model_io(plan), graph)
+    return build_model_from(plan.model, model_io(plan), graph, plan.task.method.noise)
 
 
-def build_model_from(spec: ModelPlan, io: ModelIO, graph: HeteroData) -> EncoderProcessorDecoder:
+def build_model_from(spec: ModelPlan, io: ModelIO, graph: HeteroData,
+                     noise: NoisePlan | None = None) -> EncoderProcessorDecoder:
     """The model of ``spec`` with variables ``io``: the plan-free entry used by benchmarks/train_step.py."""
     kernels = LayerKernels(
         norm=spec.norm, activation=spec.activation, qk_norm=spec.qk_norm, mlp_hidden_ratio=spec.mlp_hidden_ratio
@@ -80,4 +83,5 @@ def build_model_from(spec: ModelPlan, io: ModelIO, graph: HeteroData) -> Encoder
         output_norm=kernels.make_norm(spec.channels),
         trainable_data_size=spec.trainable_data_size,
         trainable_hidden_size=spec.trainable_hidden_size,
+        noise=build_noise(noise, spec.channels, int(graph["hidden"].x.shape[0]), kernels),
     )

@@ -4,7 +4,8 @@ Data flow for x (B, T_in, E, G, V_in), normalised:
   1. data node features: the T_in input steps flattened per node, [sin, cos] of lat/lon and
      trainable per-node parameters -> Linear -> channels;
      hidden node features: [sin, cos] of lat/lon and trainable parameters -> Linear -> channels;
-  2. encoder mapper (data -> hidden), processor (hidden -> hidden), decoder mapper (hidden -> data,
+  2. encoder mapper (data -> hidden), the ensemble's noise on the hidden latent (if any,
+     ``runtime/models/noise.py``), processor (hidden -> hidden), decoder mapper (hidden -> data,
      updating the embedded data nodes of step 1);
   3. norm + Linear -> V_out channels per data node;
   4. residual (prediction "state" only): the last input step of each prognostic variable is added,
@@ -50,10 +51,11 @@ class ModelIO:
 
 
 class EncoderProcessorDecoder(nn.Module):
-    """forward(x (B, T_in, E, G, V_in), model_comm_group=None) -> (B, E, G, V_out), normalised space.
+    """forward(x (B, T_in, E, G, V_in), model_comm_group=None, generator=None) -> (B, E, G, V_out), normalised.
 
     ``model_comm_group`` is accepted for the training loop's sake; the model itself runs the
-    whole graph on each rank (no sharding inside), which is correct for any group.
+    whole graph on each rank (no sharding inside), which is correct for any group.  ``generator``
+    draws the noise of an ensemble's members (ignored without a noise module).
     """
 
     def __init__(
@@ -69,6 +71,7 @@ class EncoderProcessorDecoder(nn.Module):
         output_norm: nn.Module,
         trainable_data_size: int = 8,
         trainable_hidden_size: int = 8,
+        noise: nn.Module | None = None,
     ) -> None:
         super().__init__()
         self.io = io
@@ -83,6 +86,7 @@ class EncoderProcessorDecoder(nn.Module):
         self.encoder = encoder
         self.processor = processor
         self.decoder = decoder
+        self.noise = noise
         self.output_norm = output_norm
         self.output_projection = nn.Linear(channels, n_out)
         residual_out = [io.output_variables.index(v) for v in io.prognostic]
@@ -100,7 +104,8 @@ class EncoderProcessorDecoder(nn.Module):
             channels.setdefault(kind, []).append(io.output_variables.index(name))
         return channels
 
-    def forward(self, x: Tensor, model_comm_group: object | None = None) -> Tensor:
+    def forward(self, x: Tensor, model_comm_group: object | None = None,
+                generator: torch.Generator | None = None) -> Tensor:
         batch, steps, members, grid, variables = self._check_input(x)
         flat = x.permute(0, 2, 3, 1, 4).reshape(batch * members, grid, steps * variables)
         folded = batch * members
@@ -111,6 +116,8 @@ class EncoderProcessorDecoder(nn.Module):
         hidden_features = torch.cat([self.hidden_position, self.trainable_hidden], dim=-1)
         x_hidden = self._expand(self.embed_hidden(hidden_features), folded)
         x_hidden = self.encoder(x_data, x_hidden)
+        if self.noise is not None:
+            x_hidden = self.noise(x_hidden, generator)
         x_hidden = self.processor(x_hidden)
         x_data = self.decoder(x_hidden, x_data)
         # Back to the input's dtype before the residual: under bf16 autocast the projection yields bf16, and

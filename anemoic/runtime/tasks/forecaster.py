@@ -7,7 +7,9 @@ model adds the residual itself), with ``prediction="tendency"`` the prognostic
 channels are the increment normalised by the tendency statistics, which
 ``to_state`` turns back into a state (``last + tendency * scale``, the scale
 mapping tendency units onto state units per variable), so the
-rollout always feeds states back and the loss always compares states.
+rollout always feeds states back and the loss always compares states.  With an ensemble method
+(``plan.task.method.members`` above 1) the input states are grown into the members along E before
+the first step; each member then rolls out on its own, and targets keep the data's single state.
 """
 
 from __future__ import annotations
@@ -53,13 +55,22 @@ class ForecasterTask(Task):
         needed = self.forecast_window(self.plan, steps)
         if batch.shape[1] < needed:
             raise ValueError(f"a rollout of {steps} steps needs {needed} states, the batch has {batch.shape[1]}")
-        x = batch[:, : self.multistep][..., r.input_from_data]
+        x = self.members_of(batch[:, : self.multistep][..., r.input_from_data])
         for lead in range(steps):
             state = self.to_state(model(x), x[:, -1])
             now = self.multistep + lead
             yield lead, state, batch[:, now][..., r.output_from_data]
             if lead + 1 < steps:
                 x = self._advance(x, state, batch[:, now], r)
+
+    def members_of(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` (B, T, 1, G, V) as the method's members (B, T, M, G, V): the same states, M views of them."""
+        members = self.plan.method.members
+        if members == 1 or x.shape[2] == members:
+            return x
+        if x.shape[2] != 1:
+            raise ValueError(f"the batch holds {x.shape[2]} ensemble members; an ensemble of {members} grows from one")
+        return x.expand(-1, -1, members, -1, -1)
 
     @staticmethod
     def _advance(x: torch.Tensor, state: torch.Tensor, observed: torch.Tensor, r: RoutingIndices) -> torch.Tensor:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from anemoic.plan.kinds import MetricKind
 from anemoic.runtime.data.datamodule import AnemoicDataModule
+from anemoic.runtime.methods import Stream
 from anemoic.runtime.training.climatology import Climatology
 from anemoic.runtime.training.module import ForecastModule
 from anemoic.runtime.training.scores import ScoreSums
@@ -25,19 +27,21 @@ def build_climatology(data: AnemoicDataModule) -> Climatology:
 
 @torch.no_grad()
 def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatology: Climatology,
-                      batch_size: int = 4) -> ScoreSums:
+                      batch_size: int = 4, metrics: tuple[MetricKind, ...] = ("rmse",)) -> ScoreSums:
+    """An ensemble draws its noise from the ``SCORE`` stream, seeded per batch: the same scores every time."""
     plan = module.plan
     dataset = data.dataset("validate")
     steps = plan.task.rollout.validation
     target_times = module.task.target_times(steps)
-    scores = ScoreSums(steps, len(plan.indices.output))
+    scores = ScoreSums(steps, len(plan.indices.output), metrics=metrics)
     was_training = module.training
     module.eval()
     device = module.device
     for start in range(0, len(dataset), batch_size):
         picked = range(start, min(start + batch_size, len(dataset)))
         batch = torch.stack([dataset[i] for i in picked]).to(device)
-        result = module.task.validation_rollout(module.model, module.normalise(batch), steps)
+        model = module.method.bind(module.model, module.method.generator(plan.seed, Stream.SCORE, start))
+        result = module.task.validation_rollout(model, module.normalise(batch), steps)
         target, persistence = module.physical_truth(batch, steps)  # NaN where data is missing: not scored
         weights = module.node_weights
         scores.add("model", module.denormalise_output(result.predictions), target, weights)

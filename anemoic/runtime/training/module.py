@@ -6,7 +6,9 @@ so one checkpoint carries everything needed to reproduce the normalisation.
 Validation accumulates area-weighted error sums in physical units for the model
 and the persistence baseline (climatology is added by the end-of-run report), per
 variable and lead time, and logs ``val/<metric>/<variable>/<lead>`` for each metric
-in ``plan.loss.metrics``.
+in ``plan.loss.metrics`` (the rank histogram: ``val/rank_histogram/<variable>/<lead>/<rank>``).
+The method (``runtime/methods``) binds the model to a seeded noise generator for each batch, so an
+ensemble draws the same noise whenever the same batch of the same epoch is trained or validated.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import lightning.pytorch as pl
 import torch
 
 from anemoic.plan.model import Plan
+from anemoic.runtime.methods import Stream, build_method
 from anemoic.runtime.tasks import Task
 from anemoic.runtime.training.schedule import build_optimiser, build_scheduler
 from anemoic.runtime.training.scores import ScoreSums
@@ -34,6 +37,7 @@ class ForecastModule(pl.LightningModule):
         self.loss = loss
         self.preprocessor = preprocessor
         self.task = task
+        self.method = build_method(plan)
         self.register_buffer("node_weights", node_weights.float(), persistent=False)
         self.total_steps = max(1, total_steps)
         self.lineage = lineage
@@ -43,6 +47,13 @@ class ForecastModule(pl.LightningModule):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
+
+    def bound_model(self, stream: Stream, batch_idx: int) -> Any:
+        """The model as the task rolls it out for batch ``batch_idx`` of ``stream`` (an ensemble: with its noise)."""
+        rank = self.trainer.global_rank if self._trainer is not None else 0
+        epoch = self.current_epoch if self._trainer is not None else 0
+        generator = self.method.generator(self.plan.seed, stream, epoch, batch_idx, rank)
+        return self.method.bind(self.model, generator)
 
     # -- data in and out of normalised space -------------------------------------------------
     def normalise(self, batch: torch.Tensor) -> torch.Tensor:
@@ -64,7 +75,8 @@ class ForecastModule(pl.LightningModule):
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         x = self.normalise(batch)
-        loss = self.task.training_loss(self.model, self.loss, x, self.current_epoch, self.missing(batch))
+        loss = self.task.training_loss(self.bound_model(Stream.TRAIN, batch_idx), self.loss, x, self.current_epoch,
+                                       self.missing(batch))
         # sync_dist: the epoch mean is over every rank's batches, not rank 0's (one scalar all-reduce a step)
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, sync_dist=True, batch_size=x.shape[0])
         self.log("train/rollout", float(self.task.rollout_for_epoch(self.current_epoch)), on_step=True,
@@ -85,7 +97,7 @@ class ForecastModule(pl.LightningModule):
 
     def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
         x = self.normalise(batch)
-        result = self.task.validation_rollout(self.model, x)
+        result = self.task.validation_rollout(self.bound_model(Stream.VALIDATE, batch_idx), x)
         steps = result.predictions.shape[1]
         missing = self.missing(batch)
         masks = self.task.targets(missing, steps) if missing is not None else None
@@ -112,8 +124,13 @@ class ForecastModule(pl.LightningModule):
             model = scores.score("model", metric)
             for v, name in enumerate(self.plan.indices.output):
                 for lead in range(scores.leads):
-                    self.log(f"val/{metric}/{name}/{lead + 1}", float(model[lead, v]), on_epoch=True,
-                             rank_zero_only=True)
+                    key = f"val/{metric}/{name}/{lead + 1}"
+                    values = model[lead, v]
+                    if values.dim() == 0:
+                        self.log(key, float(values), on_epoch=True, rank_zero_only=True)
+                        continue
+                    for rank, share in enumerate(values.tolist()):  # the rank histogram: one value per rank
+                        self.log(f"{key}/{rank}", float(share), on_epoch=True, rank_zero_only=True)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["anemoic"] = dict(self.lineage)

@@ -2,15 +2,26 @@
 
 Used by ``anemoi-runtime exec`` after training (validation samples) and by
 ``anemoi-runtime evaluate`` (a written forecast).  Ratios are model / baseline,
-so a number below 1 means the model beats that baseline.
+so a number below 1 means the model beats that baseline.  An ensemble gets a second
+table: its CRPS next to the baselines' (a single state's CRPS is its absolute error),
+with the spread/skill ratio.
 """
 
 from __future__ import annotations
 
 import math
 
+from anemoic.plan.kinds import MetricKind
 from anemoic.plan.units import format_duration
 from anemoic.runtime.training.scores import ScoreSums
+
+ENSEMBLE_REPORT: tuple[MetricKind, ...] = ("rmse", "crps", "spread_skill")
+"""The metrics an ensemble's report scores: ensemble-mean RMSE, CRPS, and the spread/skill ratio."""
+HEADLINES = {
+    "rmse": "RMSE in physical units; ratio = model / baseline (below 1: the model is better)",
+    "crps": "CRPS in physical units (a single state's CRPS is its absolute error, so the baselines' is their MAE); "
+            "ratio = model / baseline (below 1: the model is better); spread/skill near 1: a reliable ensemble",
+}
 
 
 def format_lead(seconds: int) -> str:
@@ -34,33 +45,38 @@ def _ratio(model: float, baseline: float) -> str:
 
 
 def format_report(scores: ScoreSums, variables: tuple[str, ...], timestep_s: int, *, title: str,
-                  leads: tuple[int, ...] | None = None) -> str:
-    """A fixed-width table, one row per (variable, lead), and a one-line verdict."""
+                  leads: tuple[int, ...] | None = None, metric: MetricKind = "rmse") -> str:
+    """A fixed-width table of ``metric`` (``rmse`` or ``crps``), one row per (variable, lead), and a one-line
+    verdict; the CRPS table adds the model's spread/skill ratio when it was scored."""
     kinds = scores.kinds()
-    rmse = {kind: scores.rmse(kind) for kind in kinds}
+    values = {kind: scores.score(kind, metric) for kind in kinds}
+    spread_skill = scores.score("model", "spread_skill") if metric == "crps" and "spread_skill" in scores.metrics \
+        else None
     shown_leads = leads if leads is not None else tuple(range(scores.leads))
     header = ["variable", "lead", "model"] + [k for k in kinds if k != "model"]
     header += [f"vs {k[:4]}." for k in kinds if k != "model"]
+    header += ["spread/skill"] if spread_skill is not None else []
     rows: list[list[str]] = []
     beats = {k: 0 for k in kinds if k != "model"}
     compared = 0
     for v, name in enumerate(variables):
         for lead in shown_leads:
-            model = float(rmse["model"][lead, v])
+            model = float(values["model"][lead, v])
             row = [name, format_lead(timestep_s * (lead + 1)), _number(model)]
             baselines = [k for k in kinds if k != "model"]
-            row += [_number(float(rmse[k][lead, v])) for k in baselines]
-            row += [_ratio(model, float(rmse[k][lead, v])) for k in baselines]
+            row += [_number(float(values[k][lead, v])) for k in baselines]
+            row += [_ratio(model, float(values[k][lead, v])) for k in baselines]
+            row += [_number(float(spread_skill[lead, v]))] if spread_skill is not None else []
             rows.append(row)
             compared += 1
             for k in baselines:
-                beats[k] += int(model < float(rmse[k][lead, v]))
+                beats[k] += int(model < float(values[k][lead, v]))
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
         return "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
 
-    out = [title, "RMSE in physical units; ratio = model / baseline (below 1: the model is better)", "",
+    out = [title, HEADLINES[metric], "",
            line(header), line(["-" * w for w in widths])]
     out += [line(r) for r in rows]
     verdict = "; ".join(f"beats {k} on {n}/{compared}" for k, n in beats.items())

@@ -26,6 +26,7 @@ from anemoic.plan.io import read_plan_with_notes, write_text_atomic
 from anemoic.plan.kinds import METRICS
 from anemoic.plan.model import Plan
 from anemoic.runtime.distributed.rank_summary import RankSummary
+from anemoic.runtime.methods import Stream
 from anemoic.runtime.distributed.strategy import layout_for
 from anemoic.runtime.training.build import Components, TrainingData, build_components
 from anemoic.runtime.training.checkpoint_callback import PeriodicCheckpoint
@@ -37,7 +38,7 @@ from anemoic.runtime.training.evaluation import build_climatology, validation_sc
 from anemoic.runtime.training.lineage import make_lineage
 from anemoic.runtime.training.module import ForecastModule
 from anemoic.runtime.training.progress import progress_callback
-from anemoic.runtime.training.report import format_report
+from anemoic.runtime.training.report import ENSEMBLE_REPORT, format_report
 from anemoic.runtime.training.requeue import RequeueOnSignal, SignalFlag, clear_marker, cluster_plugins, \
     install_requeue_flag, requeued_checkpoint, slurm_job_id
 from anemoic.runtime.training.resume import ResumeDecision, decide_resume, warm_start
@@ -150,7 +151,8 @@ def dry_run(module: ForecastModule, parts: Components, plan: Plan) -> int:
     """One real forward/backward pass on one training sample, then a summary."""
     started = time.perf_counter()
     sample = parts.data.dataset("train")[0].unsqueeze(0)
-    loss = module.task.training_loss(module.model, module.loss, module.normalise(sample), 0, module.missing(sample))
+    loss = module.task.training_loss(module.bound_model(Stream.TRAIN, 0), module.loss, module.normalise(sample), 0,
+                                     module.missing(sample))
     loss.backward()
     elapsed = time.perf_counter() - started
     graph = parts.graph
@@ -158,11 +160,13 @@ def dry_run(module: ForecastModule, parts: Components, plan: Plan) -> int:
              "decoder": ("hidden", "to", "data")}
     counts = ", ".join(f"{k} {graph[e].edge_index.shape[1]}" for k, e in edges.items())
     params = sum(p.numel() for p in module.model.parameters())
+    method = plan.task.method
+    members = f", an ensemble of {method.members} members" if method.kind == "ensemble" else ""
     _say(f"dry run of {plan.name} ok (plan {plan_hash(plan)[:12]})\n"
          f"  store    {plan.dataset.path}: {len(parts.data.train_starts)} training and "
          f"{len(parts.data.validation_starts)} validation samples, {parts.data.store.metadata.grid_size} grid points\n"
          f"  graph    data {graph['data'].num_nodes} nodes, hidden {graph['hidden'].num_nodes} nodes; edges {counts}\n"
-         f"  model    {plan.model.processor}, {params:,} parameters\n"
+         f"  model    {plan.model.processor}, {params:,} parameters{members}\n"
          f"  step     one forward/backward pass: loss {float(loss.detach()):.4g} in {elapsed:.2f} s")
     return 0
 
@@ -170,12 +174,19 @@ def dry_run(module: ForecastModule, parts: Components, plan: Plan) -> int:
 def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovingAverage | None,
                  run_dir: Path) -> str:
     plan = module.plan
+    ensemble = plan.task.method.members > 1
+    metrics = ENSEMBLE_REPORT if ensemble else ("rmse",)
     with ema.averaged_weights(module) if ema is not None else contextlib.nullcontext():
-        scores = validation_scores(module, parts.data, build_climatology(parts.data), plan.training.batch_size)
-    title = (f"End of run {plan.name}: validation RMSE on {scores.samples} samples "
+        scores = validation_scores(module, parts.data, build_climatology(parts.data), plan.training.batch_size,
+                                   metrics=metrics)
+    what = "ensemble-mean RMSE" if ensemble else "RMSE"
+    title = (f"End of run {plan.name}: validation {what} on {scores.samples} samples "
              f"({plan.dataset.validate.start} to {plan.dataset.validate.end})")
-    text = format_report(scores, plan.indices.output, plan.task.timestep_s, title=title,
-                         leads=tuple(range(min(2, scores.leads))))
+    leads = tuple(range(min(2, scores.leads)))
+    text = format_report(scores, plan.indices.output, plan.task.timestep_s, title=title, leads=leads)
+    if ensemble:
+        text += "\n" + format_report(scores, plan.indices.output, plan.task.timestep_s, leads=leads, metric="crps",
+                                     title=f"The {plan.task.method.members}-member ensemble's CRPS on the same samples")
     write_text_atomic(run_dir / "report.txt", text)
     return text
 

@@ -1,4 +1,5 @@
-"""Point-wise errors and CRPS: hand-computed values and gradients, plus float64 gradcheck."""
+"""Point-wise errors: hand-computed values and gradients, plus float64 gradcheck (the ensemble scores:
+``test_ensemble.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 import pytest
 import torch
 
-from anemoic.runtime.losses.functions import kernel_crps, pointwise_error
+from anemoic.runtime.losses.functions import pointwise_error
 
 D = torch.tensor([-2.0, -0.5, 0.0, 1.5], dtype=torch.float64)  # pred - target
 
@@ -51,30 +52,3 @@ def test_pointwise_gradcheck(kind):
     pred = torch.tensor([0.3, -1.7, 2.2, 0.9], dtype=torch.float64).view(1, 1, 2, 2).requires_grad_()
     target = torch.tensor([0.1, 0.4, -0.6, 0.2], dtype=torch.float64).view(1, 1, 2, 2)
     assert torch.autograd.gradcheck(lambda p: pointwise_error(kind, p, target), (pred,))
-
-
-def test_crps_hand_values():
-    pred = torch.tensor([[0.0, 2.0], [0.0, 0.0]], dtype=torch.float64).T.reshape(1, 2, 2, 1)  # 2 members, 2 points
-    target = torch.tensor([1.0, 1.0], dtype=torch.float64).view(1, 1, 2, 1)
-    # point 0: members {0, 2}, obs 1: skill 1, spread sum 4 -> fair 1 - 4/(2*2*1) = 0, almost-fair 1 - 4/8 = 0.5
-    # point 1: members {0, 0}: skill 1, spread 0 -> 1 either way
-    torch.testing.assert_close(kernel_crps(pred, target).flatten(), torch.tensor([0.0, 1.0], dtype=torch.float64))
-    torch.testing.assert_close(kernel_crps(pred, target, fair=False).flatten(),
-                               torch.tensor([0.5, 1.0], dtype=torch.float64))
-
-
-def test_crps_gradient_hand_value_and_gradcheck():
-    # fair CRPS with M = 2: skill - |x0 - x1| / 2, so d/dx_m = sign(x_m - y) / 2 - sign(x_m - x_other) / 2
-    # point 0, members {0, 3}, obs 1: x0: -1/2 + 1/2 = 0; x1: 1/2 - 1/2 = 0
-    # point 1, members {0.5, 0.7}, obs 2: x0: -1/2 + 1/2 = 0; x1: -1/2 - 1/2 = -1   (grad laid out [member, point])
-    pred = torch.tensor([[0.0, 3.0], [0.5, 0.7]], dtype=torch.float64).T.reshape(1, 2, 2, 1).requires_grad_()
-    target = torch.tensor([1.0, 2.0], dtype=torch.float64).view(1, 1, 2, 1)
-    kernel_crps(pred, target).sum().backward()
-    torch.testing.assert_close(pred.grad.reshape(2, 2), torch.tensor([[0.0, 0.0], [0.0, -1.0]], dtype=torch.float64))
-    fresh = pred.detach().clone().requires_grad_()
-    assert torch.autograd.gradcheck(lambda p: kernel_crps(p, target), (fresh,))
-
-
-def test_fair_crps_needs_two_members():
-    with pytest.raises(ValueError, match="at least 2 ensemble members"):
-        kernel_crps(torch.zeros(1, 1, 2, 1), torch.zeros(1, 1, 2, 1))

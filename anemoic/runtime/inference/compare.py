@@ -1,0 +1,98 @@
+"""``anemoi-runtime compare RUN RUN...``: trained runs scored on the same validation samples, side by side.
+
+Each run's checkpoint (EMA weights preferred) forecasts every validation sample; the table gives, per
+variable and lead, each run's CRPS (an ensemble's fair CRPS; a single state's CRPS is its absolute
+error, so a deterministic run's is its MAE), the RMSE of its (ensemble-mean) state and an ensemble's
+spread/skill ratio, then persistence and climatology on the same samples.  So a deterministic
+forecaster and an ensemble are compared by the one score that means the same for both.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+
+from anemoic.runtime.errors import RuntimeUserError
+from anemoic.runtime.inference.loading import load_trained
+from anemoic.runtime.training.evaluation import build_climatology, validation_scores
+from anemoic.runtime.training.report import format_lead
+from anemoic.runtime.training.scores import ScoreSums
+
+METRICS = ("rmse", "crps", "spread_skill")
+
+
+def _number(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.4g}"
+
+
+def _same_samples(first: object, other: object, name: str) -> None:
+    """Runs are comparable when they verify the same states: store, variables, timestep and sample times."""
+    a, b = first.plan, other.plan  # type: ignore[attr-defined]
+    checks = {
+        "store": (a.dataset.fingerprint, b.dataset.fingerprint),
+        "timestep": (a.task.timestep_s, b.task.timestep_s),
+        "output variables": (a.indices.output, b.indices.output),
+        "validation samples": (first.starts, other.starts),  # type: ignore[attr-defined]
+    }
+    for what, (mine, theirs) in checks.items():
+        same = np.array_equal(mine, theirs) if isinstance(mine, np.ndarray) else mine == theirs
+        if not same:
+            raise RuntimeUserError(f"error: {name} is validated with another {what} than the first run, so the "
+                                   "scores would not be comparable\nhint: compare runs of the same store, "
+                                   "variables, timestep, input steps and validation rollout")
+
+
+class _Run:
+    def __init__(self, path: str) -> None:
+        self.module, self.parts, self.checkpoint, _ = load_trained(path)
+        self.plan = self.module.plan
+        dataset = self.parts.data.dataset("validate")
+        self.starts = np.stack([dataset.dates(i)[0] for i in range(len(dataset))]) if len(dataset) else np.array([])
+
+
+def compare(runs: list[str], leads: int = 2) -> str:
+    """The comparison table of ``runs`` (run directories or checkpoints) at their first ``leads`` leads."""
+    loaded = [_Run(path) for path in runs]
+    first = loaded[0]
+    for path, run in zip(runs[1:], loaded[1:]):
+        _same_samples(first, run, path)
+    climatology = build_climatology(first.parts.data)
+    scored: list[tuple[str, ScoreSums]] = []
+    for path, run in zip(runs, loaded):
+        scores = validation_scores(run.module, run.parts.data, climatology, run.plan.training.batch_size,
+                                   metrics=METRICS)  # type: ignore[arg-type]
+        name = run.plan.name if [r.plan.name for r in loaded].count(run.plan.name) == 1 else Path(path).name
+        scored.append((name, scores))
+    variables, timestep = first.plan.indices.output, first.plan.task.timestep_s
+    shown = range(min(leads, min(s.leads for _, s in scored)))
+    header = ["variable", "lead", "forecast", "members", "CRPS", "RMSE", "spread/skill"]
+    forecasts = [(label, scores, "model") for label, scores in scored]
+    forecasts += [(kind, scored[0][1], kind) for kind in ("persistence", "climatology")]
+    rows = []
+    for v, name in enumerate(variables):
+        for lead in shown:
+            for index, (label, scores, kind) in enumerate(forecasts):
+                members = scores.members[kind]
+                spread = float(scores.score(kind, "spread_skill")[lead, v]) if members > 1 else float("nan")
+                rows.append([name if index == 0 else "", format_lead(timestep * (lead + 1)) if index == 0 else "",
+                             label, str(members), _number(float(scores.score(kind, "crps")[lead, v])),
+                             _number(float(scores.score(kind, "rmse")[lead, v])), _number(spread)])
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    plan = first.plan
+    out = [f"{len(runs)} runs on the same {scored[0][1].samples} validation samples "
+           f"({plan.dataset.validate.start} to {plan.dataset.validate.end}), physical units",
+           "CRPS: an ensemble's fair CRPS; a single state's CRPS is its absolute error (for a deterministic run, "
+           "its MAE). RMSE: of the ensemble mean. spread/skill: 1 for a reliable ensemble.", "",
+           line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)]
+    return "\n".join(out) + "\n"
+
+
+def compare_command(runs: list[str], *, leads: int = 2) -> int:
+    print(compare(runs, leads), end="")
+    return 0
