@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from anemoic.compiler.estimates import GIB, estimate, memory_warnings, parameter_count, with_estimates
+from anemoic.plan.model import MethodPlan, NoisePlan
 from tests.factories import make_plan
 
 _HAS_RUNTIME_MODEL = all(importlib.util.find_spec(m) is not None for m in
@@ -30,6 +31,9 @@ def _grid(n_lat: int = 8, n_lon: int = 16) -> tuple[np.ndarray, np.ndarray]:
         {"model.processor": "transformer", "model.window_size": 8, "model.activation": "swiglu"},
         {"model.processor": "mlp", "model.norm": "rmsnorm", "model.qk_norm": True, "model.activation": "geglu"},
         {"model.qk_norm": True, "model.mlp_hidden_ratio": 2, "task.multistep_input": 1},
+        {"task.method": MethodPlan("ensemble", 4, NoisePlan("inject", channels=3, hidden=8))},
+        {"task.method": MethodPlan("ensemble", 2, NoisePlan("condition")), "model.activation": "swiglu",
+         "model.norm": "rmsnorm"},
     ],
 )
 def test_parameter_count_equals_the_built_model(overrides: dict[str, object]) -> None:
@@ -65,6 +69,9 @@ def test_memory_scales_with_batch_precision_sharding_and_checkpointing() -> None
     assert estimate(make_plan(**{"dataset.grid_size": 4000, "model.layers": 8,
                                  "parallel.gpus_per_model": 2})).activation_bytes_per_gpu == pytest.approx(
         act / 2, abs=1)
+    members = estimate(make_plan(**{"dataset.grid_size": 4000, "model.layers": 8,
+                                    "task.method": MethodPlan("ensemble", 4, NoisePlan("inject"))}))
+    assert members.activation_bytes_per_gpu == 4 * act  # every device holds all members of its samples
     rollout = estimate(make_plan(**{"dataset.grid_size": 4000, "model.layers": 8, "task.rollout.maximum": 6}))
     assert rollout.activation_bytes_per_gpu == pytest.approx(3 * act, abs=3)  # factory plan: maximum 2
     deep = {"dataset.grid_size": 500, "model.layers": 16, "graph.hidden.params": {"refinement": 4}}

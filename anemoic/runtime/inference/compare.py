@@ -10,8 +10,6 @@ forecaster and an ensemble are compared by the one score that means the same for
 from __future__ import annotations
 
 import math
-from pathlib import Path
-
 import numpy as np
 
 from anemoic.runtime.errors import RuntimeUserError
@@ -39,9 +37,9 @@ def _same_samples(first: object, other: object, name: str) -> None:
     for what, (mine, theirs) in checks.items():
         same = np.array_equal(mine, theirs) if isinstance(mine, np.ndarray) else mine == theirs
         if not same:
-            raise RuntimeUserError(f"error: {name} is validated with another {what} than the first run, so the "
-                                   "scores would not be comparable\nhint: compare runs of the same store, "
-                                   "variables, timestep, input steps and validation rollout")
+            raise RuntimeUserError(f"error: {name} differs from the first run in its {what}, so the scores "
+                                   "would not be comparable\nhint: compare runs of the same store, output variables, "
+                                   "timestep, input steps and validation rollout")
 
 
 class _Run:
@@ -63,7 +61,7 @@ def compare(runs: list[str], leads: int = 2) -> str:
     for path, run in zip(runs, loaded):
         scores = validation_scores(run.module, run.parts.data, climatology, run.plan.training.batch_size,
                                    metrics=METRICS)  # type: ignore[arg-type]
-        name = run.plan.name if [r.plan.name for r in loaded].count(run.plan.name) == 1 else Path(path).name
+        name = run.plan.name if [r.plan.name for r in loaded].count(run.plan.name) == 1 else path
         scored.append((name, scores))
     variables, timestep = first.plan.indices.output, first.plan.task.timestep_s
     shown = range(min(leads, min(s.leads for _, s in scored)))

@@ -130,3 +130,31 @@ def test_crps_term_on_an_ensemble_gradcheck():
 def test_mismatched_shapes_are_explained():
     with pytest.raises(ValueError, match=r"target \(2, 1, 4, 2\) does not match pred \(2, 1, 3, 2\)"):
         _loss()(torch.zeros(2, 1, 3, 2), torch.zeros(2, 1, 4, 2))
+
+
+def _members(count: int = 3):
+    g = torch.Generator().manual_seed(1)
+    return torch.randn(B, count, G, V, generator=g, dtype=torch.float64), torch.randn(B, 1, G, V, generator=g,
+                                                                                       dtype=torch.float64)
+
+
+def test_crps_terms_weight_the_ensemble_crps_per_point_and_variable():
+    from anemoic.runtime.losses.ensemble import kernel_crps
+
+    pred, target = _members()
+    expected = (kernel_crps(pred, target, 0.9) * NODE.view(1, 1, G, 1) * VAR).sum(dim=(2, 3)).mean()
+    torch.testing.assert_close(_loss("crps", alpha=0.9, decay=0.5)(pred, target, lead_time_index=1), 0.5 * expected)
+
+
+def test_energy_score_terms_put_the_node_weights_inside_the_norm_and_the_variable_weights_outside():
+    pred, target = _members()
+    total = 0.0
+    for b, v in itertools.product(range(B), range(V)):
+        def norm(a, c):
+            return float(((a - c) ** 2 * NODE).sum().sqrt())
+        x, y = pred[b, :, :, v], target[b, 0, :, v]
+        skill = sum(norm(x[m], y) for m in range(3)) / 3
+        spread = sum(norm(x[m], x[n]) for m in range(3) for n in range(3) if m != n) / (2 * 3 * 2)
+        total += float(VAR[v]) * (skill - spread)
+    torch.testing.assert_close(_loss("energy_score")(pred, target), torch.tensor(total / B, dtype=torch.float64))
+    assert torch.autograd.gradcheck(lambda p: _loss("energy_score")(p, target), (pred.requires_grad_(),))
