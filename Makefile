@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install data clean-venv
+.PHONY: demo ensemble-demo test install data clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,15 @@ demo: data
 	$(VENV)/bin/anemoic check examples/quickstart.anm
 	$(VENV)/bin/anemoic build examples/quickstart.anm --target local -o build/quickstart
 	$(VENV)/bin/anemoi-runtime exec build/quickstart/plan.json
+
+# A 4-member ensemble (examples/ensemble.anm: the quickstart's network, CRPS-trained) next to the quickstart on
+# the same validation samples; trains the quickstart first when runs/quickstart has no checkpoint.
+ensemble-demo: data
+	$(VENV)/bin/anemoic check examples/ensemble.anm
+	$(VENV)/bin/anemoic build examples/ensemble.anm --target local -o build/ensemble
+	ls runs/quickstart/checkpoints/*.ckpt >/dev/null 2>&1 || $(MAKE) demo
+	$(VENV)/bin/anemoi-runtime exec build/ensemble/plan.json
+	$(VENV)/bin/anemoi-runtime compare runs/quickstart runs/ensemble
 
 test: data
 	$(PY) -m pytest -q

@@ -9,7 +9,7 @@ import pytest
 
 from anemoic.plan.diff import ABSENT, Impact, diff_plans, impact_of, worst_impact
 from anemoic.plan.diff_text import render_differences
-from anemoic.plan.model import LossTermPlan, VariablePlan
+from anemoic.plan.model import LossTermPlan, NoisePlan, VariablePlan
 from tests.factories import make_plan
 from tests.golden import assert_golden
 
@@ -51,6 +51,9 @@ def test_source_map_and_estimates_are_not_differences() -> None:
         ("graph.hidden.params", {"refinement": 2}, Impact.INCOMPATIBLE),
         ("task.multistep_input", 1, Impact.INCOMPATIBLE),
         ("dataset.grid_size", 99, Impact.INCOMPATIBLE),
+        ("task.method.kind", "ensemble", Impact.INCOMPATIBLE),
+        ("task.method.noise", NoisePlan("inject"), Impact.INCOMPATIBLE),
+        ("task.method.members", 8, Impact.WARM_STARTABLE),
     ],
 )
 def test_impact_of_a_single_change(path: str, value: object, impact: Impact) -> None:

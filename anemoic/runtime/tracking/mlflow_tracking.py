@@ -197,8 +197,9 @@ class TrackingCallback(pl.Callback):
             self.log_figure(figure, f"fields-{tag}.png")
             plt.close(figure)
         scores = getattr(pl_module, "val_scores", None)
-        if scores is not None and "model" in scores.weights and scores.metrics:
-            metric = scores.metrics[0]
+        plotted = [m for m in scores.metrics if m != "rank_histogram"] if scores is not None else []
+        if scores is not None and "model" in scores.weights and plotted:  # one value per (lead, variable)
+            metric = plotted[0]
             labels = [f"+{format_duration(timestep * (r + 1))}" for r in range(scores.leads)]
             figure = error_by_lead(scores.score("model", metric).numpy(), self.plan.indices.output, labels,
                                    f"validation {metric.upper()} by lead time")
