@@ -67,6 +67,10 @@ def render_summary(plans: Sequence[Plan], output: BuildOutput, *, source: str, t
     lines.append(f"  model   {model.processor} processor ({model.layers} layers, {model.channels} channels), "
                  f"{model.encoder}/{model.decoder} mappers: {human_count(first.estimates.parameter_count)} "
                  "parameters")
+    method = first.task.method
+    if method.noise is not None:
+        lines.append(f"  method  an ensemble of {method.members} members, {method.noise.kind} noise "
+                     f"({method.noise.channels} channels) on the hidden mesh")
     lines.append(f"  memory  {_memory_line(first)}")
     parallel = first.parallel
     lines.append(f"  layout  {parallel.nodes} node(s) x {parallel.processes_per_node} {_device(first)}(s), "
