@@ -115,7 +115,8 @@ def test_members_per_device_divide_the_members_and_hold_them_all(folder: Path, p
                                                                   codes: list[str]) -> None:
     text = _ensemble(BASE)
     if per_device is not None:
-        text = text.replace(PARALLEL, f"parallel {{ nodes = 1; gpus_per_node = 2; ensemble_per_device = {per_device} }}")
+        layout = f"parallel {{ nodes = 1; gpus_per_node = 2; ensemble_per_device = {per_device} }}"
+        text = text.replace(PARALLEL, layout)
     result = compile_source(text, str(folder / "exp.anm"))
     assert [d.code for d in result.diagnostics if d.severity == "error"] == codes, result.render()
 

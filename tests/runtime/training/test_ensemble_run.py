@@ -32,7 +32,8 @@ ENSEMBLE = {
 def ensemble_run(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
     directory = tmp_path_factory.mktemp("ensemble")
     store = write_tiny_store(directory)
-    plan = write_tiny_plan(directory, store, **{**ENSEMBLE, "training.epochs": 1, "training.limit_batches_per_epoch": 3})
+    plan = write_tiny_plan(directory, store,
+                           **{**ENSEMBLE, "training.epochs": 1, "training.limit_batches_per_epoch": 3})
     result = run_runtime("exec", str(plan), cwd=directory, timeout=240)
     assert result.returncode == 0, result.stderr[-4000:]
     return TrainedRun(directory, store, plan, directory / "run", result.stdout)
@@ -52,7 +53,8 @@ def test_crps_training_on_a_synthetic_store_lowers_the_loss(tmp_path: Path) -> N
     for step in range(12):
         optimiser.zero_grad()
         x = module.normalise(batch)
-        loss = module.task.training_loss(module.bound_model(Stream.TRAIN, step), module.loss, x, 0, module.missing(batch))
+        model = module.bound_model(Stream.TRAIN, step)
+        loss = module.task.training_loss(model, module.loss, x, 0, module.missing(batch))
         loss.backward()
         optimiser.step()
         losses.append(loss.item())
