@@ -49,9 +49,10 @@ class ForecastModule(pl.LightningModule):
         return self.model(x)
 
     def bound_model(self, stream: Stream, batch_idx: int) -> Any:
-        """The model as the task rolls it out for batch ``batch_idx`` of ``stream`` (an ensemble: with its noise)."""
+        """The model as the task rolls it out for batch ``batch_idx`` of ``stream`` (an ensemble: with its noise):
+        training draws new noise every epoch, validation the same noise at every validation."""
         rank = self.trainer.global_rank if self._trainer is not None else 0
-        epoch = self.current_epoch if self._trainer is not None else 0
+        epoch = self.current_epoch if self._trainer is not None and stream == Stream.TRAIN else 0
         generator = self.method.generator(self.plan.seed, stream, epoch, batch_idx, rank)
         return self.method.bind(self.model, generator)
 

@@ -97,3 +97,21 @@ def test_an_ensemble_logs_its_distribution_metrics_with_their_closed_forms() -> 
             assert logged[f"val/spread_skill/{name}/{lead}"] == pytest.approx(math.sqrt(1.5) * math.sqrt(2.0) / 2)
             ranks = [logged[f"val/rank_histogram/{name}/{lead}/{rank}"] for rank in range(3)]
             assert ranks == pytest.approx([1.0, 0.0, 0.0])  # the truth (0) lies below both members
+
+
+def test_training_draws_new_noise_each_epoch_and_validation_the_same_noise_every_time() -> None:
+    from types import SimpleNamespace
+
+    from anemoic.runtime.methods import Stream
+
+    plan = _plan(**{"task.method": MethodPlan("ensemble", 2, NoisePlan("inject"))})
+    module = ForecastModule(plan, KnownMembers(len(plan.indices.output)), torch.nn.Identity(), torch.nn.Identity(),
+                            TASKS[plan.task.kind].from_plan(plan), WEIGHTS, total_steps=1, lineage={})
+
+    def state(stream: Stream, epoch: int) -> torch.Tensor:
+        module._trainer = SimpleNamespace(global_rank=0, current_epoch=epoch)
+        return module.bound_model(stream, 3).keywords["generator"].get_state()
+
+    assert not torch.equal(state(Stream.TRAIN, 0), state(Stream.TRAIN, 1))
+    assert torch.equal(state(Stream.VALIDATE, 0), state(Stream.VALIDATE, 1))
+    assert not torch.equal(state(Stream.VALIDATE, 0), state(Stream.TRAIN, 0))
