@@ -16,6 +16,11 @@ Schema 1 -> 2 (the layering refactor):
 - ``loss.metrics`` becomes ``["rmse"]``: schema-1 runtimes scored RMSE only, whatever it said;
 - kinds are closed lists: a value no runtime ran (remap ``boxcox``, role ``target``, task kind
   ``ensemble``) fails the schema-2 validation and is refused.
+
+Schema 2 -> 3 (model sharding, read groups, chunked mappers executed):
+- ``parallel.shard_strategy``, ``parallel.read_group_size``, ``parallel.keep_batch_sharded`` and
+  ``model.num_chunks`` are added at their defaults (``ADDED_IN_3``), which is what every schema-2 runtime
+  did: it refused a sharded model and ran mappers in one piece.
 """
 
 from __future__ import annotations
@@ -25,12 +30,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from anemoic.plan.canonical import hash_content
+from anemoic.plan.canonical import UNHASHED_KEYS, hash_content
 from anemoic.plan.errors import PlanError
 from anemoic.plan.model import SCHEMA_VERSION
 from anemoic.plan.schema import first_violation
 
-HASHED_WITHOUT: dict[int, tuple[str, ...]] = {1: ("source_map", "plan_hash")}
+HASHED_WITHOUT: dict[int, tuple[str, ...]] = {1: ("source_map", "plan_hash"), 2: UNHASHED_KEYS}
 """The keys each older schema version left out of ``plan_hash`` (the current rule: ``canonical.UNHASHED_KEYS``)."""
 
 RENAMED_IN_2 = {"parallel.gpus_per_node": "parallel.processes_per_node"}
@@ -44,6 +49,12 @@ REMOVED_IN_2: dict[str, Any] = {  # field -> the only value schema 2 can read it
     "indices.target": [],
 }
 METRICS_2 = ["rmse"]
+ADDED_IN_3: dict[str, Any] = {  # field -> the value that means what a schema-2 runtime did
+    "parallel.shard_strategy": "edges",
+    "parallel.read_group_size": 1,
+    "parallel.keep_batch_sharded": False,
+    "model.num_chunks": 1,
+}
 
 Step = Callable[[dict[str, Any], str], list[str]]
 
@@ -115,6 +126,18 @@ def _v1_to_v2(data: dict[str, Any], where: str) -> list[str]:
     return changes
 
 
+def _v2_to_v3(data: dict[str, Any], where: str) -> list[str]:
+    added = []
+    for path, default in ADDED_IN_3.items():
+        section = _section(data, path)
+        name = path.rpartition(".")[2]
+        if name not in section:
+            section[name] = copy.deepcopy(default)
+            added.append(path)
+    return [f"added at their defaults (a schema-2 runtime never sharded a model or chunked a mapper): "
+            f"{', '.join(added)}"] if added else []
+
+
 def _rename_paths(paths: dict[str, Any]) -> None:
     """Field-path keys (source map, sweep values) follow the renames; those of removed fields go."""
     for key in list(paths):
@@ -146,5 +169,5 @@ def _pop(data: dict[str, Any], path: str) -> Any:
     return _section(data, path).pop(path.rpartition(".")[2], _ABSENT)
 
 
-STEPS: dict[int, Step] = {1: _v1_to_v2}
+STEPS: dict[int, Step] = {1: _v1_to_v2, 2: _v2_to_v3}
 """``STEPS[n]`` converts a schema-``n`` file dict in place to schema ``n + 1`` and says what it changed."""

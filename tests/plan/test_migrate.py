@@ -1,7 +1,9 @@
-"""Plan files of schema 1 read as schema 2: verified under their own hash rule, converted, and said so.
+"""Plan files of schemas 1 and 2 read as schema 3: verified under their own hash rule, converted, and said so.
 
 ``fixtures/quickstart_schema1.plan.json`` was written by anemoic at commit 5eb0915 (plan schema 1):
 ``anemoic build examples/quickstart.anm --target local`` in /tmp/anemoic-schema1, unedited.
+``fixtures/quickstart_schema2.plan.json`` was written the same way by anemoic at commit 1b96663 (plan schema 2)
+in /tmp/anemoic-schema2, unedited.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from anemoic.plan.migrate import HASHED_WITHOUT
 from tests.golden import assert_golden
 
 SCHEMA1 = Path(__file__).parent / "fixtures" / "quickstart_schema1.plan.json"
+SCHEMA2 = Path(__file__).parent / "fixtures" / "quickstart_schema2.plan.json"
+ADDED_IN_3 = {("parallel", "shard_strategy"): "edges", ("parallel", "read_group_size"): 1,
+              ("parallel", "keep_batch_sharded"): False, ("model", "num_chunks"): 1}
 GOLDEN = Path(__file__).parent / "golden"
 
 
@@ -46,13 +51,13 @@ def test_the_fixture_is_a_genuine_schema_1_file() -> None:
     assert data["plan_hash"] != hash_content(data)  # the schema-2 rule leaves the estimates out
 
 
-def test_a_schema_1_plan_reads_as_schema_2_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_schema_1_plan_reads_as_schema_3_with_a_note(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     _schema1(tmp_path)
     plan, notes = read_plan_with_notes("plan.json")
     assert len(notes) == 1
     assert_golden(notes[0] + "\n", GOLDEN / "migrate_note.txt")
-    assert plan.schema_version == 2 and plan.loss.metrics == ("rmse",)
+    assert plan.schema_version == 3 and plan.loss.metrics == ("rmse",)
 
 
 def test_the_conversion_changes_exactly_the_named_fields(tmp_path: Path) -> None:
@@ -64,7 +69,9 @@ def test_the_conversion_changes_exactly_the_named_fields(tmp_path: Path) -> None
                           ("task", "params"), ("indices", "target")):
         del expected[section][name]
     expected["loss"]["metrics"] = ["rmse"]
-    expected["schema_version"] = 2
+    expected["schema_version"] = 3
+    for (section, name), value in ADDED_IN_3.items():
+        expected[section][name] = value
     del expected["source_map"]["model.num_chunks"]
     del expected["plan_hash"]
     plan, _ = read_plan_with_notes(_schema1(tmp_path))
@@ -84,7 +91,7 @@ def test_read_plan_and_read_plan_dict_issue_the_note_as_a_warning(tmp_path: Path
         plan = read_plan(path)
     with pytest.warns(PlanNote):
         data = read_plan_dict(path)
-    assert data["schema_version"] == 2 and data["plan_hash"] == plan_hash(plan)
+    assert data["schema_version"] == 3 and data["plan_hash"] == plan_hash(plan)
 
 
 def test_the_note_names_only_what_changed(tmp_path: Path) -> None:
@@ -138,6 +145,35 @@ def test_a_value_schema_2_cannot_express_is_refused_naming_the_field(
         read_plan_with_notes(path)
     text = str(info.value)
     assert text.startswith(f"the plan {path} was written by an older anemoic (plan schema 1) and cannot be read "
-                           "as schema 2: "), text
+                           "as schema 3: "), text
     assert message in text
     assert text.endswith("Rebuild the plan from its source with `anemoic build`.")
+
+
+def test_the_schema_2_fixture_is_a_genuine_schema_2_file() -> None:
+    data = json.loads(SCHEMA2.read_text())
+    assert data["schema_version"] == 2 and data["plan_hash"] == hash_content(data)
+    assert not any(name in data[section] for section, name in ADDED_IN_3)
+
+
+def test_a_schema_2_plan_gains_the_sharding_fields_at_their_defaults(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(SCHEMA2, tmp_path / "plan.json")
+    plan, notes = read_plan_with_notes("plan.json")
+    assert_golden(notes[0] + "\n", GOLDEN / "migrate_note_schema2.txt")
+    expected = json.loads(SCHEMA2.read_text())
+    for (section, name), value in ADDED_IN_3.items():
+        expected[section][name] = value
+    expected["schema_version"] = 3
+    del expected["plan_hash"]
+    assert plan_to_dict(plan) == expected
+    assert plan.parallel.shard_strategy == "edges" and plan.model.num_chunks == 1
+
+
+def test_a_tampered_schema_2_plan_is_refused(tmp_path: Path) -> None:
+    data = json.loads(SCHEMA2.read_text())
+    data["parallel"]["gpus_per_model"] = 2  # no schema-2 compiler wrote this, and the hash says so
+    (tmp_path / "plan.json").write_text(json.dumps(data, indent=2))
+    with pytest.raises(PlanError, match="was changed after it was built"):
+        read_plan_with_notes(tmp_path / "plan.json")

@@ -11,6 +11,7 @@ from anemoic.plan import schema
 from anemoic.plan.canonical import file_dict, hash_content
 from anemoic.plan.errors import PlanError
 from anemoic.plan.io import read_plan
+from anemoic.plan.model import SCHEMA_VERSION
 from tests.factories import make_plan
 
 
@@ -61,7 +62,7 @@ def test_hand_broken_plans_name_the_field(tmp_path: Path, change, message: str) 
     with pytest.raises(PlanError) as info:
         read_plan(_broken(tmp_path, change))
     assert message in str(info.value)
-    assert "does not match the plan schema (version 2)" in str(info.value)
+    assert f"does not match the plan schema (version {SCHEMA_VERSION})" in str(info.value)
 
 
 def test_malformed_hash_is_a_schema_error(tmp_path: Path) -> None:

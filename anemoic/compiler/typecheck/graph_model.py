@@ -167,7 +167,7 @@ def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelP
              "qk_norm", "window_size", "trainable_data_size", "trainable_hidden_size", "gradient_checkpointing",
              "attention_backend", "num_chunks")
     fields = {"mlp_ratio": "mlp_hidden_ratio"}
-    got = {n: argument(ctx, model, n, None if n == "num_chunks" else f"model.{fields.get(n, n)}") for n in names}
+    got = {n: argument(ctx, model, n, f"model.{fields.get(n, n)}") for n in names}
     if failed(*got.values()):
         return None
     processor = str(got["processor"])
@@ -196,4 +196,5 @@ def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelP
         window_size=got["window_size"],  # type: ignore[arg-type]
         trainable_data_size=int(got["trainable_data_size"]),  # type: ignore[call-overload]
         trainable_hidden_size=int(got["trainable_hidden_size"]),  # type: ignore[call-overload]
-        gradient_checkpointing=bool(got["gradient_checkpointing"]), attention_backend=str(got["attention_backend"]))
+        gradient_checkpointing=bool(got["gradient_checkpointing"]), attention_backend=str(got["attention_backend"]),
+        num_chunks=int(got["num_chunks"]))  # type: ignore[call-overload]
