@@ -39,8 +39,11 @@ class ScoreSums:
     weights: dict[str, torch.Tensor] = field(default_factory=dict)
     samples: int = 0
 
-    def add(self, kind: str, forecast: torch.Tensor, target: torch.Tensor, node_weights: torch.Tensor) -> None:
-        """``forecast``/``target`` ``(B, R, E, G, V)`` in physical units; ``node_weights`` ``(G,)``."""
+    def add(self, kind: str, forecast: torch.Tensor, target: torch.Tensor, node_weights: torch.Tensor,
+            count_samples: bool = True) -> None:
+        """``forecast``/``target`` ``(B, R, E, G, V)`` in physical units; ``node_weights`` ``(G,)``.
+        ``count_samples``: False on the ranks of a model group that score other grid points of the samples
+        one rank of the group counts."""
         valid = ~torch.isnan(target) & ~torch.isnan(forecast)
         w = node_weights.to(target.dtype).view(1, 1, 1, -1, 1) * valid
         error = torch.where(valid, forecast - target, torch.zeros_like(target))
@@ -48,7 +51,7 @@ class ScoreSums:
             sums = (w * METRICS[metric].pointwise(error)).sum(dim=(0, 2, 3)).double().cpu()
             self.weighted[kind, metric] = self.weighted.get((kind, metric), 0) + sums
         self.weights[kind] = self.weights.get(kind, 0) + w.sum(dim=(0, 2, 3)).double().cpu()
-        if kind == "model":
+        if kind == "model" and count_samples:
             self.samples += int(target.shape[0])
 
     def reduce(self, all_reduce_sum: Callable[[torch.Tensor], torch.Tensor]) -> None:
