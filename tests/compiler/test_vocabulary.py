@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from anemoic.compiler import estimates
 from anemoic.compiler.builtins import NODE_WEIGHTS_FOR, REGISTRY, SCALER_KINDS, SCHEDULE_KINDS
-from anemoic.compiler.typecheck import per_variable, task, training
+from anemoic.compiler.typecheck import per_variable, run_settings, task, training
 from anemoic.plan import kinds
 
 
@@ -49,6 +49,7 @@ def test_block_words_reach_every_kind() -> None:
     assert set(training.PRECISIONS.values()) == set(kinds.PRECISIONS)
     assert set(task.KINDS.values()) == set(kinds.TASK_KINDS)
     assert per_variable.COMPUTED == kinds.COMPUTED_FORCINGS
+    assert {s.key: s.path for s in run_settings.PARALLEL_TABLE}["shard"] == "parallel.shard_strategy"
 
 
 def test_estimates_cover_every_model_kind() -> None:

@@ -25,11 +25,16 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from anemoic.plan.kinds import ShardStrategy
 from anemoic.runtime.distributed.collectives import Comm, gather, heads_to_nodes, nodes_to_heads
 from anemoic.runtime.models.edges import EdgeSet
 from anemoic.runtime.models.graph_transformer import GraphTransformerBlock
 from anemoic.runtime.models.partition import DestinationPart, parts_of
 from anemoic.runtime.models.transformer import TransformerBlock
+from anemoic.runtime.registry import pick
+
+SPLITS_HEADS: dict[ShardStrategy, bool] = {"edges": False, "heads": True}
+"""Whether a strategy splits attention blocks by heads (blocks without heads are split by nodes either way)."""
 
 
 def run_block(block: Any, checkpointing: bool, *args: object) -> Any:
@@ -83,7 +88,8 @@ def mapper_run(mapper: Any, comm: Comm, strategy: str, src_sizes: tuple[int, ...
                dst_sizes: tuple[int, ...]) -> MapperRun:
     """The run of ``mapper`` (a ``GraphMapper``) on rank ``comm.rank`` of a group (or alone, chunked)."""
     chunks, edges = mapper.num_chunks, mapper.edges
-    if strategy == "heads" and comm.size > 1 and isinstance(mapper.block, GraphTransformerBlock):
+    if pick(SPLITS_HEADS, strategy, "shard strategy") and comm.size > 1 and isinstance(mapper.block,
+                                                                                       GraphTransformerBlock):
         parts = parts_of(edges, 0, edges.num_dst, chunks) if chunks > 1 else None
         per = mapper.block.heads // comm.size
         return MapperRun(comm, src_sizes, dst_sizes, parts, slice(comm.rank * per, (comm.rank + 1) * per),
@@ -161,7 +167,7 @@ def processor_run(processor: Any, comm: Comm, strategy: str, sizes: tuple[int, .
     blocks = list(processor.blocks)
     attends = any(isinstance(b, (GraphTransformerBlock, TransformerBlock)) for b in blocks)
     by_heads = slice(comm.rank * (heads // comm.size), (comm.rank + 1) * (heads // comm.size)) \
-        if strategy == "heads" and attends else None
+        if pick(SPLITS_HEADS, strategy, "shard strategy") and attends else None
     edges = getattr(processor, "edges", None)
     mine = _range(sizes, comm.rank)
     part = parts_of(edges, mine.start, mine.stop, 1)[0] if edges is not None and by_heads is None else None
