@@ -148,7 +148,9 @@ def run_layout(args: argparse.Namespace, name: str) -> list[dict]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": str(args.threads)}
-    argv = [a for a in sys.argv[1:] if not a.startswith("--layouts") and not a.startswith("--json")]
+    keys = ("processor", "channels", "heads", "layers", "variables", "multistep", "batch", "grid", "hidden_refinement",
+            "steps", "warmup", "threads", "graph_cache")
+    argv = [item for key in keys for item in (f"--{key.replace('_', '-')}", str(getattr(args, key)))]
     processes = [subprocess.Popen([sys.executable, __file__, *argv, "--worker", f"{name} {r} {ranks} {port}"],
                                   env=env, stdout=subprocess.PIPE, text=True) for r in range(ranks)]
     out = [process.communicate()[0] for process in processes]

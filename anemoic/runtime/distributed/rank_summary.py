@@ -30,23 +30,46 @@ def weights_digest(module: torch.nn.Module) -> str:
     return digest.hexdigest()
 
 
+class Series:
+    """Scalars recorded at every step without waiting for the device at every step: kept as tensors and
+    copied to the host every ``flush_every`` values (one synchronisation per that many steps)."""
+
+    def __init__(self, flush_every: int = 256) -> None:
+        self.values: list[float] = []
+        self._pending: list[torch.Tensor] = []
+        self.flush_every = flush_every
+
+    def add(self, value: torch.Tensor) -> None:
+        self._pending.append(value.detach().reshape(()).double())
+        if len(self._pending) >= self.flush_every:
+            self.flush()
+
+    def flush(self) -> list[float]:
+        if self._pending:
+            self.values += torch.stack(self._pending).cpu().tolist()
+            self._pending = []
+        return self.values
+
+
 class RankSummary(pl.Callback):
     def __init__(self, directory: str | os.PathLike, loader_of: Any, read_slice_of: Any = lambda: slice(None)) -> None:
         self.directory = Path(directory)
         self.loader_of = loader_of  # () -> ResumableLoader | None (the loader is made inside fit)
         self.read_slice_of = read_slice_of  # () -> the grid points this rank's loader reads (known inside fit)
-        self.losses: list[float] = []  # train/loss as logged (reduced over the ranks) at each batch of this process
-        self.gradient_norms: list[float] = []  # of the synchronised gradient, before clipping, at each optimiser step
+        self.losses = Series()  # train/loss as logged (reduced over the ranks) at each batch of this process
+        self.gradient_norms = Series()  # of the synchronised gradient, before clipping, at each optimiser step
 
     def on_train_batch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule, outputs: Any, batch: Any,
                            batch_idx: int) -> None:
         logged = trainer.callback_metrics.get("train/loss_step")
-        if logged is not None:
-            self.losses.append(float(logged))
+        if isinstance(logged, torch.Tensor):
+            self.losses.add(logged)
 
     def on_before_optimizer_step(self, trainer: pl.Trainer, pl_module: pl.LightningModule, optimizer: Any) -> None:
-        squares = [p.grad.detach().double().square().sum() for p in pl_module.parameters() if p.grad is not None]
-        self.gradient_norms.append(float(torch.stack(squares).sum().sqrt()) if squares else 0.0)
+        norms = [torch.linalg.vector_norm(p.grad.detach(), dtype=torch.float64) for p in pl_module.parameters()
+                 if p.grad is not None]
+        if norms:
+            self.gradient_norms.add(torch.linalg.vector_norm(torch.stack(norms)))
 
     def on_train_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         loader = self.loader_of()
@@ -56,8 +79,8 @@ class RankSummary(pl.Callback):
             "global_step": trainer.global_step,
             "samples": list(loader.seen_indices) if loader is not None else [],
             "weights_sha256": weights_digest(pl_module),
-            "losses": self.losses,
-            "gradient_norms": self.gradient_norms,
+            "losses": self.losses.flush(),
+            "gradient_norms": self.gradient_norms.flush(),
             "read_grid": [self.read_slice_of().start, self.read_slice_of().stop],
             "validation": {k: float(v) for k, v in sorted(trainer.callback_metrics.items()) if k.startswith("val/")},
         }

@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 from torch import Tensor
+from torch.utils.checkpoint import checkpoint
 
 from anemoic.plan.kinds import ShardStrategy
 from anemoic.runtime.distributed.collectives import Comm, gather, heads_to_nodes, nodes_to_heads
@@ -40,7 +41,7 @@ SPLITS_HEADS: dict[ShardStrategy, bool] = {"edges": False, "heads": True}
 def run_block(block: Any, checkpointing: bool, *args: object) -> Any:
     """Call ``block``; with checkpointing, keep only its inputs and recompute inside on backward."""
     if checkpointing and torch.is_grad_enabled():
-        return torch.utils.checkpoint.checkpoint(block, *args, use_reentrant=False)
+        return checkpoint(block, *args, use_reentrant=False)
     return block(*args)
 
 

@@ -4,7 +4,8 @@ Each rank builds the same model (same seed) on the same tiny graph, computes the
 reference, then joins a model group of ``k`` ranks, shards, and runs the same input. Outputs must
 match, and the parameter gradients summed over the group must match the whole model's. Every rank
 runs every case in the same order (process groups are created collectively); rank 0 of each model
-group writes what it measured to ``OUT/<case>-<group>.json``.
+group writes what it measured to ``OUT/<case>-<group>.json``. With ``ANEMOIC_TEST_DEVICE=cuda`` each rank
+drives its own GPU and the group talks NCCL (float32 attention then runs the Triton kernel).
 """
 
 from __future__ import annotations
@@ -32,13 +33,17 @@ def case_name(case: dict[str, Any]) -> str:
     return "-".join(f"{k}={v}" for k, v in sorted(case.items()))
 
 
+DEVICE = os.environ.get("ANEMOIC_TEST_DEVICE", "cpu")
+
+
 def _model(case: dict[str, Any]) -> tuple[Any, torch.nn.Module]:
     mapper = case.get("mapper", case["processor"] if case["processor"] in ("gnn", "graphtransformer")
                       else "graphtransformer")
     plan = make_plan(**{"model.channels": 16, "model.heads": 4, "model.window_size": case.get("window"),
                         "model.processor": case["processor"], "model.encoder": mapper, "model.decoder": mapper,
                         "model.layers": 2, "model.num_chunks": case.get("chunks", 1),
-                        "model.gradient_checkpointing": case.get("checkpointing", False)})
+                        "model.gradient_checkpointing": case.get("checkpointing", False),
+                        "model.attention_backend": "reference" if case.get("float64") else "auto"})
     torch.manual_seed(7)
     model = build_model(plan, tiny_graph(grid=GRID, hidden=HIDDEN))
     with torch.no_grad():  # trainable node parameters start at zero: make them matter
@@ -65,6 +70,8 @@ def run_case(case: dict[str, Any], rank: int, world: int, out: Path) -> None:
     x, weights = _inputs(plan)
     if case.get("float64"):  # exact arithmetic up to 1e-16: a wrong or missing contribution cannot hide
         model, x, weights = model.double(), x.double(), weights.double()
+    device = torch.device(DEVICE, rank) if DEVICE == "cuda" else torch.device("cpu")
+    model, x, weights = model.to(device), x.to(device), weights.to(device)
     whole = model(x)
     (whole * weights).sum().backward()
     expected = _grads(model)
@@ -114,7 +121,9 @@ def run_case(case: dict[str, Any], rank: int, world: int, out: Path) -> None:
 def main(rank: int, world: int, port: int, out: str, cases: list[dict[str, Any]]) -> None:
     torch.set_num_threads(1)
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    dist.init_process_group("gloo", rank=rank, world_size=world)
+    if DEVICE == "cuda":
+        torch.cuda.set_device(rank)
+    dist.init_process_group("nccl" if DEVICE == "cuda" else "gloo", rank=rank, world_size=world)
     try:
         for case in cases:
             run_case(case, rank, world, Path(out))

@@ -38,8 +38,8 @@ EVERY = [
      for k, processor, strategy in itertools.product((2, 4), ("graphtransformer", "gnn"), ("edges", "heads"))]
 
 
-def _run(tmp_path: Path, cases: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    failures = spawn("tests.runtime.distributed.sharded_model_worker", 4, tmp_path, cases)
+def _run(tmp_path: Path, cases: list[dict[str, Any]], world: int = 4, **env: str) -> dict[str, list[dict[str, Any]]]:
+    failures = spawn("tests.runtime.distributed.sharded_model_worker", world, tmp_path, cases, **env)
     assert not failures, "\n".join(failures)
     found: dict[str, list[dict[str, Any]]] = {}
     for path in sorted(tmp_path.glob("*.json")):
@@ -48,10 +48,10 @@ def _run(tmp_path: Path, cases: list[dict[str, Any]]) -> dict[str, list[dict[str
 
 
 def _check(cases: list[dict[str, Any]], found: dict[str, list[dict[str, Any]]], *, output: float, grad: float,
-           elementwise: float) -> None:
+           elementwise: float, world: int = 4) -> None:
     for case in cases:
         records = found[case_name(case)]
-        assert len(records) == 4 // case["k"], case  # every model group reported
+        assert len(records) == world // case["k"], case  # every model group reported
         for record in records:
             assert record["output"] <= output and record["grad"] <= grad, (case, record)
             assert record["grad_elementwise"] <= elementwise, (case, record)
@@ -73,3 +73,18 @@ def test_a_sharded_model_group_computes_the_whole_model(tmp_path: Path) -> None:
 def test_every_processor_strategy_group_size_and_batch_mode(tmp_path: Path) -> None:
     cases = [{**case, "float64": True} for case in EVERY]
     _check(cases, _run(tmp_path, cases), output=1e-14, grad=1e-13, elementwise=1e-10)
+
+
+@pytest.mark.gpu
+def test_on_gpus_the_group_talks_nccl_and_attends_with_the_triton_kernel(tmp_path: Path) -> None:
+    import torch
+
+    if torch.cuda.device_count() < 2:
+        pytest.skip("needs 2 GPUs")
+    cases = [case for case in REPRESENTATIVE if case["k"] == 2]
+    cases += [{"k": 2, "processor": "graphtransformer", "strategy": "heads", "chunks": 3},
+              {"k": 2, "processor": "transformer", "strategy": "edges", "batch_sharded": True}]
+    exact = [{**case, "float64": True} for case in cases]
+    found = _run(tmp_path, exact + cases, world=2, ANEMOIC_TEST_DEVICE="cuda")
+    _check(exact, found, output=1e-14, grad=1e-13, elementwise=1e-10, world=2)
+    _check(cases, found, output=1e-5, grad=1e-4, elementwise=1e-1, world=2)  # TF32-free fp32, Triton's order
