@@ -39,6 +39,7 @@ def test_a_layout_the_processes_cannot_form_is_refused_naming_the_numbers(parall
     assert str(refused.value).startswith(message)
 
 
+@pytest.mark.filterwarnings("ignore:.*srun.*command is available")  # Lightning's hint, not ours
 def test_the_started_processes_are_srun_s_tasks_or_torchrun_s_world(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("SLURM_NTASKS", "SLURM_JOB_NAME", "WORLD_SIZE"):
         monkeypatch.delenv(name, raising=False)
