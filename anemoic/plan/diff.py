@@ -61,7 +61,7 @@ _RULES: tuple[tuple[str, Impact], ...] = (
     (r"^indices\.(input|prognostic|forcing)$", Impact.INCOMPATIBLE),
     (r"^indices\.", Impact.WARM_STARTABLE),
     (r"^graph\b", Impact.INCOMPATIBLE),
-    (r"^model\.(gradient_checkpointing|attention_backend)$", Impact.RESUMABLE),
+    (r"^model\.(gradient_checkpointing|attention_backend|num_chunks)$", Impact.RESUMABLE),
     (r"^model\b", Impact.INCOMPATIBLE),
     (r"^task\.(multistep_input|kind)$", Impact.INCOMPATIBLE),
     (r"^task\.method\.(kind|noise)\b", Impact.INCOMPATIBLE),  # the noise module's weights come and go

@@ -61,6 +61,10 @@ ClipAlgorithm = Literal["value", "norm"]
 
 # -- parallel layout ----------------------------------------------------------------------------------
 Accelerator = Literal["auto", "gpu", "cpu"]
+# how a model group of ``gpus_per_model`` ranks splits a model: each rank owns a partition of the destination
+# nodes (and their incoming edges) of every mapper and the processor ("edges"), or attention runs on a subset
+# of the heads over all nodes ("heads"); docs/runtime.md "Model sharding"
+ShardStrategy = Literal["edges", "heads"]
 
 
 def values(kind: object) -> tuple[str, ...]:
@@ -99,6 +103,7 @@ SCHEDULES = values(ScheduleKind)
 PRECISIONS = values(Precision)
 CLIP_ALGORITHMS = values(ClipAlgorithm)
 ACCELERATORS = values(Accelerator)
+SHARD_STRATEGIES = values(ShardStrategy)
 
 ENSEMBLE_LOSSES: tuple[LossKind, ...] = ("crps", "energy_score")
 """Losses that compare the members of an ensemble with each other: only the ensemble method has members."""

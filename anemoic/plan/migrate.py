@@ -17,11 +17,14 @@ Schema 1 -> 2 (the layering refactor):
 - kinds are closed lists: a value no runtime ran (remap ``boxcox``, role ``target``, task kind
   ``ensemble``) fails the schema-2 validation and is refused.
 
-Schema 2 -> 3 (task x method):
+Schema 2 -> 3 (task x method; model sharding, read groups and chunked mappers executed):
 - ``task.method`` is new: schema-2 runtimes trained one deterministic state per sample, which is
   the method ``{"kind": "deterministic", "members": 1, "noise": null}``;
 - a ``crps`` loss term is refused: it compares ensemble members, a schema-2 runtime had one and
-  stopped at the first step, so no such plan ever trained (and its ``alpha`` meant another estimator).
+  stopped at the first step, so no such plan ever trained (and its ``alpha`` meant another estimator);
+- ``parallel.shard_strategy``, ``parallel.read_group_size``, ``parallel.keep_batch_sharded`` and
+  ``model.num_chunks`` are added at their defaults (``ADDED_IN_3``), which is what every schema-2 runtime
+  did: it refused a sharded model and ran mappers in one piece.
 """
 
 from __future__ import annotations
@@ -54,6 +57,12 @@ REMOVED_IN_2: dict[str, Any] = {  # field -> the only value schema 2 can read it
 }
 METRICS_2 = ["rmse"]
 METHOD_3: dict[str, Any] = {"kind": "deterministic", "members": 1, "noise": None}
+ADDED_IN_3: dict[str, Any] = {  # field -> the value that means what a schema-2 runtime did
+    "parallel.shard_strategy": "edges",
+    "parallel.read_group_size": 1,
+    "parallel.keep_batch_sharded": False,
+    "model.num_chunks": 1,
+}
 
 Step = Callable[[dict[str, Any], str], list[str]]
 
@@ -131,11 +140,23 @@ def _v2_to_v3(data: dict[str, Any], where: str) -> list[str]:
         if isinstance(term, dict) and term.get("kind") == "crps":
             raise _cannot(where, 2, f"loss.terms[{index}].kind is \"crps\", an ensemble loss, but a schema-2 plan "
                                     "trains one deterministic member, so it never trained")
+    changes = []
     task = data.get("task")
     if isinstance(task, dict):
         task["method"] = dict(METHOD_3)
-    return [f"task.method is new: {json.dumps(METHOD_3)}, the one deterministic state per sample that schema-2 "
-            "runtimes trained"]
+        changes.append(f"task.method is new: {json.dumps(METHOD_3)}, the one deterministic state per sample that "
+                       "schema-2 runtimes trained")
+    added = []
+    for path, default in ADDED_IN_3.items():
+        section = _section(data, path)
+        name = path.rpartition(".")[2]
+        if name not in section:
+            section[name] = copy.deepcopy(default)
+            added.append(path)
+    if added:
+        changes.append(f"added at their defaults (a schema-2 runtime never sharded a model or chunked a mapper): "
+                       f"{', '.join(added)}")
+    return changes
 
 
 def _rename_paths(paths: dict[str, Any]) -> None:

@@ -19,7 +19,7 @@ from anemoic.plan.kinds import (
     Accelerator, Activation, AttentionBackend, Bounding, ClipAlgorithm, ComputedForcing, EdgeAttribute, EdgeMask,
     EdgesKind, ImputerKind, ImputerStatistic, LossKind, MapperKind, MethodKind, MetricKind, NodesKind, NodeWeights,
     NodeWeightsNorm, NoiseKind, Norm, Normaliser, OptimiserKind, Precision, Prediction, ProcessorKind, Remap, Role,
-    ScalerKind, ScheduleKind, TaskKind,
+    ScalerKind, ScheduleKind, ShardStrategy, TaskKind,
 )
 
 SCHEMA_VERSION = 3
@@ -138,6 +138,7 @@ class ModelPlan:
     trainable_hidden_size: int = 8
     gradient_checkpointing: bool = False
     attention_backend: AttentionBackend = "auto"
+    num_chunks: int = 1  # mappers run over this many destination partitions in turn, each checkpointed
 
 
 @dataclass(frozen=True)
@@ -256,9 +257,12 @@ class TrainingPlan:
 class ParallelPlan:
     nodes: int = 1
     processes_per_node: int = 1  # one per GPU on GPUs; CPU processes (gloo) on the CPU
-    gpus_per_model: int = 1
+    gpus_per_model: int = 1  # ranks of one model group, which share one model replica
     data_parallel_size: int = 1  # nodes x processes_per_node / gpus_per_model
     accelerator: Accelerator = "auto"
+    shard_strategy: ShardStrategy = "edges"  # how a model group splits the model (gpus_per_model > 1)
+    read_group_size: int = 1  # ranks (inside a model group) that read one sample together, each its grid slice
+    keep_batch_sharded: bool = False  # inputs, normaliser and loss stay split over the grid in a model group
 
 
 @dataclass(frozen=True)

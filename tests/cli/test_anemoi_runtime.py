@@ -114,13 +114,23 @@ def test_predict_with_a_date_that_is_not_one(trained_run: TrainedRun, capsys: py
     assert (code, err) == (2, "error: --date 'yesterday' is not a date; write it as 2020-01-21 or 2020-01-21T06:00\n")
 
 
-@pytest.mark.parametrize("name, overrides", [
-    ("missing_store", {}),
-    ("model_sharding", {"parallel.gpus_per_model": 2}),
+SHARDED = {"parallel.processes_per_node": 4, "parallel.gpus_per_model": 4, "parallel.data_parallel_size": 1}
+SRUN_3_TASKS = {"SLURM_NTASKS": "3", "SLURM_NTASKS_PER_NODE": "3", "SLURM_JOB_NAME": "train", "SLURM_JOB_ID": "7"}
+
+
+@pytest.mark.parametrize("name, overrides, environment", [
+    ("missing_store", {}, {}),
+    # srun started 3 tasks for a plan of 4 (model groups of 4): refused before anything is built
+    ("layout_not_the_started_ranks", SHARDED, SRUN_3_TASKS),
+    # a hand-made plan: 8 ranks cannot split 4 heads (the compiler's E1003 refuses this at check time)
+    ("more_shards_than_heads", {**SHARDED, "parallel.processes_per_node": 8, "parallel.gpus_per_model": 8,
+                                "parallel.shard_strategy": "heads", "model.heads": 4}, {}),
 ])
-def test_plans_this_runtime_cannot_run_are_refused(name: str, overrides: dict, tmp_path: Path,
-                                                   trained_run: TrainedRun,
+def test_plans_this_runtime_cannot_run_are_refused(name: str, overrides: dict, environment: dict, tmp_path: Path,
+                                                   trained_run: TrainedRun, monkeypatch: pytest.MonkeyPatch,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    for key, value in environment.items():
+        monkeypatch.setenv(key, value)
     store = tmp_path / "absent.zarr" if name == "missing_store" else trained_run.store
     plan = tmp_path / "plan.json"
     write_plan(make_plan(str(store), str(tmp_path / "run"), **overrides), plan)

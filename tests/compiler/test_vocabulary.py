@@ -11,7 +11,7 @@ from anemoic.compiler import estimates
 from anemoic.compiler.builtins import (
     CRPS_ALPHA, LOSS_KINDS, METHOD_KINDS, NODE_WEIGHTS_FOR, NOISE_KINDS, REGISTRY, SCALER_KINDS, SCHEDULE_KINDS,
 )
-from anemoic.compiler.typecheck import per_variable, task, training, unsupported
+from anemoic.compiler.typecheck import per_variable, run_settings, task, training, unsupported
 from anemoic.plan import kinds
 
 
@@ -56,6 +56,7 @@ def test_block_words_reach_every_kind() -> None:
     assert set(task.KINDS.values()) == set(kinds.TASK_KINDS)
     assert not set(task.KINDS) & set(unsupported.TASKS)  # a task word runs or is refused, never both
     assert per_variable.COMPUTED == kinds.COMPUTED_FORCINGS
+    assert {s.key: s.path for s in run_settings.PARALLEL_TABLE}["shard"] == "parallel.shard_strategy"
 
 
 def test_estimates_cover_every_model_kind() -> None:

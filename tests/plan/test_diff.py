@@ -42,6 +42,8 @@ def test_source_map_and_estimates_are_not_differences() -> None:
         ("outputs.tracking.experiment", "other", Impact.RESUMABLE),
         ("parallel.processes_per_node", 4, Impact.RESUMABLE),
         ("model.gradient_checkpointing", True, Impact.RESUMABLE),
+        ("model.num_chunks", 2, Impact.RESUMABLE),
+        ("parallel.shard_strategy", "heads", Impact.RESUMABLE),
         ("dataset.train.end", "2020-01-10T00:00:00", Impact.RESUMABLE),
         ("task.rollout.maximum", 12, Impact.WARM_STARTABLE),
         ("loss.metrics", ("rmse", "mae"), Impact.WARM_STARTABLE),

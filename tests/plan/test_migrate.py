@@ -27,6 +27,8 @@ from tests.golden import assert_golden
 SCHEMA1 = Path(__file__).parent / "fixtures" / "quickstart_schema1.plan.json"
 SCHEMA2 = Path(__file__).parent / "fixtures" / "quickstart_schema2.plan.json"
 DETERMINISTIC = {"kind": "deterministic", "members": 1, "noise": None}
+ADDED_IN_3 = {("parallel", "shard_strategy"): "edges", ("parallel", "read_group_size"): 1,
+              ("parallel", "keep_batch_sharded"): False, ("model", "num_chunks"): 1}
 GOLDEN = Path(__file__).parent / "golden"
 
 
@@ -59,6 +61,7 @@ def test_a_schema_1_plan_reads_as_schema_3_with_a_note(tmp_path: Path, monkeypat
     assert_golden(notes[0] + "\n", GOLDEN / "migrate_note.txt")
     assert plan.schema_version == 3 and plan.loss.metrics == ("rmse",)
     assert plan.task.method.kind == "deterministic" and plan.task.method.members == 1
+    assert plan.parallel.shard_strategy == "edges" and plan.model.num_chunks == 1
 
 
 def test_the_conversion_changes_exactly_the_named_fields(tmp_path: Path) -> None:
@@ -72,6 +75,8 @@ def test_the_conversion_changes_exactly_the_named_fields(tmp_path: Path) -> None
     expected["loss"]["metrics"] = ["rmse"]
     expected["task"]["method"] = DETERMINISTIC
     expected["schema_version"] = 3
+    for (section, name), value in ADDED_IN_3.items():
+        expected[section][name] = value
     del expected["source_map"]["model.num_chunks"]
     del expected["plan_hash"]
     plan, _ = read_plan_with_notes(_schema1(tmp_path))
@@ -165,6 +170,7 @@ def _schema2(tmp_path: Path, change: Callable[[dict[str, Any]], Any] | None = No
 def test_the_schema_2_fixture_is_genuine() -> None:
     data = json.loads(SCHEMA2.read_text())
     assert data["schema_version"] == 2 and "method" not in data["task"]
+    assert not any(name in data[section] for section, name in ADDED_IN_3)
     assert data["plan_hash"] == hash_content(data, HASHED_WITHOUT[2])
 
 
@@ -176,6 +182,8 @@ def test_a_schema_2_plan_reads_as_schema_3_with_a_deterministic_method(tmp_path:
     assert_golden(notes[0] + "\n", GOLDEN / "migrate_note_schema2.txt")
     expected = json.loads(SCHEMA2.read_text())
     expected["task"]["method"] = DETERMINISTIC
+    for (section, name), value in ADDED_IN_3.items():
+        expected[section][name] = value
     expected["schema_version"] = 3
     del expected["plan_hash"]
     assert plan_to_dict(plan) == expected

@@ -24,6 +24,7 @@ from anemoic.runtime.models.layers import MLP_BUILDERS, NORM_BUILDERS
 from anemoic.runtime.models.mappers import MAPPER_BUILDERS
 from anemoic.runtime.models.noise import NOISE_BUILDERS
 from anemoic.runtime.models.processors import PROCESSOR_BUILDERS
+from anemoic.runtime.models.sharded import SPLITS_HEADS
 from anemoic.runtime.tasks import TASKS
 from anemoic.runtime.training.schedule import OPTIMISERS, SCHEDULES
 from anemoic.runtime.training.scores import METRICS
@@ -35,6 +36,7 @@ TABLES: dict[str, tuple[tuple[str, ...], Iterable[object]]] = {
     "runtime.models.processors.PROCESSOR_BUILDERS": (kinds.PROCESSORS, PROCESSOR_BUILDERS),
     "runtime.models.mappers.MAPPER_BUILDERS": (kinds.MAPPERS, MAPPER_BUILDERS),
     "runtime.models.layers.MLP_BUILDERS": (kinds.ACTIVATIONS, MLP_BUILDERS),
+    "runtime.models.sharded.SPLITS_HEADS": (kinds.SHARD_STRATEGIES, SPLITS_HEADS),
     "runtime.models.layers.NORM_BUILDERS": (kinds.NORMS, NORM_BUILDERS),
     "runtime.models.bounding.BOUNDINGS": (kinds.BOUNDINGS, BOUNDINGS),
     "runtime.losses.functions.ERRORS": (kinds.LOSSES, ERRORS),

@@ -1,5 +1,7 @@
 """Under a real SLURM: SIGUSR1 to a 2-rank training job requeues it, and the restart finishes exactly.
 
+Also for a job whose 2 ranks form one model group (the model sharded over both, the batch kept sharded).
+
 Two jobs from the same experiment (built in two directories) run side by side: one
 uninterrupted, one that gets ``scancel --signal=USR1`` (what ``--signal=SIGUSR1@lead`` sends)
 after its first checkpoint.  The signalled one must save, ``scontrol requeue`` itself, start
@@ -30,10 +32,13 @@ LONGER = EXPERIMENT.replace("max_steps = 2; limit_batches = 2", f"max_steps = {S
     .replace("tracking = off", 'tracking = off\noutputs {{ run_dir = "runs/train"; checkpoint_every = 4 steps }}')
 
 
+SHARDED = LONGER.replace("gpus_per_model = 1;", "gpus_per_model = 2; shard = heads; keep_batch_sharded = true;")
+
+
 def _build_and_submit(directory: Path, store: Path, monkeypatch: pytest.MonkeyPatch,
-                      capsys: pytest.CaptureFixture[str]) -> str:
+                      capsys: pytest.CaptureFixture[str], experiment: str = LONGER) -> str:
     directory.mkdir()
-    (directory / "train.anm").write_text(LONGER.format(store=store, venv=Path(sys.prefix)))
+    (directory / "train.anm").write_text(experiment.format(store=store, venv=Path(sys.prefix)))
     monkeypatch.chdir(directory)
     assert main(["build", "train.anm", "--target", "slurm"]) == 0, capsys.readouterr().out
     submitted = subprocess.run(["sbatch", "--parsable", "build/train/job.sbatch"], capture_output=True, text=True,
@@ -57,14 +62,16 @@ def _ranks(run_dir: Path) -> list[dict]:
     return [json.loads(p.read_text()) for p in sorted((run_dir / "ranks").glob("rank-*.json"))]
 
 
+@pytest.mark.parametrize("experiment", [LONGER, SHARDED], ids=["data_parallel", "model_group"])
 def test_sigusr1_requeues_and_the_restart_matches_an_uninterrupted_job(
         slurm_cluster: None, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory,
-        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], experiment: str) -> None:
     if not (Path(sys.prefix) / "bin" / "anemoi-runtime").exists():
         pytest.skip("anemoi-runtime is not installed in this virtual environment")
+    assert "gpus_per_model = 1;" in LONGER and SHARDED != LONGER
     store = shared_store(tmp_path_factory)
-    plain = _build_and_submit(tmp_path / "plain", store, monkeypatch, capsys)
-    signalled = _build_and_submit(tmp_path / "signalled", store, monkeypatch, capsys)
+    plain = _build_and_submit(tmp_path / "plain", store, monkeypatch, capsys, experiment)
+    signalled = _build_and_submit(tmp_path / "signalled", store, monkeypatch, capsys, experiment)
 
     _signal_after_first_checkpoint(signalled, tmp_path / "signalled/runs/train/checkpoints", timeout_s=90)
     plain_state = wait_for_job(plain, timeout_s=150)
@@ -85,3 +92,8 @@ def test_sigusr1_requeues_and_the_restart_matches_an_uninterrupted_job(
     assert [(r["global_rank"], r["world_size"], r["global_step"]) for r in actual] == [(0, 2, STEPS), (1, 2, STEPS)]
     assert {r["weights_sha256"] for r in actual} == {expected[0]["weights_sha256"]}
     assert expected[0]["weights_sha256"] == expected[1]["weights_sha256"]
+    if experiment is SHARDED:  # one model group: each rank read and kept its half of the grid
+        job = (tmp_path / "signalled/build/train/job.sbatch").read_text()
+        assert "srun --kill-on-bad-exit=1 --distribution=block" in job and "model group(s) of 2 ranks" in job
+        grid = actual[0]["read_grid"][1] + (actual[1]["read_grid"][1] - actual[1]["read_grid"][0])
+        assert actual[0]["read_grid"][0] == 0 and actual[1]["read_grid"] == [actual[0]["read_grid"][1], grid]

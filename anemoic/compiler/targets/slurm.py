@@ -96,4 +96,21 @@ def render_sbatch(plans: Sequence[Plan], *, source: str, out_dir: Path, workdir:
         venv=site.venv,
         out_dir=str(out_dir),
         program=program,
+        model_groups=model_groups_note(plan),
     )
+
+
+def model_groups_note(plan: Plan) -> str:
+    """How srun's ranks form model groups (empty without model sharding): consecutive ranks, placed in blocks
+    (``--distribution=block``), so a group lies on one node whenever it fits in one."""
+    parallel = plan.parallel
+    shards = parallel.gpus_per_model
+    if shards <= 1:
+        return ""
+    world = parallel.nodes * parallel.processes_per_node
+    groups = ", ".join(f"{g}-{g + shards - 1}" for g in range(0, min(world, 4 * shards), shards))
+    more = ", ..." if world > 4 * shards else ""
+    where = "one node each" if parallel.processes_per_node % shards == 0 else "spanning nodes"
+    reading = f"; read groups of {parallel.read_group_size}" if parallel.read_group_size > 1 else ""
+    return (f"{world // shards} model group(s) of {shards} ranks sharded by {parallel.shard_strategy} "
+            f"(ranks {groups}{more}: {where}){reading}; data-parallel size {world // shards}")

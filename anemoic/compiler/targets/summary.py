@@ -73,8 +73,11 @@ def render_summary(plans: Sequence[Plan], output: BuildOutput, *, source: str, t
                      f"({method.noise.channels} channels) on the hidden mesh")
     lines.append(f"  memory  {_memory_line(first)}")
     parallel = first.parallel
+    sharded = "" if parallel.gpus_per_model == 1 else (
+        f" (sharded by {parallel.shard_strategy}, read groups of {parallel.read_group_size}"
+        f"{', batch kept sharded' if parallel.keep_batch_sharded else ''})")
     lines.append(f"  layout  {parallel.nodes} node(s) x {parallel.processes_per_node} {_device(first)}(s), "
-                 f"{parallel.gpus_per_model} per model, data-parallel {parallel.data_parallel_size}")
+                 f"{parallel.gpus_per_model} per model{sharded}, data-parallel {parallel.data_parallel_size}")
     if output.script is not None:
         script = display_path(output.script, workdir)
         how = f"sbatch {script}" if target == "slurm" else f"bash {script}"

@@ -8,7 +8,6 @@ from anemoic.compiler import coerce
 from anemoic.compiler import values as v
 from anemoic.compiler.builtins import REGISTRY, Param
 from anemoic.compiler.typecheck.arguments import argument, component, failed
-from anemoic.compiler.typecheck import unsupported
 from anemoic.compiler.typecheck.context import Context
 from anemoic.plan import kinds
 from anemoic.plan.model import EdgesPlan, ModelPlan, NodesPlan
@@ -167,7 +166,7 @@ def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelP
              "qk_norm", "window_size", "trainable_data_size", "trainable_hidden_size", "gradient_checkpointing",
              "attention_backend", "num_chunks")
     fields = {"mlp_ratio": "mlp_hidden_ratio"}
-    got = {n: argument(ctx, model, n, None if n == "num_chunks" else f"model.{fields.get(n, n)}") for n in names}
+    got = {n: argument(ctx, model, n, f"model.{fields.get(n, n)}") for n in names}
     if failed(*got.values()):
         return None
     processor = str(got["processor"])
@@ -178,8 +177,6 @@ def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelP
         if int(got[key]) < 1:  # type: ignore[call-overload]
             ctx.sink.error("E0105", f"`{key}` must be at least 1", (model.get(key) or model).span)
             return None
-    if unsupported.chunks(ctx, int(got["num_chunks"]), model.get("num_chunks") or model):  # type: ignore[call-overload]
-        return None
     channels, heads = int(got["channels"]), int(got["heads"])  # type: ignore[call-overload]
     if channels % heads:
         ctx.sink.error("E0703", f"{channels} channels cannot be split evenly over {heads} attention heads",
@@ -196,4 +193,5 @@ def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelP
         window_size=got["window_size"],  # type: ignore[arg-type]
         trainable_data_size=int(got["trainable_data_size"]),  # type: ignore[call-overload]
         trainable_hidden_size=int(got["trainable_hidden_size"]),  # type: ignore[call-overload]
-        gradient_checkpointing=bool(got["gradient_checkpointing"]), attention_backend=str(got["attention_backend"]))
+        gradient_checkpointing=bool(got["gradient_checkpointing"]), attention_backend=str(got["attention_backend"]),
+        num_chunks=int(got["num_chunks"]))  # type: ignore[call-overload]

@@ -43,15 +43,21 @@ def parallel_layout(ctx: Context, parallel: ParallelPlan, model: ModelPlan, batc
                        f"split into model groups of {shards}", where,
                        hint="`gpus_per_model` must divide nodes x gpus_per_node")
         ok = False
-    if shards > 1 and model.processor in ("graphtransformer", "transformer") and shards > model.heads:
-        ctx.sink.error("E1003", f"the model has {model.heads} attention heads, too few to shard over {shards} GPUs",
-                       where, hint="`gpus_per_model` must not exceed `heads`")
+    if shards > 1 and parallel.shard_strategy == "heads" and has_attention(model) and model.heads % shards:
+        problem = (f"the model has {model.heads} attention heads, too few to shard over {shards} GPUs"
+                   if model.heads < shards else
+                   f"the model's {model.heads} attention heads cannot be split evenly over {shards} GPUs")
+        ctx.sink.error("E1003", f"{problem} (`shard = heads`)", where,
+                       notes=(("`shard = heads` is set here", ctx.span_of("parallel.shard_strategy")),),
+                       hint=f"with `shard = heads` each GPU of a model group attends with `heads / gpus_per_model` "
+                       f"heads: make `heads` a multiple of {shards}, or shard by `edges`")
         ok = False
     if shards > 1 and batch_size != 1:
         ctx.sink.error("E1004", f"`batch` is {batch_size}, but a model sharded over {shards} GPUs trains "
                        "with one sample per model group", ctx.span_of("training.batch_size"),
                        hint="set `batch = 1`; add GPUs or `accumulate` to grow the effective batch")
         ok = False
+    ok = sharding_settings(ctx, parallel, model) and ok
     return world // shards if ok else None
 
 
@@ -63,6 +69,16 @@ def ensemble_of_single_states(ctx: Context, dataset: DatasetInfo, method: Method
         ctx.sink.error("E1412", f"training an ensemble on a store that holds {stored} ensemble members is not "
                        "executed by this runtime yet", ctx.span_of("task.method"),
                        hint="train the ensemble on a store of single states (one ensemble member)")
+
+
+def ensemble_unsharded(ctx: Context, parallel: ParallelPlan, method: MethodPlan) -> None:
+    """An ensemble on a sharded model would need every rank of a model group to draw its members' noise and
+    reduce the members' scores together, which is not executed (nor tested for layout parity) yet."""
+    if method.kind == "ensemble" and parallel.gpus_per_model > 1:
+        ctx.sink.error("E1413", f"training an ensemble on a model sharded over {parallel.gpus_per_model} GPUs "
+                       "is not executed by this runtime yet", ctx.span_of("parallel.gpus_per_model"),
+                       notes=(("the ensemble method is set here", ctx.span_of("task.method")),),
+                       hint="use `gpus_per_model = 1` for an ensemble: each GPU holds a whole model and its members")
 
 
 def ensemble_per_device(ctx: Context, value: v.Value | None, method: MethodPlan) -> None:
@@ -91,6 +107,44 @@ def ensemble_per_device(ctx: Context, value: v.Value | None, method: MethodPlan)
                        f"(`ensemble_per_device = {per_device}`) is not executed by this runtime yet", value.span,
                        hint=f"use `ensemble_per_device = {members}`: each device then holds every member of its "
                        "samples")
+
+
+def has_attention(model: ModelPlan) -> bool:
+    """Whether any block of the model attends with heads (what `shard = heads` splits)."""
+    return model.processor in ("graphtransformer", "transformer") or "graphtransformer" in (model.encoder,
+                                                                                          model.decoder)
+
+
+def sharding_settings(ctx: Context, parallel: ParallelPlan, model: ModelPlan) -> bool:
+    """`shard`, `read_group` and `keep_batch_sharded`: each must have an effect and fit the model groups."""
+    shards, group = parallel.gpus_per_model, parallel.read_group_size
+    ok = True
+    written = ctx.spans
+    for path, word in (("parallel.shard_strategy", "shard"), ("parallel.keep_batch_sharded", "keep_batch_sharded")):
+        if shards == 1 and path in written and (path != "parallel.keep_batch_sharded" or parallel.keep_batch_sharded):
+            ctx.sink.error("E1406", f"`{word}` has no effect: the model is not sharded (`gpus_per_model` is 1)",
+                           written[path], hint=f"remove `{word}`, or shard the model with `gpus_per_model` above 1")
+            ok = False
+    if shards > 1 and parallel.shard_strategy == "heads" and not has_attention(model):
+        ctx.sink.error("E1406", f"`shard = heads` has no effect: no block of the model attends with heads "
+                       f"(processor `{model.processor}`, mappers `{model.encoder}`/`{model.decoder}`)",
+                       ctx.span_of("parallel.shard_strategy"),
+                       hint="remove `shard`: blocks without heads are sharded by destination nodes (`edges`)")
+        ok = False
+    if shards % group:
+        ctx.sink.error("E1005", f"`read_group` is {group}, which does not divide `gpus_per_model` ({shards}): a read "
+                       "group lies inside one model group", ctx.span_of("parallel.read_group_size"),
+                       hint=f"use a divisor of {shards}; `read_group = {shards}` means no rank reads the whole grid"
+                       if shards > 1 else "remove `read_group`, or shard the model (`gpus_per_model` above 1) and "
+                       "let its ranks read a sample together")
+        ok = False
+    elif parallel.keep_batch_sharded and shards > 1 and group != shards:
+        ctx.sink.error("E1009", f"`read_group` is {group}, but with `keep_batch_sharded` each of the {shards} ranks "
+                       "of a model group reads and keeps its own grid shard", ctx.span_of("parallel.read_group_size"),
+                       notes=(("`keep_batch_sharded` is set here", ctx.span_of("parallel.keep_batch_sharded")),),
+                       hint=f"remove `read_group` (it is then {shards})")
+        ok = False
+    return ok
 
 
 def site_time(ctx: Context, site: SitePlan, outputs: OutputsPlan, has_site: bool) -> None:

@@ -1,6 +1,7 @@
 """The blocks that say where and how a run happens: `parallel`, `site` (SLURM), `outputs` and `tracking`.
 
-All optional: a missing block takes the plan's defaults.  On GPUs one process drives each GPU
+All optional: a missing block takes the plan's defaults (`read_group` defaults to `gpus_per_model` with
+`keep_batch_sharded`, since each rank then reads its own grid shard; to 1 otherwise).  On GPUs one process drives each GPU
 (`gpus_per_node`); on the CPU a run starts `processes_per_node` processes (gloo): each setting is
 named for what it counts, and the wrong one for the accelerator is an error.
 """
@@ -26,8 +27,11 @@ PARALLEL_TABLE = (
     Setting("processes_per_node", "parallel.processes_per_node", whole(1)),
     Setting("gpus_per_model", "parallel.gpus_per_model", whole(1)),
     Setting("accelerator", "parallel.accelerator", choice(kinds.ACCELERATORS)),
+    Setting("shard", "parallel.shard_strategy", choice(kinds.SHARD_STRATEGIES)),
+    Setting("read_group", "parallel.read_group_size", whole(1)),
+    Setting("keep_batch_sharded", "parallel.keep_batch_sharded", flag()),
 )
-PARALLEL = keys(PARALLEL_TABLE, *unsupported.PARALLEL, "ensemble_per_device")  # the last: rules.ensemble_per_device
+PARALLEL = keys(PARALLEL_TABLE, "ensemble_per_device")  # the last: rules.ensemble_per_device
 
 
 def _mem(value: v.Value, sink: Sink, what: str) -> str | None:
@@ -62,9 +66,6 @@ TRACKING = keys(TRACKING_TABLE)
 
 
 def check_parallel(ctx: Context, s: dict[str, v.Value]) -> ParallelPlan | None:
-    for key, item in unsupported.PARALLEL.items():
-        if key in s:
-            unsupported.refuse(ctx, item, s[key].span)
     read = read_settings(ctx, s, PARALLEL_TABLE)
     if read is None:
         return None
@@ -72,7 +73,8 @@ def check_parallel(ctx: Context, s: dict[str, v.Value]) -> ParallelPlan | None:
     gpus, processes = read.pop("gpus_per_node", None), read.pop("processes_per_node", None)
     if not _counts_what_it_says(ctx, s, accelerator, gpus, processes):
         return None
-    unsupported.model_sharding(ctx, read.get("gpus_per_model", 1), ctx.span_of("parallel.gpus_per_model"))
+    # a sharded batch is read shard by shard: each rank of the model group reads its own (rules.sharding checks)
+    read.setdefault("read_group_size", read.get("gpus_per_model", 1) if read.get("keep_batch_sharded") else 1)
     return ParallelPlan(processes_per_node=gpus or processes or 1, **read)
 
 

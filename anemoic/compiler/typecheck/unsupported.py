@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import Span
 from anemoic.compiler.typecheck.context import Context
 from anemoic.plan import kinds
@@ -44,35 +43,11 @@ FORMER_TASKS = {  # task words of earlier anemoic versions -> what to write now
 }
 TARGET_ROLE = NotYet("E1403", "loss-only `target` variables are not used by this runtime yet",
                      "list the variable as `diagnostic` to predict it, or remove it")
-PARALLEL = {
-    "read_group": NotYet("E1405", "read groups (`read_group`) are not executed by this runtime yet",
-                         "remove `read_group`: each process reads its own samples"),
-    "shard": NotYet("E1406", "`shard` has no effect: this runtime does not shard models yet",
-                    "remove `shard`"),
-}
 METRICS = ("acc",)  # words the language knows; the runtime scores kinds.METRICS
 
 
 def refuse(ctx: Context, item: NotYet, span: Span) -> None:
     ctx.sink.error(item.code, item.message, span, hint=item.hint)
-
-
-def model_sharding(ctx: Context, gpus_per_model: int, span: Span) -> None:
-    """Refuse a layout that needs model sharding (the layout rules still run: one check shows every mistake)."""
-    if gpus_per_model <= 1:
-        return
-    ctx.sink.error("E1404", f"model sharding (`gpus_per_model = {gpus_per_model}`) is not executed by this runtime "
-                   "yet", span, hint="use `gpus_per_model = 1`: every GPU then trains a whole model replica")
-
-
-def chunks(ctx: Context, num_chunks: int, value: v.Value) -> bool:
-    """True when mappers would be processed in chunks, which is refused."""
-    if num_chunks <= 1:
-        return False
-    ctx.sink.error("E1408", f"processing mappers in chunks (`num_chunks = {num_chunks}`) is not executed by this "
-                   "runtime yet", value.span,
-                   hint="use `num_chunks = 1`; `gradient_checkpointing = true` saves activation memory instead")
-    return True
 
 
 def metric(ctx: Context, name: str, span: Span) -> None:

@@ -4,8 +4,10 @@ A sample of a split is the window of states ``task.timestep_s`` apart that the p
 (``Task.window``: for the forecaster, its inputs and the longest rollout of the split).
 Batches are float32 ``(batch, time, ensemble, grid, variable)`` in
 ``plan.indices.data`` order.  Data-parallel rank = global rank // gpus_per_model:
-the ranks of one model group read the same samples, and with
-``read_grid_shard=True`` each reads only its contiguous slice of the grid.
+the ranks of one model group read the same samples, and in a read group of
+``parallel.read_group_size`` ranks each loader reads only its contiguous slice of the
+grid (the training module assembles the slices, or keeps them with ``keep_batch_sharded``).
+``dataset(split)`` without ``sharded`` is the whole grid (dry run, end-of-run report).
 
 Use ``Trainer(use_distributed_sampler=False)``: the samplers here already split
 samples between ranks deterministically (seed + epoch; Lightning calls
@@ -33,13 +35,11 @@ UNRECORDED_FINGERPRINTS = ("", "0" * 64)  # plans built without the store (by ha
 
 
 class AnemoicDataModule(pl.LightningDataModule):
-    def __init__(self, plan: Any, *, global_rank: int | None = None, world_size: int | None = None,
-                 read_grid_shard: bool = False) -> None:
+    def __init__(self, plan: Any, *, global_rank: int | None = None, world_size: int | None = None) -> None:
         super().__init__()
         self.plan = plan
         self.store: Store = open_store(plan.dataset.path)
         self._global_rank, self._world_size = global_rank, world_size
-        self.read_grid_shard = read_grid_shard
         self.channels = self._channels()
         self.step = step_in_dates(self.store, plan.task.timestep_s)
         self._check_store()
@@ -120,19 +120,23 @@ class AnemoicDataModule(pl.LightningDataModule):
             raise ValueError(f"world size {world} is not a multiple of gpus_per_model {per_model}")
         return rank // per_model, world // per_model
 
-    def grid_slice(self) -> slice:
-        if not self.read_grid_shard:
+    def read_slice(self) -> slice:
+        """The grid points this rank's loaders read: its slice of a read group's samples (all without one)."""
+        parallel = self.plan.parallel
+        if parallel.read_group_size <= 1:
             return slice(None)
         rank, _ = self._ranks()
-        per_model = max(self.plan.parallel.gpus_per_model, 1)
-        return grid_shard(self.store.metadata.grid_size, rank % per_model, per_model)
+        position = rank % max(parallel.gpus_per_model, 1) % parallel.read_group_size
+        return grid_shard(self.store.metadata.grid_size, position, parallel.read_group_size)
 
     # -- datasets and loaders ---------------------------------------------------------------------------
 
-    def dataset(self, split: Split) -> WindowDataset:
+    def dataset(self, split: Split, *, sharded: bool = False) -> WindowDataset:
+        """The samples of ``split``: the whole grid, or (``sharded``) this rank's read slice."""
         starts = self.train_starts if split == "train" else self.validation_starts
         return WindowDataset(str(self.store.path), self.channels, starts, step=self.step, length=self.lengths[split],
-                             grid=self.grid_slice(), check_nans=self._may_hold_unimputed_nans())
+                             grid=self.read_slice() if sharded else slice(None),
+                             check_nans=self._may_hold_unimputed_nans())
 
     def _may_hold_unimputed_nans(self) -> bool:
         """False when the store's has_nans flags, computed over all dates, clear every channel without imputer."""
@@ -162,13 +166,13 @@ class AnemoicDataModule(pl.LightningDataModule):
         dp_rank, dp_size = self.data_parallel_rank()
         self.train_sampler = ShardedWindowSampler(len(self.train_starts), dp_rank=dp_rank, dp_size=dp_size,
                                                   seed=self.plan.seed, shuffle=True)
-        return self._loader(self.dataset("train"), self.train_sampler)
+        return self._loader(self.dataset("train", sharded=True), self.train_sampler)
 
     def val_dataloader(self) -> DataLoader:
         dp_rank, dp_size = self.data_parallel_rank()
         sampler = ShardedWindowSampler(len(self.validation_starts), dp_rank=dp_rank, dp_size=dp_size,
                                        seed=self.plan.seed, shuffle=False)
-        return self._loader(self.dataset("validate"), sampler)
+        return self._loader(self.dataset("validate", sharded=True), sampler)
 
     # -- preprocessing ----------------------------------------------------------------------------------
 

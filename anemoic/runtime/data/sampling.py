@@ -19,6 +19,7 @@ from torch.utils.data import Sampler
 
 from anemoic.datasets.store import Store
 from anemoic.plan.units import format_duration
+from anemoic.runtime.distributed.groups import contiguous_parts
 
 
 def step_in_dates(store: Store, timestep_s: int) -> int:
@@ -49,9 +50,10 @@ def window_starts(store: Store, start: str, end: str, step: int, length: int) ->
 
 
 def grid_shard(grid_size: int, shard: int, shards: int) -> slice:
-    """The contiguous slice of grid points that shard `shard` of `shards` reads (sizes differ by <= 1)."""
-    bounds = np.linspace(0, grid_size, shards + 1).round().astype(int)
-    return slice(int(bounds[shard]), int(bounds[shard + 1]))
+    """The contiguous slice of grid points that shard `shard` of `shards` reads (sizes differ by <= 1): the
+    partition a model group's ranks own too, so a rank of a full read group reads exactly its shard."""
+    bounds = contiguous_parts(grid_size, shards)
+    return slice(bounds[shard], bounds[shard + 1])
 
 
 class ShardedWindowSampler(Sampler[int]):

@@ -47,12 +47,14 @@ class TermScalers(nn.Module):
         self.lead_time = lead_time
         self.masks_nans = masks_nans
 
-    def weight(self, error: Tensor, lead_time_index: int | None) -> Tensor:
-        """``error`` (B, E, G, V) times the variable, node and lead-time scalers."""
+    def weight(self, error: Tensor, lead_time_index: int | None, grid: slice | None = None) -> Tensor:
+        """``error`` (B, E, G, V) times the variable, node and lead-time scalers; ``grid``: the grid points
+        ``error`` holds (a shard of a model group), whose node weights apply."""
         if self.variable is not None:
             error = error * self.variable.to(error.dtype)
         if self.node is not None:
-            error = error * self.node.to(error.dtype).unsqueeze(-1)
+            node = self.node if grid is None else self.node[grid]
+            error = error * node.to(error.dtype).unsqueeze(-1)
         if self.lead_time is not None:
             error = error * self.lead_time.factor(lead_time_index)
         return error

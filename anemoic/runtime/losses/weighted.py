@@ -55,25 +55,29 @@ class WeightedLoss(nn.Module):
         lead_time_index: int | None = None,
         nan_mask: Tensor | None = None,
         finish: bool = False,
+        grid: slice | None = None,
     ) -> Tensor:
         """The loss split by variable, (V,), before the variable reduction (for RMSE: the MSE parts);
-        ``finish`` reduces it to the scalar loss."""
+        ``finish`` reduces it to the scalar loss. ``grid``: the grid points ``pred`` holds, when they are a
+        shard (the parts of shards add up to the whole grid's, before ``finish``)."""
         check_shapes(pred, target)
         if self.scalers.masks_nans:
             pred, target = _mask_missing(pred, target, nan_mask)
         dtype = torch.promote_types(torch.promote_types(pred.dtype, target.dtype), torch.float32)
         with torch.autocast(device_type=pred.device.type, enabled=False):
-            if self.kind in GRID_SCORES:
+            if self.kind in GRID_SCORES:  # not separable over grid points: never given a shard (checked)
                 per_variable = self._grid_score(pred.to(dtype), target.to(dtype), lead_time_index)
             else:
                 error = pointwise_error(self.kind, pred.to(dtype), target.to(dtype), self.delta, self.alpha)
-                weighted = self.scalers.weight(error, lead_time_index)
+                weighted = self.scalers.weight(error, lead_time_index, grid)
                 per_variable = weighted.sum(dim=2).mean(dim=(0, 1))
-            if not finish:
-                return per_variable
+            return self.finish(per_variable) if finish else per_variable
+
+    def finish(self, per_variable: Tensor) -> Tensor:
+        """The scalar loss of the per-variable parts (``per_variable``)."""
+        with torch.autocast(device_type=per_variable.device.type, enabled=False):
             total = per_variable.sum() if self.variable_reduction == "sum" else per_variable.mean()
             return total.sqrt() if self.kind == "rmse" else total
-
 
     def _grid_score(self, pred: Tensor, target: Tensor, lead_time_index: int | None) -> Tensor:
         """(V,): the energy score of each variable with the node weights in its norm, then the variable

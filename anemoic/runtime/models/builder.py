@@ -67,8 +67,8 @@ def build_model_from(spec: ModelPlan, io: ModelIO, graph: HeteroData,
     )
     common = {"channels": spec.channels, "heads": spec.heads, "kernels": kernels,
               "backend": spec.attention_backend, "checkpointing": spec.gradient_checkpointing}
-    encoder = build_mapper(spec.encoder, edges=edge_set(graph, ENCODER), **common)
-    decoder = build_mapper(spec.decoder, edges=edge_set(graph, DECODER), **common)
+    encoder = build_mapper(spec.encoder, edges=edge_set(graph, ENCODER), num_chunks=spec.num_chunks, **common)
+    decoder = build_mapper(spec.decoder, edges=edge_set(graph, DECODER), num_chunks=spec.num_chunks, **common)
     processor = build_processor(
         spec.processor, edges=edge_set(graph, PROCESSOR), layers=spec.layers, window_size=spec.window_size, **common
     )

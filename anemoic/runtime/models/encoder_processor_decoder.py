@@ -15,6 +15,10 @@ Data flow for x (B, T_in, E, G, V_in), normalised:
   5. output bounding (relu / hardtanh per variable) on the state channels; in "tendency" mode only
      on non-prognostic (diagnostic) channels, since a tendency may be negative.
 Ensemble members are folded into the batch: every member runs through the same network.
+
+Sharded (``shard``, a ``ShardContext`` from the training loop): each rank of a model group computes its
+own range of data and hidden nodes through every step (``models.sharded`` says what is exchanged); the
+input is the whole grid, or only the rank's shard when the batch is kept sharded, and so is the output.
 """
 
 from __future__ import annotations
@@ -25,8 +29,10 @@ import torch
 from torch import Tensor, nn
 
 from anemoic.plan.kinds import PREDICTIONS
+from anemoic.runtime.distributed.collectives import gather_replicated
 from anemoic.runtime.models.bounding import OutputBounding
 from anemoic.runtime.models.layers import sincos_position
+from anemoic.runtime.models.sharded import ShardContext, mapper_run, processor_run
 
 
 @dataclass(frozen=True)
@@ -53,9 +59,10 @@ class ModelIO:
 class EncoderProcessorDecoder(nn.Module):
     """forward(x (B, T_in, E, G, V_in), model_comm_group=None, generator=None) -> (B, E, G, V_out), normalised.
 
-    ``model_comm_group`` is accepted for the training loop's sake; the model itself runs the
-    whole graph on each rank (no sharding inside), which is correct for any group.  ``generator``
-    draws the noise of an ensemble's members (ignored without a noise module).
+    ``model_comm_group`` is accepted for the training loop's sake and unused: a model group is given once,
+    with ``shard``, and ``unshard`` returns to the whole graph on one process.  ``generator`` draws the
+    noise of an ensemble's members (ignored without a noise module); every rank of a model group draws the
+    whole mesh's noise from the same stream and keeps its own nodes, so the layout never changes the noise.
     """
 
     def __init__(
@@ -76,6 +83,7 @@ class EncoderProcessorDecoder(nn.Module):
         super().__init__()
         self.io = io
         self.grid_size = int(data_latlon.shape[0])
+        self.hidden_size = int(hidden_latlon.shape[0])
         n_in, n_out = len(io.input_variables), len(io.output_variables)
         self.register_buffer("data_position", sincos_position(data_latlon.float()), persistent=False)
         self.register_buffer("hidden_position", sincos_position(hidden_latlon.float()), persistent=False)
@@ -94,6 +102,24 @@ class EncoderProcessorDecoder(nn.Module):
         self.register_buffer("residual_out", torch.tensor(residual_out, dtype=torch.int64), persistent=False)
         self.register_buffer("residual_in", torch.tensor(residual_in, dtype=torch.int64), persistent=False)
         self.bounding = OutputBounding(self._bounded_channels(io))
+        self.sharding: ShardContext | None = None
+
+    def shard(self, context: ShardContext) -> None:
+        """Run as rank ``context.comm.rank`` of a model group from now on (the weights stay whole)."""
+        comm, strategy = context.comm, context.strategy
+        heads = getattr(self.encoder.block, "heads", 1)
+        self.encoder.run = mapper_run(self.encoder, comm, strategy, context.data_sizes, context.hidden_sizes)
+        self.decoder.run = mapper_run(self.decoder, comm, strategy, context.hidden_sizes, context.data_sizes)
+        self.processor.run = processor_run(self.processor, comm, strategy, context.hidden_sizes,
+                                           _heads(self.processor, heads))
+        self.sharding = context
+
+    def unshard(self) -> None:
+        """The whole graph on this process again (e.g. for the end-of-run report on rank 0)."""
+        self.encoder.unshard()
+        self.decoder.unshard()
+        self.processor.run = None
+        self.sharding = None
 
     @staticmethod
     def _bounded_channels(io: ModelIO) -> dict[str, list[int]]:
@@ -106,18 +132,25 @@ class EncoderProcessorDecoder(nn.Module):
 
     def forward(self, x: Tensor, model_comm_group: object | None = None,
                 generator: torch.Generator | None = None) -> Tensor:
-        batch, steps, members, grid, variables = self._check_input(x)
+        context = self.sharding
+        data = slice(None) if context is None else context.data_range
+        hidden = slice(None) if context is None else context.hidden_range
+        batch, steps, members, _, variables = self._check_input(x)
+        if context is not None and not context.batch_sharded:
+            x = x[:, :, :, data]  # this rank's grid points
+        grid = x.shape[3]
         flat = x.permute(0, 2, 3, 1, 4).reshape(batch * members, grid, steps * variables)
         folded = batch * members
         data_features = torch.cat(
-            [flat, self._expand(self.data_position, folded), self._expand(self.trainable_data, folded)], dim=-1
+            [flat, self._expand(self.data_position[data], folded), self._expand(self.trainable_data[data], folded)],
+            dim=-1,
         )
         x_data = self.embed_data(data_features)
-        hidden_features = torch.cat([self.hidden_position, self.trainable_hidden], dim=-1)
+        hidden_features = torch.cat([self.hidden_position[hidden], self.trainable_hidden[hidden]], dim=-1)
         x_hidden = self._expand(self.embed_hidden(hidden_features), folded)
         x_hidden = self.encoder(x_data, x_hidden)
         if self.noise is not None:
-            x_hidden = self.noise(x_hidden, generator)
+            x_hidden = self.noise(x_hidden, generator, hidden)
         x_hidden = self.processor(x_hidden)
         x_data = self.decoder(x_hidden, x_data)
         # Back to the input's dtype before the residual: under bf16 autocast the projection yields bf16, and
@@ -126,10 +159,16 @@ class EncoderProcessorDecoder(nn.Module):
         out = self.output_projection(self.output_norm(x_data)).reshape(batch, members, grid, -1).to(x.dtype)
         if self.io.prediction == "state":
             out = out.index_add(-1, self.residual_out, x[:, -1].index_select(-1, self.residual_in))
-        return self.bounding(out)
+        out = self.bounding(out)
+        if context is not None and not context.batch_sharded:  # every rank of the group goes on with the whole grid
+            out = gather_replicated(out, 2, context.data_sizes, context.comm)
+        return out
 
     def _check_input(self, x: Tensor) -> tuple[int, int, int, int, int]:
-        expected = (self.io.multistep_input, self.grid_size, len(self.io.input_variables))
+        context = self.sharding
+        grid = self.grid_size if context is None or not context.batch_sharded else context.data_sizes[
+            context.comm.rank]
+        expected = (self.io.multistep_input, grid, len(self.io.input_variables))
         if x.dim() != 5 or (x.shape[1], x.shape[3], x.shape[4]) != expected:
             raise ValueError(
                 f"model input must be (batch, {expected[0]} steps, ensemble, {expected[1]} grid points, "
@@ -141,3 +180,11 @@ class EncoderProcessorDecoder(nn.Module):
     @staticmethod
     def _expand(t: Tensor, batch: int) -> Tensor:
         return t.unsqueeze(0).expand(batch, *t.shape)
+
+
+def _heads(processor: nn.Module, default: int) -> int:
+    """Attention heads of the processor's blocks (the mappers' when it has none)."""
+    for block in getattr(processor, "blocks", []):
+        if hasattr(block, "heads"):
+            return int(block.heads)
+    return default

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from anemoic.kernels import BACKENDS, graph_attention
+from anemoic.kernels import BACKENDS, GraphAttentionIndex, graph_attention
 from anemoic.runtime.models.edges import EdgeSet
 from anemoic.runtime.models.layers import LayerKernels, QKNorm
 
@@ -55,29 +55,54 @@ class GraphTransformerBlock(nn.Module):
         self.mlp = kernels.make_mlp(channels, channels)
 
     def forward(self, x_src: Tensor, x_dst: Tensor, edge_latent: Tensor, edges: EdgeSet) -> tuple[Tensor, Tensor]:
+        query, key, value = self.project(x_src, x_dst)
+        attended = self.attend(query, key, value, self.edge_features(edge_latent), edges.attention_index())
+        return self.finish(x_dst, attended), edge_latent
+
+    # The steps of ``forward``, which a model group sharded by heads runs with exchanges in between
+    # (``runtime.models.sharded``): project on the rank's nodes, attend on its heads, finish on its nodes.
+
+    def project(self, x_src: Tensor, x_dst: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Queries of the destinations, keys and values of the sources, each ``(B, N, H, C_head)``.
+
+        A processor block normalises its nodes once when sources and destinations are the same tensor; a
+        shard's sources (its halo) are other rows of the same nodes, normalised with the same norm.
+        """
         dst_normed = self.norm_dst(x_dst)
-        src_normed = dst_normed if self.norm_src is None else self.norm_src(x_src)
-        batch = x_dst.shape[0]
+        if self.norm_src is not None:
+            src_normed = self.norm_src(x_src)
+        else:
+            src_normed = dst_normed if x_src is x_dst else self.norm_dst(x_src)
         query = self.query_norm(self._split_heads(self.to_query(dst_normed)))
         key, value = self.to_key_value(src_normed).chunk(2, dim=-1)
-        key = self.key_norm(self._split_heads(key))
-        value = self._split_heads(value)
-        edge = self._split_heads(self.to_edge(edge_latent))  # (E, H, C_head), or batched (B, E, H, C_head)
-        index = edges.attention_index()
+        return query, self.key_norm(self._split_heads(key)), self._split_heads(value)
+
+    def edge_features(self, edge_latent: Tensor, heads: slice | None = None) -> Tensor:
+        """``(E, H, C_head)`` (or batched) edge features; ``heads``: only those heads' channels."""
+        if heads is None:
+            return self._split_heads(self.to_edge(edge_latent))
+        rows = slice(heads.start * self.head_channels, heads.stop * self.head_channels)
+        projected = nn.functional.linear(edge_latent, self.to_edge.weight[rows], self.to_edge.bias[rows])
+        return projected.unflatten(-1, (heads.stop - heads.start, self.head_channels))
+
+    def attend(self, query: Tensor, key: Tensor, value: Tensor, edge: Tensor, index: GraphAttentionIndex) -> Tensor:
+        """``(B, N_dst, H, C_head)``: each destination's attention over its incoming edges, sample by sample."""
         dtype = torch.promote_types(query.dtype, edge.dtype)
         edge = edge.to(dtype)
-        attended = torch.stack(
+        return torch.stack(
             [
                 graph_attention(
                     query[b].to(dtype), key[b].to(dtype), value[b].to(dtype), edge if edge.dim() == 3 else edge[b],
                     index, backend=self.backend,
                 )
-                for b in range(batch)
+                for b in range(query.shape[0])
             ]
         )
+
+    def finish(self, x_dst: Tensor, attended: Tensor) -> Tensor:
+        """Output projection and MLP, each with a residual on the destinations."""
         x_dst = x_dst + self.projection(attended.flatten(-2).to(x_dst.dtype))
-        x_dst = x_dst + self.mlp(self.norm_mlp(x_dst))
-        return x_dst, edge_latent
+        return x_dst + self.mlp(self.norm_mlp(x_dst))
 
     def _split_heads(self, x: Tensor) -> Tensor:
         return x.unflatten(-1, (self.heads, self.head_channels))

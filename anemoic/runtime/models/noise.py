@@ -39,15 +39,17 @@ class LatentNoise(nn.Module):
         self.hidden_nodes = hidden_nodes
         self.mlp = kernels.make_mlp(plan.channels, plan.channels, plan.hidden)
 
-    def draw(self, like: Tensor, generator: torch.Generator | None) -> Tensor:
+    def draw(self, like: Tensor, generator: torch.Generator | None, nodes: slice = slice(None)) -> Tensor:
         """(rows, hidden nodes, noise channels) for a latent ``like`` (rows, hidden nodes, channels); drawn on the
-        CPU when the generator is a CPU generator (the default), so a seed means the same noise on any device."""
+        CPU when the generator is a CPU generator (the default), so a seed means the same noise on any device.
+        The whole mesh's noise is drawn and ``nodes`` kept: a model-group rank holding a range of hidden nodes
+        gets exactly the noise those nodes get unsharded."""
         shape = (like.shape[0], self.hidden_nodes, self.plan.channels)
         device = generator.device if generator is not None else like.device
-        noise = torch.randn(shape, generator=generator, device=device, dtype=torch.float32) * self.plan.std
+        noise = torch.randn(shape, generator=generator, device=device, dtype=torch.float32)[:, nodes] * self.plan.std
         return self.mlp(noise.to(device=like.device, dtype=like.dtype))
 
-    def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
+    def forward(self, x: Tensor, generator: torch.Generator | None = None, nodes: slice = slice(None)) -> Tensor:
         raise NotImplementedError
 
 
@@ -58,8 +60,8 @@ class NoiseInjector(LatentNoise):
         super().__init__(plan, channels, hidden_nodes, kernels)
         self.projection = nn.Linear(channels + plan.channels, channels)
 
-    def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        return self.projection(torch.cat([x, self.draw(x, generator)], dim=-1))
+    def forward(self, x: Tensor, generator: torch.Generator | None = None, nodes: slice = slice(None)) -> Tensor:
+        return self.projection(torch.cat([x, self.draw(x, generator, nodes)], dim=-1))
 
 
 class NoiseConditioning(LatentNoise):
@@ -72,8 +74,8 @@ class NoiseConditioning(LatentNoise):
         nn.init.zeros_(self.modulation.weight)
         nn.init.zeros_(self.modulation.bias)
 
-    def forward(self, x: Tensor, generator: torch.Generator | None = None) -> Tensor:
-        scale, shift = self.modulation(self.draw(x, generator)).chunk(2, dim=-1)
+    def forward(self, x: Tensor, generator: torch.Generator | None = None, nodes: slice = slice(None)) -> Tensor:
+        scale, shift = self.modulation(self.draw(x, generator, nodes)).chunk(2, dim=-1)
         return self.norm(x) * (1 + scale) + shift
 
 

@@ -9,24 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import torch
 from torch import Tensor, nn
-from torch.utils.checkpoint import checkpoint
 
 from anemoic.plan.kinds import ProcessorKind
 from anemoic.runtime.models.edges import EdgeSet
 from anemoic.runtime.models.gnn import GNNBlock
 from anemoic.runtime.models.graph_transformer import GraphTransformerBlock
 from anemoic.runtime.models.layers import LayerKernels
+from anemoic.runtime.models.sharded import ProcessorRun, run_block, run_graph_processor, run_sequence_processor
 from anemoic.runtime.models.transformer import TransformerBlock
 from anemoic.runtime.registry import pick
 
-
-def run_block(block: Callable[..., object], checkpointing: bool, *args: object) -> object:
-    """Call ``block``; with checkpointing, keep only its inputs and recompute inside on backward."""
-    if checkpointing and torch.is_grad_enabled():
-        return checkpoint(block, *args, use_reentrant=False)
-    return block(*args)
+__all__ = ["PROCESSOR_BUILDERS", "GraphProcessor", "SequenceProcessor", "build_processor", "run_block"]
 
 
 class GraphProcessor(nn.Module):
@@ -44,8 +38,11 @@ class GraphProcessor(nn.Module):
         self.edge_embedding: nn.Module = nn.Linear(edges.attr_dim, channels) if embed_edges else nn.Identity()
         self.blocks = nn.ModuleList(blocks)
         self.checkpointing = checkpointing
+        self.run: ProcessorRun | None = None  # set while the model is sharded (models.sharded)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.run is not None:
+            return run_graph_processor(self, x, self.run)
         edge_latent = self.edge_embedding(self.edges.edge_attr)
         for block in self.blocks:
             x, edge_latent = run_block(block, self.checkpointing, x, x, edge_latent, self.edges)
@@ -71,8 +68,11 @@ class SequenceProcessor(nn.Module):
         super().__init__()
         self.blocks = nn.ModuleList(blocks)
         self.checkpointing = checkpointing
+        self.run: ProcessorRun | None = None  # set while the model is sharded (models.sharded)
 
     def forward(self, x: Tensor) -> Tensor:
+        if self.run is not None:
+            return run_sequence_processor(self, x, self.run)
         for block in self.blocks:
             x = run_block(block, self.checkpointing, x)
         return x

@@ -37,49 +37,61 @@ class TransformerBlock(nn.Module):
         self.mlp = kernels.make_mlp(channels, channels)
 
     def forward(self, x: Tensor) -> Tensor:
+        return self.finish(x, self.attention(*self.qkv(x)))
+
+    # The steps of ``forward``; a sharded model group exchanges keys and values, or heads, in between
+    # (``runtime.models.sharded``).
+
+    def qkv(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Queries, keys and values ``(B, H, N, C_head)`` of the nodes ``x`` (B, N, C)."""
         query, key, value = self.to_qkv(self.norm_attention(x)).chunk(3, dim=-1)
-        # (B, N, C) -> (B, H, N, C_head)
         query, key, value = (t.unflatten(-1, (self.heads, -1)).transpose(1, 2) for t in (query, key, value))
-        query, key = self.query_norm(query), self.key_norm(key)
+        return self.query_norm(query), self.key_norm(key), value
+
+    def attention(self, query: Tensor, key: Tensor, value: Tensor, offset: int = 0) -> Tensor:
+        """Queries at positions ``offset ..`` of the key sequence attend over it (window: only nearby keys)."""
         if self.window_size is None:
-            attended = F.scaled_dot_product_attention(query, key, value)
-        else:
-            attended = sliding_window_attention(query, key, value, self.window_size)
+            return F.scaled_dot_product_attention(query, key, value)
+        return sliding_window_attention(query, key, value, self.window_size, offset)
+
+    def finish(self, x: Tensor, attended: Tensor) -> Tensor:
         x = x + self.projection(attended.transpose(1, 2).flatten(-2))
         return x + self.mlp(self.norm_mlp(x))
 
 
-def sliding_window_attention(query: Tensor, key: Tensor, value: Tensor, window_size: int) -> Tensor:
+def sliding_window_attention(query: Tensor, key: Tensor, value: Tensor, window_size: int, offset: int = 0) -> Tensor:
     """Attention of position i over positions j with |i - j| <= window_size // 2.
 
-    query/key/value (B, H, N, C) -> (B, H, N, C). Queries are cut into blocks of ``half`` positions;
-    block k sees key blocks k-1, k, k+1 (zero-padded at both ends), masked to the exact band.
+    query (B, H, N_q, C) at positions ``offset .. offset + N_q - 1`` of key/value (B, H, N, C) -> (B, H, N_q, C)
+    (``offset`` > 0: a shard of the queries over all keys). Queries are cut into blocks of ``half``
+    positions; block k sees the 3 ``half`` keys around it (zero-padded at both ends), masked to the exact band.
     """
     half = max(window_size // 2, 1)
-    length = query.shape[-2]
+    length, keys = query.shape[-2], key.shape[-2]
     blocks = -(-length // half)
     pad = blocks * half - length
     padded_q = F.pad(query, (0, 0, 0, pad)).unflatten(-2, (blocks, half))
-    # keys padded by one block in front and one (plus the remainder) behind, then windowed
-    padded_k = F.pad(key, (0, 0, half, half + pad))
-    padded_v = F.pad(value, (0, 0, half, half + pad))
+    # keys padded by one block in front and as much as the last block needs behind, then windowed
+    behind = max(offset + (blocks + 1) * half - keys, 0)
+    span = slice(offset, offset + (blocks + 2) * half)
+    padded_k = F.pad(key, (0, 0, half, behind))[..., span, :]
+    padded_v = F.pad(value, (0, 0, half, behind))[..., span, :]
     window_k = padded_k.unfold(-2, 3 * half, half).transpose(-1, -2)  # (B, H, blocks, 3*half, C)
     window_v = padded_v.unfold(-2, 3 * half, half).transpose(-1, -2)
-    mask = _band_mask(blocks, half, length, query.device)
+    mask = _band_mask(blocks, half, keys, query.device, offset)
     attended = F.scaled_dot_product_attention(padded_q, window_k, window_v, attn_mask=mask)
     return attended.flatten(-3, -2)[..., :length, :]
 
 
-def _band_mask(blocks: int, half: int, length: int, device: torch.device) -> Tensor:
+def _band_mask(blocks: int, half: int, length: int, device: torch.device, offset: int = 0) -> Tensor:
     """(blocks, half, 3*half) bool: True where key position is real and within the band."""
-    query_pos = (torch.arange(blocks, device=device) * half).view(-1, 1, 1) + torch.arange(half, device=device).view(
-        1, -1, 1
-    )
-    key_pos = (torch.arange(blocks, device=device) * half - half).view(-1, 1, 1) + torch.arange(
+    query_pos = offset + (torch.arange(blocks, device=device) * half).view(-1, 1, 1) + torch.arange(
+        half, device=device).view(1, -1, 1)
+    key_pos = offset + (torch.arange(blocks, device=device) * half - half).view(-1, 1, 1) + torch.arange(
         3 * half, device=device
     ).view(1, 1, -1)
     within = (query_pos - key_pos).abs() <= half
     real = (key_pos >= 0) & (key_pos < length)
-    # No row is all-masked: a real query sees itself, and a padded one (fewer than `half` past the end)
-    # still has position length - 1 in its band.
+    # No row is all-masked: a real query sees itself, and a padded one (fewer than `half` past the last
+    # query, which is at most the last key) still has the last key in its band.
     return within & real

@@ -17,6 +17,7 @@ import torch
 from anemoic.plan.model import Plan
 from anemoic.runtime.data.datamodule import AnemoicDataModule
 from anemoic.runtime.data.preprocessing import Preprocessor
+from anemoic.runtime.distributed.groups import check_layout, started_world_size
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.tasks import TASKS, Task
 from anemoic.runtime.training.resumable_loader import ResumableLoader
@@ -45,12 +46,21 @@ def build_graph_for(plan: Plan, latitudes: Any, longitudes: Any, cache_dir: Path
 
 
 def check_supported(plan: Plan) -> None:
-    """Refuse, before anything is built, what this runtime cannot run: kinds are the schema's business
-    (``read_plan`` refuses an unknown one); model sharding only a newer compiler writes into a plan."""
-    if plan.parallel.gpus_per_model > 1:
-        raise RuntimeUserError(f"error: the plan shards the model (parallel.gpus_per_model = "
-                               f"{plan.parallel.gpus_per_model}), which this runtime cannot run; "
-                               "rebuild the plan with this anemoic (`anemoic build`)")
+    """Refuse, before anything is built, a layout the started processes or the model cannot form (kinds are
+    the schema's business: ``read_plan`` refuses an unknown one). The compiler checks the same rules; these
+    catch an allocation that differs from the plan's (srun, torchrun) and plans written by hand."""
+    parallel, model = plan.parallel, plan.model
+    started = started_world_size()
+    check_layout(parallel, started if started is not None else parallel.nodes * parallel.processes_per_node)
+    shards = parallel.gpus_per_model
+    if shards > 1 and parallel.shard_strategy == "heads" and model.heads % shards:
+        raise RuntimeUserError(f"error: the model's {model.heads} attention heads cannot be split over "
+                               f"gpus_per_model = {shards} ranks (parallel.shard_strategy = heads); rebuild the "
+                               f"plan with heads a multiple of {shards}, or shard by edges")
+    if shards > 1 and parallel.keep_batch_sharded and parallel.read_group_size != shards:
+        raise RuntimeUserError(f"error: keep_batch_sharded needs each of the {shards} ranks of a model group to "
+                               f"read its own grid shard (parallel.read_group_size {shards}, not "
+                               f"{parallel.read_group_size})")
 
 
 def build_task(plan: Plan, preprocessor: Preprocessor) -> Task:

@@ -9,6 +9,11 @@ variable and lead time, and logs ``val/<metric>/<variable>/<lead>`` for each met
 in ``plan.loss.metrics`` (the rank histogram: ``val/rank_histogram/<variable>/<lead>/<rank>``).
 The method (``runtime/methods``) binds the model to a seeded noise generator for each batch, so an
 ensemble draws the same noise whenever the same batch of the same epoch is trained or validated.
+
+In a model group (``gpus_per_model`` > 1) ``setup`` shards the model across the group's ranks
+(``runtime.distributed.sharding``): batches read in slices are assembled, each rank scores its own grid
+points (the sums add up over all ranks), and with ``keep_batch_sharded`` the loss adds up its grid sums
+over the group.
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import lightning.pytorch as pl
 import torch
 
 from anemoic.plan.model import Plan
+from anemoic.runtime.distributed.sharding import Sharding
+from anemoic.runtime.losses.sharded import GridShardedLoss
 from anemoic.runtime.methods import Stream, build_method
 from anemoic.runtime.tasks import Task
 from anemoic.runtime.training.schedule import build_optimiser, build_scheduler
@@ -42,8 +49,39 @@ class ForecastModule(pl.LightningModule):
         self.total_steps = max(1, total_steps)
         self.lineage = lineage
         self.val_scores: ScoreSums | None = None
+        self.val_loss_sums = torch.zeros(2, dtype=torch.float64)
         self.validation_example: tuple | None = None  # (lat, lon, target, prediction) for the tracking plots
         self.latitudes, self.longitudes = latitudes, longitudes
+        self.sharding: Sharding | None = None
+        self._shard_loss: GridShardedLoss | None = None
+
+    # -- model groups ----------------------------------------------------------------------------
+    def setup(self, stage: str) -> None:
+        """Shard the model over this rank's model group, once the strategy has made the process groups."""
+        groups = getattr(self.trainer.strategy, "process_groups", None)
+        if groups is None or groups.layout.model_size == 1 or self.sharding is not None:
+            return
+        sharding = Sharding.build(self.plan, groups, self.model.grid_size, self.model.hidden_size)
+        self.model.shard(sharding.context)
+        if sharding.batch_sharded:
+            self._shard_loss = GridShardedLoss(self.loss, sharding.data_range, sharding.context.comm)
+        self.sharding = sharding
+
+    @property
+    def loss_fn(self) -> Any:
+        """The loss as the task calls it: the plan's, or its grid-shard form with ``keep_batch_sharded``."""
+        return self._shard_loss if self._shard_loss is not None else self.loss
+
+    def unshard(self) -> None:
+        """The whole model on this process again (the end-of-run report runs on rank 0 alone)."""
+        if self.sharding is not None:
+            self.model.unshard()
+            self._shard_loss = None
+            self.sharding = None
+
+    def on_after_batch_transfer(self, batch: torch.Tensor, dataloader_idx: int) -> torch.Tensor:
+        """A read group's slices become whole samples (unless the batch is kept sharded)."""
+        return batch if self.sharding is None else self.sharding.assemble(batch)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
@@ -76,7 +114,7 @@ class ForecastModule(pl.LightningModule):
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         x = self.normalise(batch)
-        loss = self.task.training_loss(self.bound_model(Stream.TRAIN, batch_idx), self.loss, x, self.current_epoch,
+        loss = self.task.training_loss(self.bound_model(Stream.TRAIN, batch_idx), self.loss_fn, x, self.current_epoch,
                                        self.missing(batch))
         # sync_dist: the epoch mean is over every rank's batches, not rank 0's (one scalar all-reduce a step)
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, sync_dist=True, batch_size=x.shape[0])
@@ -95,6 +133,7 @@ class ForecastModule(pl.LightningModule):
     def on_validation_epoch_start(self) -> None:
         self.val_scores = ScoreSums(self.plan.task.rollout.validation, len(self.plan.indices.output),
                                     metrics=self.plan.loss.metrics)
+        self.val_loss_sums = torch.zeros(2, dtype=torch.float64)  # loss x samples, samples
 
     def validation_step(self, batch: torch.Tensor, batch_idx: int) -> None:
         x = self.normalise(batch)
@@ -105,22 +144,44 @@ class ForecastModule(pl.LightningModule):
         loss = 0.0
         for r in range(steps):
             extra = {"nan_mask": masks[:, r]} if masks is not None else {}
-            loss = loss + self.loss(result.predictions[:, r], result.targets[:, r], lead_time_index=r, **extra)
-        self.log("val/loss", loss / steps, prog_bar=True, on_epoch=True, sync_dist=True, batch_size=x.shape[0])
+            loss = loss + self.loss_fn(result.predictions[:, r], result.targets[:, r], lead_time_index=r, **extra)
+        if self.sharding is None or self.sharding.counts_samples:  # once per model group
+            self.val_loss_sums += torch.tensor([float(loss / steps) * x.shape[0], x.shape[0]], dtype=torch.float64)
         assert self.val_scores is not None
         target, persistence = self.physical_truth(batch, steps)
-        self.val_scores.add("model", self.denormalise_output(result.predictions), target, self.node_weights)
-        self.val_scores.add("persistence", persistence, target, self.node_weights)
-        if batch_idx == 0 and self.trainer.is_global_zero:
-            prediction = self.denormalise_output(result.predictions[0, 0, 0])
-            self.validation_example = (self.latitudes, self.longitudes, target[0, 0, 0].float().cpu().numpy(),
+        prediction = self.denormalise_output(result.predictions)
+        self._score(prediction, target, persistence)
+        if batch_idx == 0:
+            self._keep_example(target[0, 0, 0], prediction[0, 0, 0])
+
+    def _score(self, prediction: torch.Tensor, target: torch.Tensor, persistence: torch.Tensor) -> None:
+        """Add to the validation sums; in a model group each rank adds its own grid points (B, R, E, G, V)."""
+        assert self.val_scores is not None
+        weights, count = self.node_weights, True
+        if self.sharding is not None:
+            prediction, target, persistence = (self.sharding.local(t, 3) for t in (prediction, target, persistence))
+            weights, count = weights[self.sharding.data_range], self.sharding.counts_samples
+        self.val_scores.add("model", prediction, target, weights, count_samples=count)
+        self.val_scores.add("persistence", persistence, target, weights)
+
+    def _keep_example(self, target: torch.Tensor, prediction: torch.Tensor) -> None:
+        """The first validation sample's fields (G, V) for the tracking plots, kept on rank 0."""
+        if self.sharding is not None:  # every rank of the group takes part in gathering a kept-sharded field
+            target, prediction = self.sharding.whole(target, 0), self.sharding.whole(prediction, 0)
+        if self.trainer.is_global_zero:
+            self.validation_example = (self.latitudes, self.longitudes, target.float().cpu().numpy(),
                                        prediction.float().cpu().numpy())
 
     def on_validation_epoch_end(self) -> None:
         scores = self.val_scores
         if scores is None or not scores.weights:
             return
-        scores.reduce(lambda t: self.trainer.strategy.reduce(t.to(self.device), reduce_op="sum").cpu())
+        reduce = lambda t: self.trainer.strategy.reduce(t.to(self.device), reduce_op="sum").cpu()  # noqa: E731
+        scores.reduce(reduce)
+        # the mean over every validation sample, however unevenly the ranks share them (a mean of the ranks'
+        # means would weigh a rank with one sample fewer as much as the others)
+        total, samples = reduce(self.val_loss_sums).tolist()
+        self.log("val/loss", total / max(samples, 1.0), prog_bar=True, on_epoch=True, sync_dist=False)
         for metric in scores.metrics:
             model = scores.score("model", metric)
             for v, name in enumerate(self.plan.indices.output):

@@ -118,8 +118,10 @@ def interactive() -> bool:
     return sys.stdout.isatty() and sys.stderr.isatty()
 
 
-def progress_callback(batch_size: int, total_steps: int) -> pl.Callback:
-    """The bar in a terminal, plain lines otherwise."""
+def progress_callback(batch_size: int, total_steps: int, gpus_per_model: int = 1) -> pl.Callback:
+    """The bar in a terminal, plain lines otherwise. The ranks of a model group train the same samples:
+    each rank's batch counts for ``batch_size / gpus_per_model`` samples."""
+    share = batch_size / max(gpus_per_model, 1)
     if interactive():
-        return ThroughputProgressBar(batch_size)
-    return ProgressLines(batch_size, total_steps)
+        return ThroughputProgressBar(share)  # type: ignore[arg-type]
+    return ProgressLines(share, total_steps)  # type: ignore[arg-type]

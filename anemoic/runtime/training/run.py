@@ -59,8 +59,8 @@ def _quiet_lightning() -> None:
     warnings.filterwarnings("ignore", message=".*`srun` command is available.*")
     warnings.filterwarnings("ignore", message=".*LeafSpec.*")
     # torch >= 2.11 under DDP on GPUs: DDP keeps the AccumulateGrad nodes alive by design; nothing to act on
-    # val/<metric>/* are summed over ranks (ScoreSums.reduce) before rank 0 logs them; Lightning cannot tell
-    warnings.filterwarnings("ignore", message=rf".*self\.log\('val/({'|'.join(METRICS)})/.*sync_dist=True.*")
+    # val/loss and val/<metric>/* are summed over ranks (ScoreSums.reduce) before they are logged; Lightning cannot tell
+    warnings.filterwarnings("ignore", message=rf".*self\.log\('val/(loss'|({'|'.join(METRICS)})/).*sync_dist=True.*")
     warnings.filterwarnings("ignore", message=".*AccumulateGrad node's stream does not match.*")
 
 
@@ -93,8 +93,8 @@ def build_callbacks(plan: Plan, run_dir: Path, data: TrainingData, ema: Exponent
         callbacks.append(EarlyStopping(monitor=training.early_stopping_metric,
                                        patience=training.early_stopping_patience, mode="min", check_finite=True,
                                        check_on_train_epoch_end=False))
-    callbacks.append(progress_callback(training.batch_size, total_steps))
-    callbacks.append(RankSummary(run_dir / "ranks", lambda: data.train_loader))
+    callbacks.append(progress_callback(training.batch_size, total_steps, plan.parallel.gpus_per_model))
+    callbacks.append(RankSummary(run_dir / "ranks", lambda: data.train_loader, data.inner.read_slice))
     if tracking is not None:
         callbacks += [tracking, LearningRateMonitor(logging_interval="step")]
     return callbacks
@@ -125,7 +125,7 @@ def total_optimiser_steps(plan: Plan, train_samples: int, max_steps: int | None)
     """Steps the LR schedule spans, computed from sizes (Lightning's estimate would set up the
     train loader before a resumed run restores its position, losing the mid-epoch state)."""
     training = plan.training
-    per_rank = train_samples // layout_for(plan.parallel).world_size
+    per_rank = train_samples // (layout_for(plan.parallel).world_size // max(plan.parallel.gpus_per_model, 1))
     batches = math.ceil(per_rank / training.batch_size)
     if training.limit_batches_per_epoch is not None:
         batches = min(batches, training.limit_batches_per_epoch)
@@ -234,6 +234,7 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     if trainer.is_global_zero:
         clear_marker(run_dir)
         module.to(trainer.strategy.root_device)  # Lightning hands the module back on the CPU after fit
+        module.unshard()  # rank 0 scores the whole model alone
         text = final_report(module, parts, ema, run_dir)
         print(text, end="", flush=True)
         if tracking is not None:

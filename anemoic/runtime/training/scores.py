@@ -95,9 +95,12 @@ class ScoreSums:
     def statistics(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(s for metric in self.metrics for s in METRICS[metric].statistics))
 
-    def add(self, kind: str, forecast: torch.Tensor, target: torch.Tensor, node_weights: torch.Tensor) -> None:
+    def add(self, kind: str, forecast: torch.Tensor, target: torch.Tensor, node_weights: torch.Tensor,
+            count_samples: bool = True) -> None:
         """``forecast`` ``(B, R, E, G, V)`` and ``target`` ``(B, R, 1 or E, G, V)`` in physical units;
-        ``node_weights`` ``(G,)``.  A point where the target or any member is NaN is not scored."""
+        ``node_weights`` ``(G,)``.  A point where the target or any member is NaN is not scored.
+        ``count_samples``: False on the ranks of a model group that score other grid points of the samples
+        one rank of the group counts."""
         target = target[:, :, :1]
         valid = ~torch.isnan(target) & ~torch.isnan(forecast).any(dim=2, keepdim=True)
         w = node_weights.to(target.dtype).view(1, 1, 1, -1, 1) * valid
@@ -109,7 +112,7 @@ class ScoreSums:
             self.weighted[kind, name] = self.weighted.get((kind, name), 0) + sums
         self.weights[kind] = self.weights.get(kind, 0) + w.sum(dim=(0, 2, 3)).double().cpu()
         self.members[kind] = int(forecast.shape[2])
-        if kind == "model":
+        if kind == "model" and count_samples:
             self.samples += int(target.shape[0])
 
     def reduce(self, all_reduce_sum: Callable[[torch.Tensor], torch.Tensor]) -> None:

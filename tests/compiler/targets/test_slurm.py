@@ -38,7 +38,16 @@ def test_gpu_job_script_golden(tmp_path: Path) -> None:
                       "--time=2-01:00:00", "--signal=SIGUSR1@300", "--requeue", "--output=/scratch/exp/build/aifs/slurm-%j.out",
                       "--partition=gpu", "--account=ecmwf", "--qos=normal", "--exclusive"):
         assert f"#SBATCH {directive}\n" in text
-    assert "srun --kill-on-bad-exit=1 anemoi-runtime exec \"$PLAN\"" in text
+    # model groups of 2 consecutive ranks, placed in blocks: each group on one node
+    assert "srun --kill-on-bad-exit=1 --distribution=block anemoi-runtime exec \"$PLAN\"" in text
+    assert "# 4 model group(s) of 2 ranks sharded by edges (ranks 0-1, 2-3, 4-5, 6-7: one node each)" in text
+
+
+def test_a_model_group_wider_than_a_node_is_said_to_span_nodes() -> None:
+    plan = make_plan(**{**GPU_SITE, "parallel.gpus_per_model": 8, "parallel.shard_strategy": "heads",
+                        "parallel.read_group_size": 8})
+    text = render_sbatch([plan], source="x.anm", out_dir=OUT, workdir=WORK, hashes=["0" * 64])
+    assert "# 1 model group(s) of 8 ranks sharded by heads (ranks 0-7: spanning nodes); read groups of 8" in text
 
 
 def test_cpu_sweep_array_golden(tmp_path: Path) -> None:

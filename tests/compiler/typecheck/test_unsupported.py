@@ -44,11 +44,7 @@ FAIR = "loss = fair_crps * node_weights(area)"
     ("task forecast(net)", "task autoencode(net)", "E1401"),
     ("inputs = 2 steps", "inputs = 2 steps\n  method = diffusion", "E1410"),
     ("diagnostic = [tp]", "diagnostic = [tp]\n  target = [2t]", "E1403"),
-    (PARALLEL, "parallel { nodes = 1; gpus_per_node = 4; gpus_per_model = 2 }", "E1404"),
-    (PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; read_group = 2 }", "E1405"),
-    (PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; shard = heads }", "E1406"),
     (PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; ensemble_per_device = 2 }", "E1407"),
-    ("heads = 4)", "heads = 4, num_chunks = 2)", "E1408"),
     (PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; ensemble_per_device = 1 }", "E1407"),
     ("inputs = 2 steps", "inputs = 2 steps\n  metrics = [rmse, acc]", "E1409"),
 ])
@@ -125,3 +121,44 @@ def test_an_ensemble_on_a_store_of_ensemble_members_is_refused(tmp_path: Path) -
     write_synthetic_store(tmp_path / "store.zarr", grid="o16", start="2020-01-01", end="2020-01-31T18:00", ensembles=2)
     result = compile_source(_ensemble(BASE), str(tmp_path / "exp.anm"))
     assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E1412"], result.render()
+
+
+@pytest.mark.parametrize("new", [
+    "parallel { gpus_per_node = 4; gpus_per_model = 2 }",
+    "parallel { gpus_per_node = 4; gpus_per_model = 4; shard = heads; read_group = 2 }",
+    "parallel { gpus_per_node = 4; gpus_per_model = 2; read_group = 2; keep_batch_sharded = true }",
+    "parallel { processes_per_node = 4; gpus_per_model = 4; keep_batch_sharded = true; accelerator = cpu }",
+    "parallel { gpus_per_node = 8; gpus_per_model = 8 }",  # more ranks than heads: fine when sharding edges
+    "parallel { gpus_per_node = 2; gpus_per_model = 1; read_group = 1; keep_batch_sharded = false }",
+])
+def test_model_sharding_read_groups_and_sharded_batches_build(folder: Path, new: str) -> None:
+    assert errors(folder, PARALLEL, new) == []
+
+
+def test_chunked_mappers_build(folder: Path) -> None:
+    result = compile_source(BASE.replace("heads = 4)", "heads = 4, num_chunks = 3)"), str(folder / "exp.anm"))
+    assert not result.diagnostics and result.plans[0].model.num_chunks == 3
+
+
+@pytest.mark.parametrize("new, code", [
+    ("parallel { gpus_per_node = 8; gpus_per_model = 8; shard = heads }", "E1003"),
+    ("parallel { gpus_per_node = 4; gpus_per_model = 2; read_group = 4 }", "E1005"),
+    ("parallel { gpus_per_node = 2; read_group = 2 }", "E1005"),
+    ("parallel { gpus_per_node = 4; gpus_per_model = 4; read_group = 2; keep_batch_sharded = true }", "E1009"),
+    ("parallel { gpus_per_node = 2; shard = heads }", "E1406"),
+    ("parallel { gpus_per_node = 2; keep_batch_sharded = true }", "E1406"),
+])
+def test_sharding_settings_that_cannot_hold_or_do_nothing_are_errors(folder: Path, new: str, code: str) -> None:
+    assert errors(folder, PARALLEL, new) == [code]
+
+
+def test_the_read_group_of_a_sharded_batch_is_the_model_group(folder: Path) -> None:
+    text = BASE.replace(PARALLEL, "parallel { gpus_per_node = 4; gpus_per_model = 2; keep_batch_sharded = true }")
+    parallel = compile_source(text, str(folder / "exp.anm")).plans[0].parallel
+    assert (parallel.read_group_size, parallel.keep_batch_sharded, parallel.data_parallel_size) == (2, True, 2)
+
+
+def test_an_ensemble_on_a_sharded_model_is_refused(folder: Path) -> None:
+    text = _ensemble(BASE).replace(PARALLEL, "parallel { gpus_per_node = 4; gpus_per_model = 2 }")
+    result = compile_source(text, str(folder / "exp.anm"))
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E1413"], result.render()

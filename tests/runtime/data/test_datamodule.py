@@ -61,13 +61,17 @@ def test_workers_read_the_same_batches_as_the_main_process(small_store: Path) ->
         assert torch.equal(a, b)
 
 
-def test_model_shards_read_their_grid_slice(small_store: Path) -> None:
-    plan = make_plan(str(small_store), **{"parallel.gpus_per_model": 2})
-    full = AnemoicDataModule(plan, global_rank=0, world_size=2).dataset("validate")[0]
-    halves = [AnemoicDataModule(plan, global_rank=r, world_size=2, read_grid_shard=True).dataset("validate")[0]
-              for r in range(2)]
-    assert [h.shape[2] for h in halves] == [800, 800]
-    assert torch.equal(torch.cat(halves, dim=2), full)
+def test_the_ranks_of_a_read_group_read_their_grid_slices(small_store: Path) -> None:
+    plan = make_plan(str(small_store), **{"parallel.gpus_per_model": 4, "parallel.read_group_size": 2,
+                                          "parallel.processes_per_node": 4})
+    full = AnemoicDataModule(plan, global_rank=0, world_size=4).dataset("validate")[0]
+    slices = [AnemoicDataModule(plan, global_rank=r, world_size=4).dataset("validate", sharded=True)[0]
+              for r in range(4)]
+    assert [s.shape[2] for s in slices] == [800, 800, 800, 800]
+    assert torch.equal(torch.cat(slices[:2], dim=2), full) and torch.equal(torch.cat(slices[2:], dim=2), full)
+    alone = make_plan(str(small_store), **{"parallel.gpus_per_model": 2})
+    assert AnemoicDataModule(alone, global_rank=1, world_size=2).dataset("validate", sharded=True)[0].shape == \
+        full.shape  # no read group: every rank reads the whole grid
 
 
 def _with_nans(tmp_path: Path) -> Path:
