@@ -1,9 +1,9 @@
 """`anemoic lsp`: a Language Server over stdio (pygls), answering from ``anemoic.compiler.editor``.
 
 Diagnostics are published on open, change and save (full-text sync: the documents are small and a
-full check of the AIFS example takes tens of milliseconds warm); hover, completion, formatting and
-document symbols answer from the last text.  A handler that fails logs and answers nothing: a broken
-document never stops the server.
+full check of the AIFS example takes tens of milliseconds warm); hover, go-to-definition,
+completion, formatting and document symbols answer from the last text.  A handler that fails logs
+and answers nothing: a broken document never stops the server.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any, TypeVar
 
 from lsprotocol import types as t
@@ -122,6 +123,17 @@ def formatting(ls: AnemoicServer, params: t.DocumentFormattingParams) -> list[t.
         return []
     rows = text.split("\n")
     return [t.TextEdit(range=t.Range(t.Position(0, 0), t.Position(len(rows), 0)), new_text=formatted)]
+
+
+@server.feature(t.TEXT_DOCUMENT_DEFINITION)
+@safe()
+def definition(ls: AnemoicServer, params: t.DefinitionParams) -> t.Location | None:
+    uri, pos = params.text_document.uri, params.position
+    found = editor.definition(ls.workspace.get_text_document(uri).source, pos.line, pos.character, _path(uri))
+    if found is None:
+        return None
+    return t.Location(uri=Path(found.path).resolve().as_uri(), range=t.Range(
+        t.Position(found.line, found.column), t.Position(found.line, found.end_column)))
 
 
 @server.feature(t.TEXT_DOCUMENT_DOCUMENT_SYMBOL)

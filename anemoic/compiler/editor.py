@@ -255,3 +255,74 @@ def symbols(text: str, path: str) -> list[Symbol]:
             continue
         out.append(Symbol(name, kind, span.line - 1, span.column - 1, span.end_line - 1, span.end_column - 1))
     return out
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str
+    line: int
+    column: int
+    end_column: int
+
+
+_BINDING = r"^\s*(?:let|dataset|graph|model|loss)\s+({name})\s*="
+
+
+def _module_path(module: str, directory: Path) -> Path | None:
+    if module.startswith('"'):
+        path = (directory / module.strip('"')).resolve()
+    elif module.split(".")[0] == "std":
+        path = STDLIB_DIR.joinpath(*module.split(".")[1:]).with_suffix(".anm")
+    else:
+        path = (directory / ("/".join(module.split(".")) + ".anm")).resolve()
+    return path if path.is_file() else None
+
+
+def _binding_in(text: str, name: str, path: str) -> Location | None:
+    match = re.search(_BINDING.format(name=re.escape(name)), text, re.M)
+    if match is None:
+        return None
+    line = text.count("\n", 0, match.start(1))
+    column = match.start(1) - (text.rfind("\n", 0, match.start(1)) + 1)
+    return Location(path, line, column, column + len(name))
+
+
+def definition(text: str, line: int, column: int, path: str) -> Location | None:
+    """Where the name under the position is bound: in this file, in a module it imports (a name in an
+    import list, or ``module.name``), or the imported module itself."""
+    found = word_at(text, line, column)
+    if found is None:
+        return None
+    word, start, _ = found
+    row = text.split("\n")[line]
+    directory = Path(path).resolve().parent
+    imports = re.findall(r'^import\s+([\w.]+|"[^"]*")\s*(?:\(([^)]*)\))?', text, re.M)
+    ref = re.match(r'\s*import\s+([\w.]+|"[^"]*")', row)
+    if ref is not None and ref.start(1) <= start < ref.end(1):  # the module of an import line
+        module_path = _module_path(ref.group(1), directory)
+        return Location(str(module_path), 0, 0, 0) if module_path is not None else None
+    qualifier = re.search(r"(\w+)\.$", row[:start])
+    if qualifier is None:
+        here = _binding_in(text, word, path)
+        if here is not None:
+            return here
+    for module, names in imports:
+        alias = Path(module.strip('"')).stem if module.startswith('"') else module.split(".")[-1]
+        listed = [n.strip() for n in names.split(",")] if names else []
+        on_import_line = row.lstrip().startswith("import") and module.strip('"').split(".")[-1] in row
+        target = None
+        if qualifier is not None and qualifier.group(1) == alias:
+            target = word
+        elif qualifier is None and word in listed:
+            target = word
+        elif qualifier is None and word == alias and (not names or on_import_line):
+            target = ""
+        if target is None:
+            continue
+        module_path = _module_path(module, directory)
+        if module_path is None:
+            return None
+        if not target:
+            return Location(str(module_path), 0, 0, 0)
+        return _binding_in(module_path.read_text(encoding="utf-8"), target, str(module_path))
+    return None

@@ -118,3 +118,26 @@ def test_formatting_and_symbols(client: Client) -> None:
                                                       "options": {"tabSize": 2, "insertSpaces": True}}) == []
     symbols = client.request("textDocument/documentSymbol", {"textDocument": {"uri": QUICKSTART.as_uri()}})
     assert [s["name"] for s in symbols][:4] == ["import std.models", "pacific", "variables pacific", "g"]
+
+
+def test_definition_across_imports_into_the_stdlib(client: Client) -> None:
+    example = ROOT / "examples" / "aifs_o96.anm"
+    text = example.read_text()
+    uri = example.as_uri()
+    _open(client, uri, text)
+
+    def at(needle: str, offset: int) -> dict:  # type: ignore[type-arg]
+        line = _line_of(text, needle)
+        return client.request("textDocument/definition", {"textDocument": {"uri": uri}, "position": {
+            "line": line, "character": text.split("\n")[line].index(needle) + offset}})
+
+    stdlib = ROOT / "anemoic" / "stdlib"
+    found = at("scalers.general_variable", 10)
+    assert found["uri"] == (stdlib / "scalers.anm").as_uri()
+    line = (stdlib / "scalers.anm").read_text().split("\n")[found["range"]["start"]["line"]]
+    assert line.startswith("let general_variable =") and found["range"]["start"]["character"] == 4
+    assert at("graphtransformer(g", 3)["uri"] == (stdlib / "models.anm").as_uri()
+    assert at("./sites/atos.anm", 3)["uri"] == (ROOT / "examples" / "sites" / "atos.anm").as_uri()
+    assert at("(g, grad", 1) == {"uri": uri, "range": {"start": {"line": _line_of(text, "graph g ="), "character": 6},
+                                                         "end": {"line": _line_of(text, "graph g ="), "character": 7}}}
+    assert at("epochs    = 200", 1) is None

@@ -54,3 +54,16 @@ def test_completion_and_symbols() -> None:
     kinds = [s.kind for s in editor.symbols(text, str(BASE))]
     assert kinds[:4] == ["import", "import", "dataset", "variables"] and "outputs" in kinds
     assert editor.symbols("train {", "x.anm") == []
+
+
+def test_definition_in_the_file_in_a_local_module_and_in_the_stdlib(tmp_path: Path) -> None:
+    (tmp_path / "presets.anm").write_text("// presets\n\nlet wide = 512\n")
+    text = ('import "./presets.anm" (wide)\nimport std.training\n'
+            "let w = wide\nlet lr = training.aifs_lr\nlet again = w\n")
+    path = str(tmp_path / "exp.anm")
+    assert editor.definition(text, 2, 9, path) == editor.Location(str(tmp_path / "presets.anm"), 2, 4, 8)
+    found = editor.definition(text, 3, 20, path)
+    assert found is not None and found.path.endswith("stdlib/training.anm") and (found.column, found.end_column) == (4, 11)
+    assert editor.definition(text, 4, 12, path) == editor.Location(path, 2, 4, 5)
+    assert editor.definition(text, 1, 12, path).line == 0  # type: ignore[union-attr]
+    assert editor.definition(text, 2, 1, path) is None
