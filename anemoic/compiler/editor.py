@@ -145,34 +145,41 @@ def hover(text: str, line: int, column: int, result: CompileResult | None = None
     return None
 
 
-def _argument(text: str, line: int, column: int, word: str) -> str | None:
-    """``name = ...`` inside a call: the parameter of the component called (through a preset's `let`)."""
+def _callee(text: str, line: int, column: int) -> str | None:
+    """The component whose call's parentheses hold the position (through a preset's `let`), else None."""
     rows = text.split("\n")
-    before = "\n".join(rows[:line] + [rows[line][:column]])
+    before = "\n".join(rows[:line] + [rows[line][:column] if line < len(rows) else ""])
+    before = re.sub(r'"([^"\\\n]|\\.)*"|(//|#)[^\n]*', lambda m: " " * len(m.group()), before)
     depth = 0
     for index in range(len(before) - 1, -1, -1):
         ch = before[index]
         if ch in ")]}":
             depth += 1
         elif ch in "([{":
-            if depth == 0:
-                if ch != "(":
-                    return None
-                callee = re.search(r"(\w+)\s*$", before[:index])
-                name = callee.group(1) if callee else ""
-                for _ in range(4):  # a preset: `let graphtransformer = encoder_processor_decoder(...)`
-                    if name in REGISTRY:
-                        break
-                    definition = _definition(text, name)
-                    following = re.search(r"=\s*(\w+)\s*\(", definition or "")
-                    name = following.group(1) if following else ""
-                param = REGISTRY[name].param(word) if name in REGISTRY else None
-                if param is None:
-                    return None
-                default = "required" if param.default is REQUIRED else repr(param.default)
-                return f"parameter `{word}` of `{name}`: {param.type}, default {default}"
-            depth -= 1
+            if depth > 0:
+                depth -= 1
+                continue
+            if ch != "(":
+                return None
+            callee = re.search(r"(\w+)\s*$", before[:index])
+            name = callee.group(1) if callee else ""
+            for _ in range(4):  # a preset: `let graphtransformer = encoder_processor_decoder(...)`
+                if name in REGISTRY:
+                    return name
+                following = re.search(r"=\s*(\w+)\s*\(", _definition(text, name) or "")
+                name = following.group(1) if following else ""
+            return None
     return None
+
+
+def _argument(text: str, line: int, column: int, word: str) -> str | None:
+    """``name = ...`` inside a call: the parameter of the component called."""
+    name = _callee(text, line, column)
+    param = REGISTRY[name].param(word) if name is not None else None
+    if name is None or param is None:
+        return None
+    default = "required" if param.default is REQUIRED else repr(param.default)
+    return f"parameter `{word}` of `{name}`: {param.type}, default {default}"
 
 
 def _definition(text: str, name: str) -> str | None:
@@ -211,7 +218,7 @@ def dataset_variables(text: str, path: str) -> tuple[str, ...]:
 def completions(text: str, line: int, column: int, path: str) -> list[Completion]:
     """What may be written at the position: a block's settings at the start of one of its lines,
     declaration keywords at the start of a top-level line, else values (components, `let` names,
-    the dataset's variables, literals)."""
+    the dataset's variables, literals), led by the parameters of the component being called."""
     row = text.split("\n")[line] if line <= text.count("\n") else ""
     before = row[:column]
     found = word_at(text, line, column)
@@ -223,7 +230,11 @@ def completions(text: str, line: int, column: int, path: str) -> list[Completion
         return [Completion(k, "setting", fields.get(k, f"`{block}` setting")) for k in language.BLOCK_SETTINGS[block]]
     if block is None and (prefix == "" or prefix.endswith(";")) and not re.search(r"[=(\[,]", before):
         return [Completion(k, "keyword") for k in DECLARATIONS]
-    items = [Completion(b.name, "component", signature(b)) for b in language.components()]
+    callee = _callee(text, line, start)
+    items = []
+    if callee is not None and (prefix == "" or prefix.endswith(("(", ",", ";"))):
+        items += [Completion(p.name, "setting", f"{p.type} (`{callee}`)") for p in REGISTRY[callee].params]
+    items += [Completion(b.name, "component", signature(b)) for b in language.components()]
     items += [Completion(name, "value", "let") for name in sorted(set(re.findall(r"^let\s+(\w+)", text, re.M)))]
     for module, names in re.findall(r'^import\s+([\w.]+|"[^"]*")\s*(?:\(([^)]*)\))?', text, re.M):
         found = [n.strip() for n in names.split(",") if n.strip()] if names else [Path(module.strip('"')).stem

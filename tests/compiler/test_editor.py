@@ -67,3 +67,12 @@ def test_definition_in_the_file_in_a_local_module_and_in_the_stdlib(tmp_path: Pa
     assert editor.definition(text, 4, 12, path) == editor.Location(path, 2, 4, 5)
     assert editor.definition(text, 1, 12, path).line == 0  # type: ignore[union-attr]
     assert editor.definition(text, 2, 1, path) is None
+
+
+def test_completion_inside_a_call_leads_with_the_components_parameters() -> None:
+    text = "import std.models (graphtransformer)\nmodel net = graphtransformer(g, \ntrain { lr = 1e-3 with cosine("
+    items = editor.completions(text, 1, 32, "x.anm")
+    assert [c.label for c in items[:3]] == ["graph", "processor", "encoder"] and items[0].kind == "setting"
+    items = editor.completions(text, 2, 30, "x.anm")
+    assert [c.label for c in items[:3]] == ["warmup", "min_lr", "total_steps"]
+    assert editor.completions("let x = f(a = \"(\" // (\n", 0, 14, "x.anm")[0].kind == "component"
