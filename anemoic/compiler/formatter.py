@@ -20,7 +20,7 @@ from lark import Lark, Token, Tree
 from lark.exceptions import UnexpectedInput
 
 from anemoic.compiler.diagnostics import Sink
-from anemoic.compiler.parser import parse
+from anemoic.compiler.parser import MAX_SOURCE_BYTES, parse
 from anemoic.grammar import GRAMMAR_PATH
 
 INDENT = 2
@@ -83,11 +83,17 @@ def _nodes(tree: Tree, name: str) -> list[Tree]:  # type: ignore[type-arg]
 
 def format_source(text: str, file: str = "<string>") -> str:
     """``text`` in its one layout; raises FormatError for a file that does not parse."""
-    sink = Sink()
-    if parse(text, file, sink) is None:
+    try:
+        if len(text) > MAX_SOURCE_BYTES:
+            raise ValueError("too large")
+        tree, comments = _tree(text)
+    except (UnexpectedInput, ValueError) as exc:
+        sink = Sink()
+        parse(text, file, sink)  # the message `anemoic check` gives
+        if not sink.items:  # pragma: no cover - both parsers read one grammar
+            raise FormatError(f"{file}: error: {exc}") from exc
         first = sink.items[0]
-        raise FormatError(f"{first.span.location()}: error[{first.code}]: {first.message}")
-    tree, comments = _tree(text)
+        raise FormatError(f"{first.span.location()}: error[{first.code}]: {first.message}") from exc
     result = _layout(text, tree, comments)
     _check_same_tokens(tree, comments, result, file)
     return result

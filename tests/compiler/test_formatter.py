@@ -134,6 +134,10 @@ def test_layout_rules() -> None:
 def test_a_file_with_a_syntax_error_is_refused_with_its_location() -> None:
     with pytest.raises(FormatError, match=r"^bad.anm:2:1: error\[E0001\]: expected a value"):
         format_source("train { epochs =\n}\n", "bad.anm")
+    with pytest.raises(FormatError, match=r"^bad.anm:1:9: error\[E0002\]"):
+        format_source("let a = \x00\n", "bad.anm")
+    with pytest.raises(FormatError, match=r"^big.anm:1:1: error\[E0005\]: this file is too large"):
+        format_source("let a = 1\n" * 60_000, "big.anm")
 
 
 # ---- generated programs ------------------------------------------------------------------------
