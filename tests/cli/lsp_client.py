@@ -21,7 +21,14 @@ class Client:
                                      env={**os.environ, "PYTHONPATH": str(ROOT)})
         self.messages: queue.Queue[dict[str, Any]] = queue.Queue()
         self.next_id = 0
+        self.log: list[str] = []  # the server's stderr, drained so that a chatty server never blocks
         threading.Thread(target=self._read, daemon=True).start()
+        threading.Thread(target=self._drain, daemon=True).start()
+
+    def _drain(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.log.append(line.decode(errors="replace"))
 
     def _read(self) -> None:
         out = self.proc.stdout

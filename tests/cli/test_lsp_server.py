@@ -23,6 +23,7 @@ def client() -> Iterator[Client]:
     c.notify("initialized", {})
     yield c
     assert c.close() == 0
+    assert not any("Traceback" in line for line in c.log), "".join(c.log)
 
 
 def _open(client: Client, uri: str, text: str) -> list[dict]:  # type: ignore[type-arg]
