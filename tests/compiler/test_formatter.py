@@ -148,8 +148,8 @@ COMMENT = st.sampled_from(["", "", " // c", "  # note", " //"])
 
 
 def group(expr: str) -> str:
-    """``expr`` in brackets where the grammar allows only one `..`, `->` or `with` in a row."""
-    return f"({expr})" if any(op in expr for op in ("..", "->", " with ")) else expr
+    """``expr`` in brackets where the grammar allows only one `..`, `->`, `with` or `except` in a row."""
+    return f"({expr})" if any(op in expr for op in ("..", "->", " with ", " except ")) else expr
 
 
 def expressions() -> st.SearchStrategy[str]:
@@ -164,24 +164,37 @@ def expressions() -> st.SearchStrategy[str]:
         return st.one_of(
             st.tuples(inner, st.sampled_from(["+", "-", "*", "/", "..", "->"]), SPACE, inner).map(
                 lambda t: f"{group(t[0])}{t[2]}{t[1]}{t[2]}{group(t[3])}"),
-            inner.map(lambda e: f"-{e}"), inner.map(lambda e: f"({e})"), items.map(lambda s: f"[{s}]"),
+            inner.map(lambda e: f"-{group(e)}"), inner.map(lambda e: f"({e})"), items.map(lambda s: f"[{s}]"),
             st.tuples(NAMES, items).map(lambda t: f"{t[0]}({t[1]})"),
             st.tuples(NAMES, NAMES, inner).map(lambda t: f"{t[0]}({t[1]} = {t[2]})"),
             st.tuples(NAMES, inner, SPACE).map(lambda t: f"{{{t[2]}{t[0]}:{t[1]}{t[2]}}}"),
             st.tuples(inner, inner).map(lambda t: f"{group(t[0])} with {group(t[1])}"),
-            inner.map(lambda e: f"{e} steps"), inner.map(lambda e: f"{e}.{'b'}"),
+            inner.map(lambda e: f"{group(e)} steps"), inner.map(lambda e: f"{group(e)}.b"),
+            st.tuples(inner, NAMES, inner).map(lambda t: f"{group(t[0])} except {{ {t[1]}: x, \"k 1\": {t[2]} }}"),
+            st.tuples(inner, inner, st.sampled_from(["", " by 1", " by 2 every epoch", " every 3 epochs"])).map(
+                lambda t: f"{group(t[0])} -> {group(t[1])}{t[2]}"),
         )
 
     return st.recursive(leaves, grow, max_leaves=8)
 
 
+EXPRESSIONS = expressions()
+
+
 def programs() -> st.SearchStrategy[str]:
-    setting = st.tuples(NAMES, SPACE, expressions(), COMMENT).map(lambda t: f"{t[0]}{t[1]}={t[1]}{t[2]}{t[3]}\n")
+    setting = st.tuples(NAMES, SPACE, EXPRESSIONS, COMMENT).map(lambda t: f"{t[0]}{t[1]}={t[1]}{t[2]}{t[3]}\n")
     item = st.one_of(
-        st.tuples(NAMES, expressions(), COMMENT).map(lambda t: f"let {t[0]} = {t[1]}{t[2]}\n"),
+        st.tuples(NAMES, EXPRESSIONS, COMMENT).map(lambda t: f"let {t[0]} = {t[1]}{t[2]}\n"),
         st.tuples(st.sampled_from(["train", "parallel", "outputs", "task f(net)"]), st.lists(setting, max_size=4),
                   COMMENT).map(lambda t: f"{t[0]} {{{t[2]}\n{''.join(t[1])}}}\n"),
-        st.tuples(NAMES, expressions()).map(lambda t: f"sweep {t[0]} in {t[1]}\n"),
+        st.tuples(NAMES, EXPRESSIONS).map(lambda t: f"sweep {t[0]} in {t[1]}\n"),
+        st.tuples(st.sampled_from(["std.models", '"./m.anm"']), st.lists(NAMES, max_size=3), COMMENT).map(
+            lambda t: f"import {t[0]}" + (f" ({', '.join(t[1])})" if t[1] else "") + t[2] + "\n"),
+        st.tuples(NAMES, st.lists(setting, max_size=3), SPACE).map(
+            lambda t: f'dataset {t[0]} = zarr("s.zarr"){t[2]}{{\n{"".join(t[1])}}}\n'),
+        st.tuples(NAMES, st.lists(setting, max_size=3)).map(
+            lambda t: f"variables from {t[0]} {{ {'; '.join(x.strip() for x in t[1] if '//' not in x and '#' not in x)} }}\n"),
+        EXPRESSIONS.map(lambda e: f"tracking = {e};\n"),
         COMMENT.map(lambda c: c.strip() + "\n"), st.just("\n\n"),
     )
     return st.lists(item, min_size=1, max_size=6).map("".join)
