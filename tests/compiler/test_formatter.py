@@ -80,6 +80,10 @@ def test_formatting_the_stdlib_keeps_every_examples_plan_hash(tmp_path: Path,
     assert changed, "the stdlib is already formatted: this test would not show anything"
     monkeypatch.setattr(modules, "STDLIB_DIR", formatted)
     assert {p: [plan_hash(x) for x in compile_file(p).plans] for p in before} == before
+    models = formatted / "models.anm"  # and the formatted copy is what was compiled:
+    models.write_text(models.read_text().replace("channels = 1024", "channels = 1000"))
+    aifs = ROOT / "examples" / "aifs_o96.anm"
+    assert [plan_hash(x) for x in compile_file(aifs).plans] != before[aifs]
 
 
 COMMENTED = """\
