@@ -1,7 +1,8 @@
 """The time structure of a training sample, declared once per task kind (as anemoi's ``BaseTask.get_offsets``).
 
 A sample is a window of states ``timestep`` apart; ``sample_offsets`` says which offsets (in
-timesteps from the first input state) it holds, inputs first.  The compiler checks that every period
+timesteps from the first input state) it holds, inputs first: a forecaster's inputs and rollout targets
+follow each other, a temporal downscaler's targets lie between its bracketing inputs.  The compiler checks that every period
 holds such a window, and the runtime's tasks (``anemoic.runtime.tasks``) give the data module the
 same offsets, so the window is computed in exactly one place.
 """
@@ -23,7 +24,15 @@ def _forecaster(task: TaskPlan, split: Split) -> tuple[int, ...]:
     return tuple(range(task.multistep_input + rollout))
 
 
-OFFSETS: dict[TaskKind, Callable[[TaskPlan, Split], tuple[int, ...]]] = {"forecaster": _forecaster}
+def _temporal_downscaler(task: TaskPlan, split: Split) -> tuple[int, ...]:
+    """The bracketing inputs, then the targets between them: the same window in every split (no rollout)."""
+    return (*task.input_offsets, *task.target_offsets)
+
+
+OFFSETS: dict[TaskKind, Callable[[TaskPlan, Split], tuple[int, ...]]] = {
+    "forecaster": _forecaster,
+    "temporal_downscaler": _temporal_downscaler,
+}
 
 
 def sample_offsets(task: TaskPlan, split: Split) -> tuple[int, ...]:
