@@ -43,3 +43,22 @@ def sample_offsets(task: TaskPlan, split: Split) -> tuple[int, ...]:
 def window_length(task: TaskPlan, split: Split) -> int:
     """States in the window that holds a sample of ``split`` (the last offset plus one)."""
     return max(sample_offsets(task, split)) + 1
+
+
+def output_steps(task: TaskPlan) -> int:
+    """States one call of the model predicts: the next one (a forecaster), or every target (a downscaler)."""
+    return len(task.target_offsets) if task.kind == "temporal_downscaler" else 1
+
+
+def interpolation_weights(task: TaskPlan) -> tuple[tuple[float, ...], ...]:
+    """For each target of a downscaler, the weight of each input in the linear interpolation between the two
+    inputs that bracket it (one row per target, one column per input; each row sums to 1)."""
+    rows = []
+    inputs = task.input_offsets
+    for target in task.target_offsets:
+        right = next(i for i, offset in enumerate(inputs) if offset > target)
+        left = right - 1
+        fraction = (target - inputs[left]) / (inputs[right] - inputs[left])
+        rows.append(tuple(1.0 - fraction if i == left else fraction if i == right else 0.0
+                          for i in range(len(inputs))))
+    return tuple(rows)
