@@ -17,10 +17,8 @@ from anemoic.compiler import coerce
 from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import Span
 from anemoic.compiler.typecheck.context import Context, Settings
-from anemoic.plan.units import format_duration
+from anemoic.plan.units import MONTH_S, format_duration
 
-EXAMPLE_INPUTS = "`inputs = [0, 2mo]`"
-EXAMPLE_TARGETS = "`targets = [1mo]`"
 FORECAST_ONLY = {  # settings of `task forecast` a downscaler does not take -> what to write instead
     "timestep": "the offsets in `inputs` and `targets` set the times; remove `timestep`",
     "rollout": "a downscaler predicts every target at once from the same inputs: remove `rollout`",
@@ -69,37 +67,36 @@ def _on_frequency(ctx: Context, offsets: list[tuple[int, Span]], frequency_s: in
 
 def check_window(ctx: Context, settings: Settings, span: Span, frequency_s: int | None) -> Window | None:
     """The downscaler's window from ``inputs`` and ``targets``; None after a diagnostic."""
+    step = format_duration(frequency_s or MONTH_S)
+    two = format_duration(2 * (frequency_s or MONTH_S))
+    example_inputs, example_targets = f"`inputs = [0, {two}]`", f"`targets = [{step}]`"
     for key, hint in FORECAST_ONLY.items():
         if key in settings:
             ctx.sink.error("E0824", f"`{key}` is a setting of `task forecast`, not of `task temporal_downscale`",
                            settings[key].span, hint=hint)
     inputs_value, targets_value = settings.get("inputs"), settings.get("targets")
-    if inputs_value is None:
-        if settings.missing("inputs"):
-            ctx.sink.error("E0820", "the downscaler has no `inputs`: the times it interpolates between", span,
-                           hint=f"add {EXAMPLE_INPUTS}: the states at t and t + 2 months")
-        return None
-    if targets_value is None:
-        if settings.missing("targets"):
-            ctx.sink.error("E0823", "the downscaler has no `targets`: the times it predicts", span,
-                           hint=f"add {EXAMPLE_TARGETS}: the states between the inputs")
-        return None
+    if inputs_value is None and settings.missing("inputs"):
+        ctx.sink.error("E0820", "the downscaler has no `inputs`: the times it interpolates between", span,
+                       hint=f"add {example_inputs}: the states at t and t + {two}")
+    if targets_value is None and settings.missing("targets"):
+        ctx.sink.error("E0823", "the downscaler has no `targets`: the times it predicts", span,
+                       hint=f"add {example_targets}: the states between the inputs")
     ctx.mark("task.input_offsets", inputs_value)
     ctx.mark("task.target_offsets", targets_value)
-    inputs = _offsets(ctx, inputs_value, "inputs", EXAMPLE_INPUTS)
-    targets = _offsets(ctx, targets_value, "targets", EXAMPLE_TARGETS)
-    if inputs is None or targets is None:
+    inputs = _offsets(ctx, inputs_value, "inputs", example_inputs) if inputs_value is not None else None
+    targets = _offsets(ctx, targets_value, "targets", example_targets) if targets_value is not None else None
+    if inputs is None or targets is None or inputs_value is None or targets_value is None:
         return None
     ok = _on_frequency(ctx, inputs, frequency_s) & _on_frequency(ctx, targets, frequency_s)
     seconds = [s for s, _ in inputs]
     if len(inputs) < 2 or any(b <= a for a, b in zip(seconds, seconds[1:])):
         ctx.sink.error("E0820", "`inputs` of a temporal downscaler are two or more offsets in ascending order, "
                        f"found [{', '.join(format_duration(s) if s else '0' for s in seconds)}]", inputs_value.span,
-                       hint=f"write the times either side of the targets: {EXAMPLE_INPUTS}")
+                       hint=f"write the times either side of the targets: {example_inputs}")
         return None
     if not targets:
         ctx.sink.error("E0823", "`targets` is empty: the downscaler would predict nothing", targets_value.span,
-                       hint=f"list the times between the inputs: {EXAMPLE_TARGETS}")
+                       hint=f"list the times between the inputs: {example_targets}")
         return None
     first, last = seconds[0], seconds[-1]
     seen: set[int] = set()

@@ -18,6 +18,7 @@ import torch
 
 from anemoic.plan.model import Plan, TaskPlan
 from anemoic.plan.windows import Split, window_length
+from anemoic.runtime.tasks.indices import RoutingIndices
 from anemoic.runtime.tasks.rollout import rollout_steps
 
 Model = Callable[[torch.Tensor], torch.Tensor]
@@ -34,6 +35,7 @@ class RolloutResult:
 
 class Task(ABC):
     plan: TaskPlan
+    routing: RoutingIndices
     baseline_name: ClassVar[str] = "persistence"  # the reference forecast the scores are compared with
 
     @property
@@ -98,6 +100,10 @@ class Task(ABC):
     @abstractmethod
     def targets(self, batch: torch.Tensor, steps: int) -> torch.Tensor:
         """``(B, R, E, G, V_out)``: the states at ``target_times(steps)``."""
+
+    def initial_position(self) -> int:
+        """Position in a sample's window of the state a forecast starts from (its lead 0, its ``--date``)."""
+        return self.plan.multistep_input - 1
 
     @abstractmethod
     def last_input(self, batch: torch.Tensor) -> torch.Tensor:

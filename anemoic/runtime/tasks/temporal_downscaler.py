@@ -59,6 +59,10 @@ class TemporalDownscalerTask(Task):
     def targets(self, batch: torch.Tensor, steps: int) -> torch.Tensor:
         return batch[:, self.target_times(steps)][..., self.routing.output_from_data.to(batch.device)]
 
+    def initial_position(self) -> int:
+        """The first input, t: ``predict --date`` names it, and its state is the forecast's lead 0."""
+        return 0
+
     def last_input(self, batch: torch.Tensor) -> torch.Tensor:
         """The newest (last) bracketing input."""
         return batch[:, self.plan.input_offsets[-1]][..., self.routing.output_from_data.to(batch.device)]
