@@ -1,6 +1,7 @@
 """A temporal downscaler end to end on a small synthetic store: `exec` trains it and reports every target offset
 next to the linear interpolation between its inputs; `predict` writes its targets and `evaluate` scores them
-against the store next to the same interpolation; `predict` refuses more steps than it has targets."""
+against the store next to the same interpolation; `predict` refuses more steps than it has targets; `compare`
+puts it next to the interpolation and refuses to compare it with a forecaster."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ import pytest
 from anemoic.datasets.store import open_store
 from anemoic.plan.model import TaskPlan
 from anemoic.runtime.errors import RuntimeUserError
+from anemoic.runtime.inference.compare import compare
 from anemoic.runtime.inference.evaluate import evaluate
 from anemoic.runtime.inference.forecast_io import write_forecast
 from anemoic.runtime.inference.predict import predict
-from tests.runtime.training.tiny_run import TrainedRun, run_runtime, write_tiny_plan, write_tiny_store
+from tests.runtime.training.tiny_run import (  # noqa: F401
+    TrainedRun, run_runtime, trained_run, write_tiny_plan, write_tiny_store,
+)
 
 HOUR = 3600
 # inputs at t and t + 18 h, targets t + 6 h and t + 12 h, on the 6-hourly store
@@ -61,3 +65,12 @@ def test_predict_writes_the_targets_and_evaluate_scores_them_against_the_store(d
 def test_predict_refuses_more_steps_than_targets(downscaler_run: TrainedRun) -> None:
     with pytest.raises(RuntimeUserError, match="predicts 2 state"):
         predict(str(downscaler_run.run_dir), "2020-01-22T06:00", 3)
+
+
+def test_compare_shows_the_linear_interpolation_and_refuses_a_forecaster(
+        downscaler_run: TrainedRun, trained_run: TrainedRun) -> None:  # noqa: F811
+    text = compare([str(downscaler_run.run_dir), str(downscaler_run.directory / "run" / "checkpoints")])
+    rows = [line.split() for line in text.splitlines()[5:8]]  # z_500 at +6h: the two runs, then the baselines
+    assert rows[0][:2] == ["z_500", "+6h"] and [row[0] for row in rows[2:]] == ["linear"]
+    with pytest.raises(RuntimeUserError, match="differs from the first run in its task"):
+        compare([str(downscaler_run.run_dir), str(trained_run.run_dir)])
