@@ -2,9 +2,9 @@
 
 A sample is a window of states ``timestep`` apart; ``sample_offsets`` says which offsets (in
 timesteps from the first input state) it holds, inputs first: a forecaster's inputs and rollout targets
-follow each other, a temporal downscaler's targets lie between its bracketing inputs.  The compiler checks that every period
-holds such a window, and the runtime's tasks (``anemoic.runtime.tasks``) give the data module the
-same offsets, so the window is computed in exactly one place.
+follow each other, a temporal downscaler's targets lie between its bracketing inputs.  The compiler
+checks that every period holds such a window, and the runtime's tasks (``anemoic.runtime.tasks``) give
+the data module the same offsets, so the window is computed in exactly one place.
 """
 
 from __future__ import annotations

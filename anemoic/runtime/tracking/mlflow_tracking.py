@@ -192,8 +192,9 @@ class TrackingCallback(pl.Callback):
         if example is not None:
             names = self.plan.indices.output[:4]
             lat, lon, target, prediction = example
+            first = timestep * pl_module.task.lead_offsets(1)[0]  # a forecaster's first lead, a downscaler's target
             figure = field_maps(lat, lon, target[:, : len(names)], prediction[:, : len(names)], names,
-                                f"first validation sample, +{format_duration(timestep * pl_module.task.lead_offsets(1)[0])}")
+                                f"first validation sample, +{format_duration(first)}")
             self.log_figure(figure, f"fields-{tag}.png")
             plt.close(figure)
         scores = getattr(pl_module, "val_scores", None)
