@@ -11,6 +11,7 @@ otherwise coerce silently (``int("3")``).
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from typing import Any
 
@@ -43,11 +44,27 @@ def _listify(value: Any) -> Any:
     return value
 
 
+def _omit_added_defaults(obj: Any, data: Any) -> Any:
+    """Leave out the fields added within the schema version (``model.ADDED_IN_SCHEMA``) that hold their default:
+    a plan that does not use them is written, and hashed, exactly as before they existed."""
+    if dataclasses.is_dataclass(obj) and isinstance(data, dict):
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if f.metadata.get("optional") and value == f.default:
+                data.pop(f.name, None)
+            elif f.name in data:
+                _omit_added_defaults(value, data[f.name])
+    elif isinstance(obj, (list, tuple)) and isinstance(data, list):
+        for item, part in zip(obj, data):
+            _omit_added_defaults(item, part)
+    return data
+
+
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The plan as JSON types (dicts, lists, str, int, float, bool, None), source map included."""
     if not isinstance(plan, Plan):
         raise PlanError(f"expected a Plan, got {type(plan).__name__}")
-    return _listify(_converter().unstructure(plan))
+    return _omit_added_defaults(plan, _listify(_converter().unstructure(plan)))
 
 
 def plan_from_dict(data: dict[str, Any]) -> Plan:

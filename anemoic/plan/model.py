@@ -23,6 +23,9 @@ from anemoic.plan.kinds import (
 )
 
 SCHEMA_VERSION = 3
+ADDED_IN_SCHEMA = {"optional": True}
+"""Metadata of a field added within a schema version (no bump): a file may leave it out, meaning its default,
+so plans written before it still read with the same hash.  A later version bump makes it required again."""
 
 Scalar = Union[bool, int, float, str, None]
 Param = Union[Scalar, tuple[Scalar, ...]]
@@ -172,12 +175,19 @@ class MethodPlan:
 
 @dataclass(frozen=True)
 class TaskPlan:
+    """``timestep_s`` is the spacing of the sample's states.  A forecaster reads ``multistep_input`` states and
+    rolls out; a temporal downscaler reads the states at ``input_offsets`` (``multistep_input`` of them) and
+    predicts those at ``target_offsets`` at once, both in timesteps from the first input (empty for a
+    forecaster; ``anemoic.plan.windows``)."""
+
     kind: TaskKind
     timestep_s: int
     multistep_input: int = 1
     rollout: RolloutPlan = field(default_factory=RolloutPlan)
     prediction: Prediction = "state"
     method: MethodPlan = field(default_factory=MethodPlan)
+    input_offsets: tuple[int, ...] = field(default=(), metadata=ADDED_IN_SCHEMA)
+    target_offsets: tuple[int, ...] = field(default=(), metadata=ADDED_IN_SCHEMA)
 
 
 @dataclass(frozen=True)

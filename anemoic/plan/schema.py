@@ -66,7 +66,7 @@ def _add_definition(cls: type, defs: dict[str, Any]) -> None:
     definition: dict[str, Any] = {
         "type": "object",
         "properties": {f.name: _type_schema(hints[f.name], defs) for f in fields},
-        "required": [f.name for f in fields],
+        "required": [f.name for f in fields if not f.metadata.get("optional")],
         "additionalProperties": False,
     }
     doc = (cls.__doc__ or "").strip()

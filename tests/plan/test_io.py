@@ -11,7 +11,7 @@ import pytest
 from anemoic.plan.canonical import canonical_json, plan_hash
 from anemoic.plan.errors import PlanError
 from anemoic.plan.io import read_plan, read_plan_dict, read_plan_with_notes, write_plan
-from anemoic.plan.model import SCHEMA_VERSION, SweepMemberPlan
+from anemoic.plan.model import SCHEMA_VERSION, SweepMemberPlan, TaskPlan
 from tests.factories import make_plan
 
 
@@ -147,3 +147,21 @@ def test_read_plan_dict_returns_verified_json(tmp_path: Path) -> None:
 def test_file_mode_is_readable(tmp_path: Path) -> None:
     path = _written(tmp_path)
     assert os.stat(path).st_mode & 0o444 == 0o444
+
+
+DOWNSCALER = TaskPlan(kind="temporal_downscaler", timestep_s=6 * 3600, multistep_input=2, input_offsets=(0, 3),
+                      target_offsets=(1, 2))
+
+
+def test_fields_added_within_the_schema_are_left_out_at_their_default(tmp_path: Path) -> None:
+    """A forecaster's plan is written, and hashed, as before the downscaler's offsets existed; a file without
+    them reads; a downscaler's plan holds them and reads back equal."""
+    forecaster = _written(tmp_path)
+    task = json.loads(forecaster.read_text())["task"]
+    assert "input_offsets" not in task and "target_offsets" not in task
+    assert read_plan(forecaster).task.target_offsets == ()
+    downscaler = make_plan(task=DOWNSCALER)
+    path = tmp_path / "downscaler.json"
+    write_plan(downscaler, path)
+    assert json.loads(path.read_text())["task"]["target_offsets"] == [1, 2]
+    assert read_plan(path) == downscaler and plan_hash(read_plan(path)) == plan_hash(downscaler)

@@ -7,7 +7,8 @@
 from anemoic.plan.kinds import TaskKind
 from anemoic.runtime.tasks.base import RolloutResult, Task
 from anemoic.runtime.tasks.forecaster import ForecasterTask
+from anemoic.runtime.tasks.temporal_downscaler import TemporalDownscalerTask
 
-TASKS: dict[TaskKind, type[Task]] = {"forecaster": ForecasterTask}
+TASKS: dict[TaskKind, type[Task]] = {"forecaster": ForecasterTask, "temporal_downscaler": TemporalDownscalerTask}
 
-__all__ = ["TASKS", "ForecasterTask", "RolloutResult", "Task"]
+__all__ = ["TASKS", "ForecasterTask", "RolloutResult", "Task", "TemporalDownscalerTask"]

@@ -36,11 +36,19 @@ def test_the_base_experiment_builds(folder: Path) -> None:
 
 
 ENSEMBLE = "inputs = 2 steps\n  method = ensemble(members = 4)"
+FORECAST_WINDOW = "timestep = 6h\n  inputs = 2 steps\n  rollout = 1 -> 4 by 1 every epoch"
+DOWNSCALE_WINDOW = "inputs = [0, 12h]\n  targets = [6h]"
+
+
+def _downscaler(text: str) -> str:
+    """The base experiment as a temporal downscaler: the state at t + 6 h from those at t and t + 12 h."""
+    assert FORECAST_WINDOW in text
+    return text.replace("task forecast(net)", "task temporal_downscale(net)").replace(FORECAST_WINDOW,
+                                                                                      DOWNSCALE_WINDOW)
 FAIR = "loss = fair_crps * node_weights(area)"
 
 
 @pytest.mark.parametrize("old, new, code", [
-    ("task forecast(net)", "task temporal_downscale(net)", "E1401"),
     ("task forecast(net)", "task autoencode(net)", "E1401"),
     ("inputs = 2 steps", "inputs = 2 steps\n  method = diffusion", "E1410"),
     ("diagnostic = [tp]", "diagnostic = [tp]\n  target = [2t]", "E1403"),
@@ -86,17 +94,18 @@ def _ensemble(text: str) -> str:
     ("forecast", "deterministic", []),
     ("forecast", "ensemble(members = 4)", []),
     ("forecast", "diffusion", ["E1410"]),
-    ("temporal_downscale", "deterministic", ["E1401"]),
-    ("temporal_downscale", "ensemble(members = 4)", ["E1401"]),
-    ("temporal_downscale", "diffusion", ["E1401", "E1410"]),
+    ("temporal_downscale", "deterministic", []),
+    ("temporal_downscale", "ensemble(members = 4)", []),
+    ("temporal_downscale", "diffusion", ["E1410"]),
     ("autoencode", "deterministic", ["E1401"]),
     ("autoencode", "ensemble(members = 4)", ["E1401"]),
     ("autoencode", "diffusion", ["E1401", "E1410"]),
 ])
 def test_every_cell_of_the_task_by_method_grid_runs_or_is_refused_with_its_code(
         folder: Path, task: str, method: str, codes: list[str]) -> None:
-    text = BASE.replace("task forecast(net)", f"task {task}(net)").replace(
-        "inputs = 2 steps", f"inputs = 2 steps\n  method = {method}")
+    base = _downscaler(BASE) if task == "temporal_downscale" else BASE
+    window = "inputs = [0, 12h]" if task == "temporal_downscale" else "inputs = 2 steps"
+    text = base.replace("task forecast(net)", f"task {task}(net)").replace(window, f"{window}\n  method = {method}")
     if method.startswith("ensemble"):
         loss = next(line for line in text.splitlines() if line.strip().startswith("loss ="))
         text = text.replace(loss, "  " + FAIR)  # an ensemble loss: no W1302
@@ -133,6 +142,12 @@ def test_an_ensemble_on_a_store_of_ensemble_members_is_refused(tmp_path: Path) -
 ])
 def test_model_sharding_read_groups_and_sharded_batches_build(folder: Path, new: str) -> None:
     assert errors(folder, PARALLEL, new) == []
+
+
+def test_a_downscaler_on_a_sharded_model_is_refused(folder: Path) -> None:
+    text = _downscaler(BASE).replace(PARALLEL, "parallel { gpus_per_node = 4; gpus_per_model = 2 }")
+    result = compile_source(text, str(folder / "exp.anm"))
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E1414"], result.render()
 
 
 def test_chunked_mappers_build(folder: Path) -> None:
