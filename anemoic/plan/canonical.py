@@ -24,6 +24,11 @@ from anemoic.plan.model import Plan
 from anemoic.plan.schema import format_path
 
 UNHASHED_KEYS = ("source_map", "estimates", "plan_hash")
+LATE_DEFAULTS: dict[str, Any] = {"training.debug": False}
+"""Fields added to the current schema after plans of it were written, with the value those plans meant.
+At that value a field is left out of the hash and a file may lack it (``fill_late_defaults``), so those
+plans still load and a rebuilt plan that does not use the field keeps its hash (checkpoints, resumes and
+requeued runs know a run by its plan hash). A schema version bump moves them into the schema proper."""
 
 
 def _check_finite(value: Any, path: list[Any]) -> None:
@@ -43,9 +48,37 @@ def dumps_canonical(data: Any) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
+def fill_late_defaults(data: dict[str, Any]) -> None:
+    """Add the ``LATE_DEFAULTS`` a plan file of the current schema lacks (it was written before them)."""
+    for path, default in LATE_DEFAULTS.items():
+        *parents, name = path.split(".")
+        section = data
+        for part in parents:
+            section = section.get(part) if isinstance(section, dict) else None  # type: ignore[assignment]
+        if isinstance(section, dict) and name not in section:
+            section[name] = default
+
+
+def _without_late_defaults(content: dict[str, Any]) -> dict[str, Any]:
+    for path, default in LATE_DEFAULTS.items():
+        *parents, name = path.split(".")
+        chain, section = [content], content
+        for part in parents:
+            section = section.get(part) if isinstance(section, dict) else None  # type: ignore[assignment]
+            chain.append(section)
+        if not isinstance(section, dict) or name not in section or json.dumps(section[name]) != json.dumps(default):
+            continue
+        copies = [dict(c) for c in chain]  # copy the path down to the field, never the caller's dicts
+        for parent, child, part in zip(copies, copies[1:], parents):
+            parent[part] = child
+        del copies[-1][name]
+        content = copies[0]
+    return content
+
+
 def hash_content(data: dict[str, Any], unhashed: tuple[str, ...] = UNHASHED_KEYS) -> str:
-    """sha256 (hex) of the canonical JSON of a plan dict, without its unhashed keys."""
-    content = {key: value for key, value in data.items() if key not in unhashed}
+    """sha256 (hex) of the canonical JSON of a plan dict, without its unhashed keys (and late defaults)."""
+    content = _without_late_defaults({key: value for key, value in data.items() if key not in unhashed})
     return hashlib.sha256(dumps_canonical(content).encode("utf-8")).hexdigest()
 
 

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from anemoic.plan import migrate
-from anemoic.plan.canonical import UNHASHED_KEYS, canonical_json, file_dict, hash_content, plan_hash
+from anemoic.plan.canonical import UNHASHED_KEYS, canonical_json, file_dict, fill_late_defaults, hash_content, \
+    plan_hash
 from anemoic.plan.convert import plan_from_dict, plan_to_dict
 from anemoic.plan.errors import PlanError, PlanNote
 from anemoic.plan.model import SCHEMA_VERSION, Plan
@@ -121,6 +122,7 @@ def _read_verified(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[s
         _check_hash(data, where, migrate.HASHED_WITHOUT[version])
         data, note = migrate.upgrade(data, os.fspath(path))
         return data, [note]
+    fill_late_defaults(data)
     validate_plan_dict(data, what=where)
     _check_hash(data, where, UNHASHED_KEYS)
     return data, []

@@ -34,7 +34,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from anemoic.plan.canonical import hash_content
+from anemoic.plan.canonical import fill_late_defaults, hash_content
 from anemoic.plan.errors import PlanError
 from anemoic.plan.model import SCHEMA_VERSION
 from anemoic.plan.schema import first_violation
@@ -82,6 +82,7 @@ def upgrade(data: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
     for step in range(version, SCHEMA_VERSION):
         changes += STEPS[step](current, where)
         current["schema_version"] = step + 1
+    fill_late_defaults(current)
     violation = first_violation(_without_hash(current))
     if violation is not None:
         raise _cannot(where, version, violation)

@@ -147,3 +147,21 @@ def test_read_plan_dict_returns_verified_json(tmp_path: Path) -> None:
 def test_file_mode_is_readable(tmp_path: Path) -> None:
     path = _written(tmp_path)
     assert os.stat(path).st_mode & 0o444 == 0o444
+
+
+def test_a_plan_written_before_a_late_field_reads_and_keeps_its_hash(tmp_path: Path) -> None:
+    """``training.debug`` joined schema 3 late: a file without it loads, at its default, under its own hash."""
+    path = _written(tmp_path)
+    data = json.loads(path.read_text())
+    del data["training"]["debug"]
+    path.write_text(json.dumps(data, indent=2))
+    plan = read_plan(path)
+    assert plan.training.debug is False and plan_hash(plan) == data["plan_hash"]
+
+
+def test_a_late_field_away_from_its_default_is_hashed(tmp_path: Path) -> None:
+    plain, debug = make_plan(), make_plan(**{"training.debug": True})
+    assert plan_hash(plain) != plan_hash(debug)
+    path = tmp_path / "debug.json"
+    write_plan(debug, path)
+    assert read_plan(path) == debug

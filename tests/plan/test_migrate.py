@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from anemoic.plan.canonical import hash_content, plan_hash
+from anemoic.plan.canonical import LATE_DEFAULTS, hash_content, plan_hash
 from anemoic.plan.convert import plan_to_dict
 from anemoic.plan.errors import PlanError, PlanNote
 from anemoic.plan.io import read_plan, read_plan_dict, read_plan_with_notes, write_plan
@@ -76,6 +76,9 @@ def test_the_conversion_changes_exactly_the_named_fields(tmp_path: Path) -> None
     expected["task"]["method"] = DETERMINISTIC
     expected["schema_version"] = 3
     for (section, name), value in ADDED_IN_3.items():
+        expected[section][name] = value
+    for path, value in LATE_DEFAULTS.items():
+        section, name = path.split(".")
         expected[section][name] = value
     del expected["source_map"]["model.num_chunks"]
     del expected["plan_hash"]
@@ -183,6 +186,9 @@ def test_a_schema_2_plan_reads_as_schema_3_with_a_deterministic_method(tmp_path:
     expected = json.loads(SCHEMA2.read_text())
     expected["task"]["method"] = DETERMINISTIC
     for (section, name), value in ADDED_IN_3.items():
+        expected[section][name] = value
+    for path, value in LATE_DEFAULTS.items():
+        section, name = path.split(".")
         expected[section][name] = value
     expected["schema_version"] = 3
     del expected["plan_hash"]
