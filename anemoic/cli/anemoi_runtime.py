@@ -21,7 +21,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 def _exec(args: argparse.Namespace) -> int:
     from anemoic.runtime.training.run import exec_plan
 
-    return exec_plan(args.plan, max_steps=args.max_steps, dry_run_only=args.dry_run, resume=args.resume)
+    return exec_plan(args.plan, max_steps=args.max_steps, dry_run_only=args.dry_run, resume=args.resume,
+                     debug=args.debug)
 
 
 def _profile(args: argparse.Namespace) -> int:
@@ -61,6 +62,9 @@ def make_parser() -> argparse.ArgumentParser:
                      help="check plan, store, graph and model with one forward/backward pass, then stop")
     run.add_argument("--resume", metavar="RUN_DIR_OR_CKPT", default=None,
                      help="continue from a checkpoint file or the newest checkpoint of a run directory")
+    run.add_argument("--debug", action="store_true",
+                     help="debug mode (as `train { debug = true }`): a few dates, deterministic algorithms, "
+                          "anomaly detection, stop at the first NaN/Inf naming where it appeared")
     run.set_defaults(func=_exec)
 
     prof = sub.add_parser("profile", help="time the phases of a few training steps and name the bottleneck")
