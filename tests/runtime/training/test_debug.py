@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import dataclasses
+
 import lightning.pytorch as pl
 import numpy as np
 import pytest
 import torch
 import zarr
 
+from anemoic.datasets.synth import write_synthetic_store
+from anemoic.plan.io import write_plan
+from anemoic.plan.model import ImputerPlan
 from anemoic.runtime.training.build import TrainingData, build_components
 from anemoic.runtime.training.debug import TRAIN_SAMPLES, NonFiniteValue, build_guard, debug_subset
 from anemoic.runtime.training.module import ForecastModule
@@ -55,6 +60,19 @@ def test_an_infinity_in_the_plan_setting_is_caught_too(tmp_path: Path) -> None:
     assert result.stderr.strip().splitlines()[-1].startswith(
         "error: debug: +inf in the raw input at training step ")
     assert "variable 'tp', grid point 5 (lat " in result.stderr and "date 2020-01-02T00:00" in result.stderr
+
+
+def test_imputed_nans_pass_the_guard_and_a_debug_run_trains_to_its_report(tmp_path: Path) -> None:
+    store = write_synthetic_store(tmp_path / "nans.zarr", grid=(8, 16), end="2020-01-25T18:00", nan_fraction=0.1,
+                                  nan_variables=("2t",))
+    plan = tiny_plan(store, tmp_path / "run", **{"training.debug": True, "training.epochs": 1})
+    variables = tuple(dataclasses.replace(v, imputer=ImputerPlan("statistic", statistic="mean")) if v.name == "2t"
+                      else v for v in plan.variables)
+    write_plan(dataclasses.replace(plan, variables=variables), tmp_path / "plan.json")
+    result = run_runtime("exec", "plan.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "debug: training on 16 of 77 samples" in result.stdout and "validating on 4 of 17" in result.stdout
+    assert "End of run test: validation RMSE on 4 samples" in result.stdout
 
 
 class BadWeight(pl.Callback):
