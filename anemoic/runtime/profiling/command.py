@@ -17,6 +17,7 @@ from anemoic.plan.io import read_plan_with_notes, write_text_atomic
 from anemoic.plan.model import Plan
 from anemoic.runtime.distributed.strategy import accelerator_for
 from anemoic.runtime.errors import RuntimeUserError
+from anemoic.runtime.profiling.plot import phase_chart
 from anemoic.runtime.profiling.report import Profile, render_markdown, to_json
 from anemoic.runtime.profiling.steps import StepRunner, parameters_per_component, peak_rss_bytes, real_batches, \
     synthetic_batch
@@ -63,7 +64,8 @@ def profile_plan(plan: Plan, out_dir: Path, *, steps: int = 10, synthetic_only: 
     finally:
         runner.close()
     ranks = plan.parallel.nodes * plan.parallel.processes_per_node
-    files = [*files, "profile.md", "profile.json"]
+    phase_chart(modes, out_dir / "phases.png")
+    files = [*files, "phases.png", "profile.md", "profile.json"]
     profile = Profile(plan.name, plan_hash(plan), _describe(device), plan.training.precision,
                       parts.task.rollout_for_epoch(0), plan.training.num_workers, ranks, modes,
                       parameters_per_component(parts.model), peak_rss_bytes(), files)

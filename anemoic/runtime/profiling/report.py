@@ -94,7 +94,10 @@ def render_markdown(profile: Profile) -> str:
         lines += ["", f"The plan trains on {profile.ranks} processes; this profile ran one, with the model whole: "
                       "the gradient all-reduce and the model group's exchanges are not in these numbers."]
     header = "| phase | " + " | ".join(f"{m.mode} data: s/step | share" for m in profile.modes) + " |"
-    lines += ["", "## Time per step", "", header, "|---|" + "---:|---:|" * len(profile.modes)]
+    lines += ["", "## Time per step", ""]
+    if "phases.png" in profile.files:
+        lines += ["![Time per step by phase](phases.png)", ""]
+    lines += [header, "|---|" + "---:|---:|" * len(profile.modes)]
     for name in PHASES:
         cells = " | ".join(f"{m.phases[name]:.4f} | {_pct(m.phases[name] / m.step_s)}" for m in profile.modes)
         lines.append(f"| {LABELS[name]} | {cells} |")

@@ -47,6 +47,8 @@ def test_report_names_the_bottleneck_and_writes_a_chrome_trace(profiled) -> None
     trace = json.loads((directory / "prof" / "trace.json").read_text())
     assert trace["traceEvents"]  # Chrome's trace format: chrome://tracing or https://ui.perfetto.dev
     assert not (directory / "prof" / "memory_snapshot.pickle").exists()  # a GPU-only file
+    assert "![Time per step by phase](phases.png)" in report
+    assert (directory / "prof" / "phases.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
 def test_profile_is_logged_to_mlflow_as_its_own_run(profiled) -> None:
@@ -59,7 +61,7 @@ def test_profile_is_logged_to_mlflow_as_its_own_run(profiled) -> None:
     assert run.info.run_name == "tiny-profile" and run.info.status == "FINISHED"
     assert run.data.metrics["profile/real/step_s"] > 0 and "profile/synthetic/processor_s" in run.data.metrics
     names = {a.path for a in client.list_artifacts(run_id, "profile")}
-    assert {"profile/profile.md", "profile/profile.json", "profile/trace.json"} <= names
+    assert {"profile/profile.md", "profile/profile.json", "profile/trace.json", "profile/phases.png"} <= names
 
 
 def test_synthetic_data_only_reads_no_field(tmp_path: Path) -> None:

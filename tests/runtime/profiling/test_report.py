@@ -45,7 +45,7 @@ def sample_profile() -> Profile:
     synthetic = ModeTimes("synthetic", 10, 4, 0.62, {**real.phases, "data": 0.0}, None)
     return Profile("quickstart", "ab" * 32, "CPU (2 threads)", "32", 1, 2, 1, [real, synthetic],
                    {"encoder": 1000, "processor": 3000, "decoder": 1000, "other": 5000}, 600 * 2**20,
-                   ["trace.json", "profile.md", "profile.json"])
+                   ["trace.json", "phases.png", "profile.md", "profile.json"])
 
 
 def test_markdown_report() -> None:
