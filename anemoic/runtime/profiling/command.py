@@ -7,6 +7,7 @@ with free data loading; ``--synthetic-data`` runs only the synthetic mode (no fi
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import lightning.pytorch as pl
@@ -15,12 +16,13 @@ import torch
 from anemoic.plan.canonical import plan_hash
 from anemoic.plan.io import read_plan_with_notes, write_text_atomic
 from anemoic.plan.model import Plan
+from anemoic.runtime.distributed.groups import started_world_size
 from anemoic.runtime.distributed.strategy import accelerator_for
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.profiling.plot import phase_chart
 from anemoic.runtime.profiling.report import Profile, render_markdown, to_json
 from anemoic.runtime.profiling.steps import StepRunner, parameters_per_component, peak_rss_bytes, real_batches, \
-    synthetic_batch
+    synthetic_batch, world
 from anemoic.runtime.training.build import build_components
 from anemoic.runtime.training.module import ForecastModule
 
@@ -31,7 +33,21 @@ def _device(plan: Plan) -> torch.device:
     if not torch.cuda.is_available():
         raise RuntimeUserError("error: the plan trains on GPUs and none is visible; profile it on a GPU node "
                                "or build it with `parallel { accelerator = cpu }`")
-    return torch.device("cuda", 0)
+    return torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def _join_processes(device: torch.device) -> None:
+    """Under torchrun or srun (several processes started): one process group, gloo on CPU, NCCL on GPUs."""
+    import torch.distributed as dist
+
+    if started_world_size() in (None, 1) or dist.is_initialized():
+        return
+    if "RANK" not in os.environ:  # srun: torch reads torchrun's variables
+        os.environ["RANK"], os.environ["WORLD_SIZE"] = os.environ["SLURM_PROCID"], os.environ["SLURM_NTASKS"]
+        os.environ.setdefault("LOCAL_RANK", os.environ.get("SLURM_LOCALID", "0"))
+    if device.type == "cuda":
+        torch.cuda.set_device(device)
+    dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
 
 
 def profile_plan(plan: Plan, out_dir: Path, *, steps: int = 10, synthetic_only: bool = False) -> Profile:
@@ -44,6 +60,7 @@ def profile_plan(plan: Plan, out_dir: Path, *, steps: int = 10, synthetic_only: 
     if plan.training.precision == "16-mixed" and device.type == "cpu":
         raise RuntimeUserError("error: precision 16-mixed needs a GPU (float16 autocast is not supported on CPU); "
                                "use bf16-mixed or 32 for a CPU run")
+    _join_processes(device)
     parts = build_components(plan)
     module = ForecastModule(plan, parts.model, parts.loss, parts.preprocessor, parts.task, parts.node_weights,
                             total_steps=max(steps * 2 + 3, 1), lineage={}).to(device)
@@ -64,13 +81,15 @@ def profile_plan(plan: Plan, out_dir: Path, *, steps: int = 10, synthetic_only: 
     finally:
         runner.close()
     ranks = plan.parallel.nodes * plan.parallel.processes_per_node
-    phase_chart(modes, out_dir / "phases.png")
+    rank, processes = world()
     files = [*files, "phases.png", "profile.md", "profile.json"]
     profile = Profile(plan.name, plan_hash(plan), _describe(device), plan.training.precision,
-                      parts.task.rollout_for_epoch(0), plan.training.num_workers, ranks, modes,
+                      parts.task.rollout_for_epoch(0), plan.training.num_workers, ranks, processes, modes,
                       parameters_per_component(parts.model), peak_rss_bytes(), files)
-    write_text_atomic(out_dir / "profile.md", render_markdown(profile))
-    write_text_atomic(out_dir / "profile.json", to_json(profile))
+    if rank == 0:
+        phase_chart(modes, out_dir / "phases.png")
+        write_text_atomic(out_dir / "profile.md", render_markdown(profile))
+        write_text_atomic(out_dir / "profile.json", to_json(profile))
     return profile
 
 
@@ -88,7 +107,15 @@ def profile_command(plan_path: str, *, steps: int, synthetic_only: bool, out: st
     for note in notes:
         print(note, flush=True)
     out_dir = Path(out) if out is not None else Path(plan.outputs.run_dir) / "profile"
-    profile = profile_plan(plan, out_dir, steps=steps, synthetic_only=synthetic_only)
+    try:
+        profile = profile_plan(plan, out_dir, steps=steps, synthetic_only=synthetic_only)
+    finally:
+        import torch.distributed as dist
+
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    if profile.processes > 1 and int(os.environ.get("RANK", "0")) != 0:
+        return 0
     print(render_markdown(profile), end="", flush=True)
     if plan.outputs.tracking.enabled:
         from anemoic.runtime.tracking.profile_log import log_profile

@@ -17,8 +17,10 @@ COMPUTE = ("normalise", *COMPONENTS, "forward_other", "loss", "backward")
 LABELS = {"data": "data wait", "to_device": "host-to-device copy", "normalise": "normalise (impute, remap, scale)",
           "encoder": "forward: encoder", "processor": "forward: processor", "decoder": "forward: decoder",
           "forward_other": "forward: embeddings, head, rollout", "loss": "loss", "backward": "backward",
+          "communication": "communication (gradient all-reduce)",
           "optimiser": "optimiser (clip, AdamW, LR schedule)"}
-DATA_SHARE, COPY_SHARE, OPTIMISER_SHARE = 0.25, 0.15, 0.25  # shares of step time above which that phase is named
+DATA_SHARE, COPY_SHARE, COMMUNICATION_SHARE, OPTIMISER_SHARE = 0.25, 0.15, 0.25, 0.25  # shares of step time
+# at which that phase is named
 
 
 @dataclass
@@ -31,7 +33,8 @@ class Profile:
     precision: str
     rollout: int
     workers: int
-    ranks: int  # processes the plan trains on; the profile runs one
+    ranks: int  # processes the plan trains on
+    processes: int  # processes the profile ran on (started by torchrun or srun; usually 1)
     modes: list[ModeTimes]
     parameters: dict[str, int]
     peak_rss_bytes: int
@@ -56,6 +59,9 @@ def bottleneck(times: ModeTimes, workers: int) -> str:
     if share["to_device"] >= COPY_SHARE:
         return (f"the host-to-device copy is {_pct(share['to_device'])} of step time: turn on pin_memory, "
                 "or let each GPU read only its grid shard (read groups)")
+    if share["communication"] >= COMMUNICATION_SHARE:
+        return (f"communication is {_pct(share['communication'])} of step time: a larger batch per process or "
+                "gradient accumulation all-reduces the gradients less often per sample")
     if share["optimiser"] >= OPTIMISER_SHARE:
         return (f"the optimiser step is {_pct(share['optimiser'])} of step time: a larger batch or gradient "
                 "accumulation spreads it over more samples")
@@ -90,9 +96,13 @@ def render_markdown(profile: Profile) -> str:
     real, synthetic = profile.mode("real"), profile.mode("synthetic")
     if real is not None and synthetic is not None:
         lines += ["", f"**Free data loading:** {free_data_note(real, synthetic)}."]
-    if profile.ranks > 1:
+    if profile.processes > 1:
+        lines += ["", f"{profile.processes} processes, each with the model whole, all-reducing the gradients "
+                      "after the backward (a model group's exchanges are not in these numbers); times are rank 0's."]
+    elif profile.ranks > 1:
         lines += ["", f"The plan trains on {profile.ranks} processes; this profile ran one, with the model whole: "
-                      "the gradient all-reduce and the model group's exchanges are not in these numbers."]
+                      "the gradient all-reduce and the model group's exchanges are not in these numbers (start "
+                      "the profile with torchrun or srun to measure the all-reduce)."]
     header = "| phase | " + " | ".join(f"{m.mode} data: s/step | share" for m in profile.modes) + " |"
     lines += ["", "## Time per step", ""]
     if "phases.png" in profile.files:

@@ -2,8 +2,11 @@
 
 The loop is the training step the Lightning module runs (normalise, the task's rollout loss, backward,
 clip, AdamW and the LR schedule, under the plan's precision), written out so that every phase has a
-timer around it. It runs the model whole on one process, as ``exec --dry-run`` does: a plan of several
-ranks is profiled as one of its ranks would compute alone, without the gradient all-reduce.
+timer around it. Each process runs the model whole, as ``exec --dry-run`` does. Started as several
+processes (``torchrun``, ``srun``), the ranks read disjoint samples and all-reduce their gradients after
+the backward, as DDP does, in one flat buffer: that is the ``communication`` phase (DDP overlaps it
+with the backward in buckets, so this is its cost, not its exposed time); a model group's exchanges
+are not reproduced.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from anemoic.runtime.profiling.clock import COMPONENTS, PhaseClock, time_compone
 from anemoic.runtime.training.build import Components
 from anemoic.runtime.training.module import ForecastModule
 
-PHASES = ("data", "to_device", "normalise", *COMPONENTS, "forward_other", "loss", "backward", "optimiser")
+PHASES = ("data", "to_device", "normalise", *COMPONENTS, "forward_other", "loss", "backward", "communication",
+          "optimiser")
 
 
 @dataclass
@@ -53,11 +57,22 @@ def synthetic_batch(parts: Components, batch_size: int, seed: int) -> torch.Tens
         return parts.preprocessor.denormalise(torch.randn(shape, generator=generator))
 
 
+def world() -> tuple[int, int]:
+    """(rank, size) of the started processes; (0, 1) on one."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
 def real_batches(parts: Components, seed: int) -> Iterator[torch.Tensor]:
-    """The plan's training loader (workers, prefetch, pinning) over the whole grid, epoch after epoch."""
+    """The plan's training loader (workers, prefetch, pinning) over the whole grid, epoch after epoch; each
+    started process reads its own share of the samples."""
     data = parts.data
+    rank, size = world()
     for epoch in itertools.count():
-        sampler = ShardedWindowSampler(len(data.train_starts), seed=seed, shuffle=True)
+        sampler = ShardedWindowSampler(len(data.train_starts), dp_rank=rank, dp_size=size, seed=seed, shuffle=True)
         sampler.set_epoch(epoch)
         yield from data._loader(data.dataset("train"), sampler)
 
@@ -80,6 +95,20 @@ class StepRunner:
         self._remove_hooks = time_components(module.model, self.clock)
         self._loss = timed_loss(module.loss_fn, self.clock)
         self.batch_index = 0
+        self.world_size = world()[1]
+
+    def _all_reduce_gradients(self) -> None:
+        """The mean gradient over the processes, as DDP computes it (one flat buffer)."""
+        import torch.distributed as dist
+
+        grads = [p.grad for p in self.module.parameters() if p.grad is not None]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        dist.all_reduce(flat)
+        flat /= self.world_size
+        offset = 0
+        for g in grads:
+            g.copy_(flat[offset:offset + g.numel()].view_as(g))
+            offset += g.numel()
 
     def step(self, batches: Iterator[torch.Tensor]) -> float:
         """Run one step; the loss (for the caller to see that training is real)."""
@@ -96,6 +125,9 @@ class StepRunner:
             loss = module.task.training_loss(model, self._loss, x, 0, missing)
         with clock.measure("backward"):
             (self.scaler.scale(loss) if self.scaler is not None else loss).backward()
+        if self.world_size > 1:
+            with clock.measure("communication"):
+                self._all_reduce_gradients()
         with clock.measure("optimiser"):
             self._optimise()
         clock.steps.append(clock.now() - started)
@@ -137,7 +169,8 @@ class StepRunner:
 
     def trace(self, batches: Iterator[torch.Tensor], out: Path) -> list[str]:
         """One more step under ``torch.profiler`` (Chrome trace) and, on a GPU, the allocator's history
-        (a snapshot for https://pytorch.org/memory_viz); the files written, relative to ``out``."""
+        (a snapshot for https://pytorch.org/memory_viz); the files written, relative to ``out`` (rank 0's:
+        every process runs the step, which may all-reduce)."""
         from torch.profiler import ProfilerActivity, profile
 
         activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if self.device.type == "cuda" else [])
@@ -146,10 +179,13 @@ class StepRunner:
             torch.cuda.memory._record_memory_history(max_entries=100_000)
         with profile(activities=activities, record_shapes=True, profile_memory=True) as prof:
             self.step(batches)
-        prof.export_chrome_trace(str(out / "trace.json"))
+        first = world()[0] == 0
+        if first:
+            prof.export_chrome_trace(str(out / "trace.json"))
         written = ["trace.json"]
         if cuda:
-            torch.cuda.memory._dump_snapshot(str(out / "memory_snapshot.pickle"))
+            if first:
+                torch.cuda.memory._dump_snapshot(str(out / "memory_snapshot.pickle"))
             torch.cuda.memory._record_memory_history(enabled=None)
             written.append("memory_snapshot.pickle")
         return written

@@ -80,3 +80,25 @@ def test_zero_steps_is_a_one_line_error(tmp_path: Path) -> None:
     plan = write_tiny_plan(tmp_path, store)
     result = run_runtime("profile", str(plan), "--steps", "0", cwd=tmp_path)
     assert result.returncode == 2 and result.stderr == "error: --steps must be at least 1, not 0\n"
+
+
+def test_two_processes_under_torchrun_time_the_gradient_all_reduce(tmp_path: Path) -> None:
+    """Real gloo processes: communication is measured, the phases still add up, rank 0 alone reports."""
+    import subprocess
+    import sys
+
+    from tests.runtime.training.tiny_run import child_env
+
+    store = write_tiny_store(tmp_path)
+    plan = write_tiny_plan(tmp_path, store, **{"parallel.processes_per_node": 2, "parallel.data_parallel_size": 2})
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2", "-m",
+               "anemoic.cli.anemoi_runtime", "profile", str(plan), "--steps", "3", "--out", "prof"]
+    result = subprocess.run(command, cwd=tmp_path, env=child_env(), capture_output=True, text=True, timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.count("# Profile of test") == 1
+    data = json.loads((tmp_path / "prof" / "profile.json").read_text())
+    assert data["processes"] == 2 and data["ranks"] == 2
+    for mode in data["modes"]:
+        assert mode["phases"]["communication"] > 0
+        assert abs(sum(mode["phases"].values()) - mode["step_s"]) <= 0.1 * mode["step_s"]
+    assert "2 processes, each with the model whole, all-reducing the gradients" in result.stdout

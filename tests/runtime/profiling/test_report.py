@@ -24,6 +24,7 @@ CASES = {
     "data just below the threshold": times(data=0.24, processor=0.3, optimiser=0.05),
     "host-to-device copy": times(to_device=0.2, encoder=0.1, optimiser=0.05),
     "optimiser": times(optimiser=0.3, decoder=0.2),
+    "communication": times(communication=0.3, optimiser=0.3, processor=0.2),
     "compute, processor largest": times(data=0.05, encoder=0.1, processor=0.25, decoder=0.1, optimiser=0.05),
     "compute, decoder largest": times(encoder=0.1, processor=0.05, decoder=0.3),
 }
@@ -43,7 +44,7 @@ def sample_profile() -> Profile:
     real = times(data=0.38, to_device=0.01, normalise=0.01, encoder=0.1, processor=0.2, decoder=0.1,
                  forward_other=0.02, loss=0.01, optimiser=0.05)
     synthetic = ModeTimes("synthetic", 10, 4, 0.62, {**real.phases, "data": 0.0}, None)
-    return Profile("quickstart", "ab" * 32, "CPU (2 threads)", "32", 1, 2, 1, [real, synthetic],
+    return Profile("quickstart", "ab" * 32, "CPU (2 threads)", "32", 1, 2, 1, 1, [real, synthetic],
                    {"encoder": 1000, "processor": 3000, "decoder": 1000, "other": 5000}, 600 * 2**20,
                    ["trace.json", "phases.png", "profile.md", "profile.json"])
 
