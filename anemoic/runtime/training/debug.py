@@ -6,8 +6,9 @@ appeared, in the order the step meets them:
 
 - the raw input (the batch as read, physical units): a NaN is allowed only where the plan imputes;
 - the normalised input (after imputing, remapping and scaling);
-- inside the model: the input embedding (what reaches the encoder), the encoder's, processor's and
-  decoder's outputs, and the model output (per rollout lead) -- the first one non-finite made it;
+- inside the model: the input embedding (what reaches the encoder), the encoder's output, an ensemble's
+  noise (what reaches the processor), the processor's and decoder's outputs, and the model output (per
+  rollout lead) -- the first one non-finite made it;
 - the loss.
 
 The message is one line: the variable, grid point (index, latitude and longitude) and date where the
@@ -122,9 +123,11 @@ class NonFiniteGuard:
     # -- inside the model ------------------------------------------------------------------------------
     def attach(self, model: torch.nn.Module) -> None:
         """Hooks on the model's components and its output, checking only during a guarded step."""
-        encoder = getattr(model, "encoder", None)
+        encoder, processor = getattr(model, "encoder", None), getattr(model, "processor", None)
         if encoder is not None:
             self._handles.append(encoder.register_forward_pre_hook(self._embedding))
+        if processor is not None and getattr(model, "noise", None) is not None:
+            self._handles.append(processor.register_forward_pre_hook(self._noise))
         for name in COMPONENTS:
             part = getattr(model, name, None)
             if part is not None:
@@ -148,6 +151,11 @@ class NonFiniteGuard:
         if self.active:
             self._latent(args[0], "the input embedding", "grid",
                          "what reaches the encoder; the normalised input was finite")
+
+    def _noise(self, _module: Any, args: tuple) -> None:
+        if self.active:
+            self._latent(args[0], "the ensemble's noise", "hidden",
+                         "what reaches the processor; the encoder's output was finite")
 
     def _component(self, name: str) -> Callable[..., None]:
         nodes = "grid" if name == "decoder" else "hidden"
