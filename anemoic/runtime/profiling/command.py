@@ -117,6 +117,7 @@ def profile_command(plan_path: str, *, steps: int, synthetic_only: bool, out: st
     if profile.processes > 1 and int(os.environ.get("RANK", "0")) != 0:
         return 0
     print(render_markdown(profile), end="", flush=True)
+    print(f"written to {out_dir}/", flush=True)
     if plan.outputs.tracking.enabled:
         from anemoic.runtime.tracking.profile_log import log_profile
 
