@@ -8,9 +8,13 @@ shows exactly the codes and messages of the command line.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import re
 from dataclasses import dataclass
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 from functools import lru_cache
 from pathlib import Path
 
@@ -22,6 +26,7 @@ from anemoic.compiler.docgen import signature
 from anemoic.compiler.modules import STDLIB_DIR
 from anemoic.compiler.parser import parse
 from anemoic.plan.convert import plan_to_dict
+from anemoic.plan.model import Plan
 from anemoic.plan.paths import flatten, source_of
 
 DECLARATIONS = ("import", "let", "dataset", "variables", "graph", "model", "task", "loss", "train", "parallel",
@@ -105,6 +110,35 @@ def enclosing_block(text: str, line: int, column: int) -> str | None:
     return None
 
 
+def _type_text(hint: Any) -> str:
+    """A plan field's type as a user reads it: ``int | None``, ``"layernorm" | "rmsnorm"``, ``list[str]``."""
+    origin, args = get_origin(hint), get_args(hint)
+    if origin is Literal:
+        return " | ".join(json.dumps(a) if isinstance(a, str) else repr(a) for a in args)
+    if origin in (Union, UnionType):
+        return " | ".join(_type_text(a) for a in args)
+    if origin in (tuple, list):
+        return f"list[{_type_text(args[0])}]" if args else "list"
+    if origin is dict:
+        return f"dict[{', '.join(_type_text(a) for a in args)}]"
+    return "None" if hint is type(None) else getattr(hint, "__name__", str(hint))
+
+
+def plan_field_type(field: str) -> str | None:
+    """The type of the plan field at a dotted path (``training.epochs`` -> ``int``), from the plan model."""
+    hint: Any = Plan
+    for name in field.split("."):
+        while get_origin(hint) in (Union, UnionType):  # an optional section: the section's own class
+            hint = next(a for a in get_args(hint) if a is not type(None))
+        if not dataclasses.is_dataclass(hint):
+            return None
+        hints = get_type_hints(hint)
+        if name not in hints:
+            return None
+        hint = hints[name]
+    return _type_text(hint)
+
+
 def _plan_values(result: CompileResult | None, field: str) -> list[str]:
     if result is None or not result.plans:
         return []
@@ -128,7 +162,9 @@ def hover(text: str, line: int, column: int, result: CompileResult | None = None
     prefix = row[:start].rstrip()
     if block is not None and re.match(r"\s*=", row[end:]) and (prefix == "" or prefix.endswith(("{", ";"))):
         field = language.SETTING_FIELDS.get(block, {}).get(word)
-        head = f"setting `{word}` of `{block}`" + (f": plan field `{field}`" if field else "")
+        kind = plan_field_type(field) if field else None
+        head = (f"setting `{word}` of `{block}`" + (f": plan field `{field}`" if field else "")
+                + (f", type `{kind}`" if kind else ""))
         return "\n\n".join([head, *_plan_values(result, field)]) if field else head
     if re.match(r"\s*=", row[end:]):
         argument = _argument(text, line, start, word)

@@ -44,6 +44,17 @@ def test_hover_on_a_preset_a_component_and_a_keyword() -> None:
     assert editor.hover(text, 0, 2) == "keyword `import`"
 
 
+def test_hover_on_a_setting_names_its_plan_field_and_type() -> None:
+    text = BASE.read_text()
+    line = next(i for i, row in enumerate(text.split("\n")) if "epochs =" in row)
+    column = text.split("\n")[line].index("epochs") + 1
+    assert editor.hover(text, line, column).startswith(
+        "setting `epochs` of `train`: plan field `training.epochs`, type `int`")
+    assert editor.plan_field_type("model.norm") == '"layernorm" | "rmsnorm"'
+    assert editor.plan_field_type("training.max_steps") == "int | None"
+    assert editor.plan_field_type("training.no_such_field") is None
+
+
 def test_completion_and_symbols() -> None:
     text = BASE.read_text()
     outputs = next(i for i, row in enumerate(text.split("\n")) if row.startswith("outputs"))
