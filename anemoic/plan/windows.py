@@ -23,7 +23,13 @@ def _forecaster(task: TaskPlan, split: Split) -> tuple[int, ...]:
     return tuple(range(task.multistep_input + rollout))
 
 
-OFFSETS: dict[TaskKind, Callable[[TaskPlan, Split], tuple[int, ...]]] = {"forecaster": _forecaster}
+def _autoencoder(task: TaskPlan, split: Split) -> tuple[int, ...]:
+    """One state: the autoencoder reconstructs the state at t from the state at t."""
+    return (0,)
+
+
+OFFSETS: dict[TaskKind, Callable[[TaskPlan, Split], tuple[int, ...]]] = {"forecaster": _forecaster,
+                                                                         "autoencoder": _autoencoder}
 
 
 def sample_offsets(task: TaskPlan, split: Split) -> tuple[int, ...]:

@@ -16,7 +16,8 @@ from anemoic.plan import kinds
 from anemoic.plan.model import RolloutPlan, TaskPlan
 from anemoic.plan.units import format_duration
 
-KINDS = {"forecast": "forecaster"}  # language word -> plan kind (kinds.TASK_KINDS)
+KINDS = {"forecast": "forecaster", "autoencode": "autoencoder"}  # language word -> plan kind (kinds.TASK_KINDS)
+NO_TIME = ("timestep", "inputs", "rollout", "validation_rollout")  # settings an autoencoder does not have
 
 
 def _steps(value: v.Value, sink: Sink, what: str) -> int | None:
@@ -74,19 +75,42 @@ def check_task(ctx: Context, kind_name: v.Symbol, settings: Settings, span: Span
     method = _method(ctx, settings)
     if kind is None:
         return None
+    fits = kind != "autoencoder" or _autoencoder(ctx, settings, method)
     read = read_settings(ctx, settings, TABLE)
     timestep = _timestep(ctx, settings.get("timestep"), frequency_s)
     rollout = _rollout(ctx, settings.get("rollout"))
     metrics = _metrics(ctx, settings.get("metrics"), method)
     if settings.missing("loss"):
         ctx.sink.error("E0806", "the task has no `loss`", span, hint="add `loss = mse * node_weights(area)`")
-    if read is None or timestep is None or rollout is None or metrics is None or method is None \
+    if not fits or read is None or timestep is None or rollout is None or metrics is None or method is None \
             or method.plan is None or "members" in settings or "loss" not in settings:
         return None
     validation = read.pop("validation", 1)
     plan = TaskPlan(kind=kind, timestep_s=timestep, rollout=RolloutPlan(**rollout,  # type: ignore[arg-type]
                     validation=validation), method=method.plan, **read)
     return CheckedTask(plan, settings["loss"], metrics)
+
+
+def _autoencoder(ctx: Context, settings: Settings, method: CheckedMethod | None) -> bool:
+    """An autoencoder reconstructs the state at t from the state at t: no time settings, no tendency (the state
+    itself is what passes the hidden mesh), and for now a deterministic method; False after a diagnostic."""
+    ok = True
+    for key in NO_TIME:
+        if key in settings:
+            ctx.sink.error("E0821", f"an autoencoder has no `{key}`: it reconstructs the state at t from the state "
+                           "at t", settings[key].span, hint=f"remove `{key}`")
+            ok = False
+    prediction = settings.get("prediction")
+    if isinstance(prediction, v.Symbol) and prediction.name == "tendency":
+        ctx.sink.error("E0822", "an autoencoder predicts the state itself, not a tendency: with the input added "
+                       "back it would learn the identity without using the hidden mesh", prediction.span,
+                       hint="remove `prediction` (an autoencoder predicts the state)")
+        ok = False
+    if method is not None and method.word == "ensemble":
+        assert method.span is not None
+        unsupported.refuse(ctx, unsupported.ENSEMBLE_AUTOENCODER, method.span)
+        ok = False
+    return ok
 
 
 def _timestep(ctx: Context, value: v.Value | None, frequency_s: int | None) -> int | None:

@@ -23,19 +23,19 @@ class NotYet:
 
 
 # The task x method grid (docs/language.md §8): every task word with every method word is designed; the
-# runtime executes `forecast` with `deterministic` or `ensemble`.  A task it does not train is refused
+# runtime executes `forecast` with `deterministic` or `ensemble`, and `autoencode` with `deterministic`.  A task it does not train is refused
 # whatever the method, a method it does not execute whatever the task: each independently, at its word.
 TASKS = {
     "temporal_downscale": NotYet("E1401", "temporal downscaling (`task temporal_downscale`) is not executed by this "
                                  "runtime yet", "train a forecaster: `task forecast(net) { ... }`"),
-    "autoencode": NotYet("E1401", "autoencoder training (`task autoencode`) is not executed by this runtime yet",
-                         "train a forecaster: `task forecast(net) { ... }`"),
 }
 METHODS = {
     "diffusion": NotYet("E1410", "diffusion training (`method = diffusion(...)`) is not executed by this runtime yet",
                         "for a probabilistic forecast train an ensemble: `method = ensemble(members = 4)` with a "
                         "CRPS loss"),
 }
+ENSEMBLE_AUTOENCODER = NotYet("E1414", "an ensemble autoencoder (`task autoencode` with `method = ensemble(...)`) is "
+                              "not executed by this runtime yet", "train the autoencoder with `method = deterministic`")
 FORMER_TASKS = {  # task words of earlier anemoic versions -> what to write now
     "ensemble": "an ensemble is a training method, not a task: write `task forecast(net) { method = "
                 "ensemble(members = 4) }`",

@@ -5,9 +5,10 @@
 """
 
 from anemoic.plan.kinds import TaskKind
+from anemoic.runtime.tasks.autoencoder import AutoencoderTask
 from anemoic.runtime.tasks.base import RolloutResult, Task
 from anemoic.runtime.tasks.forecaster import ForecasterTask
 
-TASKS: dict[TaskKind, type[Task]] = {"forecaster": ForecasterTask}
+TASKS: dict[TaskKind, type[Task]] = {"forecaster": ForecasterTask, "autoencoder": AutoencoderTask}
 
-__all__ = ["TASKS", "ForecasterTask", "RolloutResult", "Task"]
+__all__ = ["TASKS", "AutoencoderTask", "ForecasterTask", "RolloutResult", "Task"]

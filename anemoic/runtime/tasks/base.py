@@ -1,4 +1,4 @@
-"""What the training loop needs from a task; forecaster today, ensemble/interpolator/autoencoder later.
+"""What the training loop needs from a task: the forecaster's and the autoencoder's common face.
 
 A task owns the time structure of a sample (as anemoi's ``BaseTask``): which states a sample of a
 split holds (the data module asks the task type, ``Task.window``) and how a batch of those states
@@ -34,6 +34,7 @@ class RolloutResult:
 
 class Task(ABC):
     plan: TaskPlan
+    has_lead_times = True  # False: one score per variable (no lead time, no persistence baseline)
 
     @classmethod
     def window(cls, task: TaskPlan, split: Split) -> int:
