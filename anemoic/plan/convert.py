@@ -11,11 +11,14 @@ otherwise coerce silently (``int("3")``).
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from typing import Any
 
 import cattrs
+from cattrs.gen import make_dict_unstructure_fn, override
 
+from anemoic.plan import model
 from anemoic.plan.errors import PlanError
 from anemoic.plan.model import Param, Plan
 
@@ -31,7 +34,17 @@ def _converter() -> cattrs.Converter:
     converter = cattrs.Converter()
     converter.register_unstructure_hook(float, lambda value: float(value) + 0.0)  # + 0.0: -0.0 -> 0.0
     converter.register_structure_hook(Param, _structure_param)
+    for cls in _with_absent_defaults():
+        omitted = {f.name: override(omit_if_default=True) for f in dataclasses.fields(cls)
+                   if f.metadata.get("absent_when_default")}
+        converter.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, converter, **omitted))
     return converter
+
+
+def _with_absent_defaults() -> list[type]:
+    """The plan's dataclasses with a field that is left out of the file at its default (``ABSENT_WHEN_DEFAULT``)."""
+    classes = [c for c in vars(model).values() if dataclasses.is_dataclass(c) and isinstance(c, type)]
+    return [c for c in classes if any(f.metadata.get("absent_when_default") for f in dataclasses.fields(c))]
 
 
 def _listify(value: Any) -> Any:

@@ -24,6 +24,10 @@ from anemoic.plan.kinds import (
 
 SCHEMA_VERSION = 3
 
+ABSENT_WHEN_DEFAULT = {"absent_when_default": True}
+"""Field metadata: the field is left out of a plan file while it holds its default, so plans written before it
+existed read (and hash) as they did; the schema does not require it."""
+
 Scalar = Union[bool, int, float, str, None]
 Param = Union[Scalar, tuple[Scalar, ...]]
 Params = dict[str, Param]
@@ -260,7 +264,8 @@ class TrainingPlan:
     num_workers: int = 2
     prefetch_factor: int = 2
     pin_memory: bool = True
-    init: InitPlan | None = None  # warm start of named model parts (None: every weight freshly initialised)
+    # warm start of named model parts; None (every weight freshly initialised) is not written: ABSENT_WHEN_DEFAULT
+    init: InitPlan | None = field(default=None, metadata=ABSENT_WHEN_DEFAULT)
 
 
 @dataclass(frozen=True)

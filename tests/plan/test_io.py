@@ -147,3 +147,23 @@ def test_read_plan_dict_returns_verified_json(tmp_path: Path) -> None:
 def test_file_mode_is_readable(tmp_path: Path) -> None:
     path = _written(tmp_path)
     assert os.stat(path).st_mode & 0o444 == 0o444
+
+
+def test_a_field_absent_at_its_default_is_left_out_and_read_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """``training.init`` (ABSENT_WHEN_DEFAULT): a plan without it is written, hashed and read as before it existed."""
+    import dataclasses
+
+    from anemoic.plan.convert import plan_to_dict
+    from anemoic.plan.io import read_plan, write_plan
+    from anemoic.plan.model import InitPlan
+    from tests.factories import make_plan
+
+    plan = make_plan()
+    assert "init" not in plan_to_dict(plan)["training"]
+    write_plan(plan, tmp_path / "plan.json")
+    assert read_plan(tmp_path / "plan.json") == plan
+    init = InitPlan("/runs/ae", ("encoder",))
+    warm = dataclasses.replace(plan, training=dataclasses.replace(plan.training, init=init))
+    assert plan_to_dict(warm)["training"]["init"] == {"checkpoint": "/runs/ae", "parts": ["encoder"]}
+    write_plan(warm, tmp_path / "warm.json")
+    assert read_plan(tmp_path / "warm.json") == warm

@@ -23,8 +23,9 @@ class NotYet:
 
 
 # The task x method grid (docs/language.md §8): every task word with every method word is designed; the
-# runtime executes `forecast` with `deterministic` or `ensemble`, and `autoencode` with `deterministic`.  A task it does not train is refused
-# whatever the method, a method it does not execute whatever the task: each independently, at its word.
+# runtime executes `forecast` with `deterministic` or `ensemble`, `autoencode` with `deterministic`.  A task it
+# does not train is refused whatever the method, a method it does not execute whatever the task: each
+# independently, at its word (an ensemble autoencoder: E1414, at the method).
 TASKS = {
     "temporal_downscale": NotYet("E1401", "temporal downscaling (`task temporal_downscale`) is not executed by this "
                                  "runtime yet", "train a forecaster: `task forecast(net) { ... }`"),

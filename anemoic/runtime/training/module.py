@@ -6,7 +6,8 @@ so one checkpoint carries everything needed to reproduce the normalisation.
 Validation accumulates area-weighted error sums in physical units for the model
 and the persistence baseline (climatology is added by the end-of-run report), per
 variable and lead time, and logs ``val/<metric>/<variable>/<lead>`` (an autoencoder's reconstruction:
-``val/<metric>/<variable>``) for each metric in ``plan.loss.metrics`` (the rank histogram: ``val/rank_histogram/<variable>/<lead>/<rank>``).
+``val/<metric>/<variable>``) for each metric in ``plan.loss.metrics`` (the rank histogram:
+``val/rank_histogram/<variable>/<lead>/<rank>``).
 The method (``runtime/methods``) binds the model to a seeded noise generator for each batch, so an
 ensemble draws the same noise whenever the same batch of the same epoch is trained or validated.
 
