@@ -64,7 +64,9 @@ def render_summary(plans: Sequence[Plan], output: BuildOutput, *, source: str, t
         lines.append("  member 0:")
     lines.append(f"  graph   {_graph_line(first)}")
     model = first.model
-    lines.append(f"  model   {model.processor} processor ({model.layers} layers, {model.channels} channels), "
+    processor = f"no processor (an autoencoder), {model.channels} channels" if first.task.kind == "autoencoder" \
+        else f"{model.processor} processor ({model.layers} layers, {model.channels} channels)"
+    lines.append(f"  model   {processor}, "
                  f"{model.encoder}/{model.decoder} mappers: {human_count(first.estimates.parameter_count)} "
                  "parameters")
     method = first.task.method
