@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from anemoic.compiler.estimates import GIB, estimate, memory_warnings, parameter_count, with_estimates
-from anemoic.plan.model import MethodPlan, NoisePlan
+from anemoic.plan.model import MethodPlan, NoisePlan, TaskPlan
 from tests.factories import make_plan
 
 _HAS_RUNTIME_MODEL = all(importlib.util.find_spec(m) is not None for m in
@@ -34,6 +34,7 @@ def _grid(n_lat: int = 8, n_lon: int = 16) -> tuple[np.ndarray, np.ndarray]:
         {"task.method": MethodPlan("ensemble", 4, NoisePlan("inject", channels=3, hidden=8))},
         {"task.method": MethodPlan("ensemble", 2, NoisePlan("condition")), "model.activation": "swiglu",
          "model.norm": "rmsnorm"},
+        {"task": TaskPlan(kind="autoencoder", timestep_s=6 * 3600)},  # no processor built
     ],
 )
 def test_parameter_count_equals_the_built_model(overrides: dict[str, object]) -> None:
