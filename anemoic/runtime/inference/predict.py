@@ -16,9 +16,12 @@ import numpy as np
 import torch
 
 from anemoic.plan.kinds import Precision
+from anemoic.plan.model import Plan
 from anemoic.runtime.data.dataset import WindowDataset
 from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
 from anemoic.runtime.inference.loading import load_trained
+from anemoic.runtime.inference.reconstruct import TASK as RECONSTRUCTION
+from anemoic.runtime.inference.reconstruct import reconstruct
 from anemoic.runtime.methods import Stream
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.report import format_lead
@@ -55,6 +58,9 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
     store = data.store
     start = store.date_index(date)
     task = module.task
+    if not task.has_lead_times:  # an autoencoder: the reconstructions of `steps` states from `date`
+        return reconstruct(module, data, start, steps, target, _info(plan, path, lineage, str(store.dates[start]),
+                                                                    steps))
     length = type(task).forecast_window(plan.task, steps)
     initial = task.target_times(steps).start - 1  # position of the initial state (the newest input)
     first = start - initial * data.step
@@ -79,17 +85,25 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
     analysis = task.last_input(batch)[0].unsqueeze(0).expand(1, forecast.shape[1], -1, -1)  # lead 0, per member
     fields = torch.cat([analysis, forecast], dim=0).float().cpu().numpy()
     dates = window.dates(0)[initial:]
-    info = {"initial_date": str(dates[0]), "steps": steps, "timestep_s": plan.task.timestep_s,
+    return Forecast(plan.indices.output, dates, fields, np.asarray(store.latitudes), np.asarray(store.longitudes),
+                    module.node_weights.double().cpu().numpy(), _info(plan, path, lineage, str(dates[0]), steps))
+
+
+def _info(plan: Plan, path: object, lineage: dict, initial: str, steps: int) -> dict:
+    """Where a forecast came from: what ``evaluate`` needs besides the fields."""
+    return {"initial_date": initial, "steps": steps, "timestep_s": plan.task.timestep_s,
             "checkpoint": str(path), "plan_hash": lineage["plan_hash"], "store": plan.dataset.path,
             "train_start": plan.dataset.train.start, "train_end": plan.dataset.train.end, "plan_name": plan.name}
-    return Forecast(plan.indices.output, dates, fields, np.asarray(store.latitudes), np.asarray(store.longitudes),
-                    module.node_weights.double().cpu().numpy(), info)
 
 
 def predict_command(checkpoint: str, *, date: str, steps: int, output: str, device: str = "auto",
                     seed: int | None = None) -> int:
     forecast = predict(checkpoint, date, steps, device, seed)
     written = write_forecast(forecast, output)
+    if forecast.info.get("task") == RECONSTRUCTION:
+        print(f"wrote {written}: {len(forecast.variables)} variables, the reconstructions of {steps} state(s) "
+              f"from {forecast.info['initial_date']}")
+        return 0
     leads = format_lead(forecast.info["timestep_s"] * steps)
     members = forecast.fields.shape[1]
     print(f"wrote {written}: {len(forecast.variables)} variables, {steps} steps to {leads} "

@@ -14,7 +14,9 @@ from anemoic.plan.model import TaskPlan
 from anemoic.runtime.methods import Stream
 from anemoic.runtime.training.build import build_components
 from anemoic.runtime.training.module import ForecastModule
-from tests.runtime.training.tiny_run import run_runtime, tiny_plan, write_tiny_plan, write_tiny_store
+from tests.runtime.training.tiny_run import (  # noqa: F401
+    TrainedRun, tiny_plan, trained_autoencoder, write_tiny_store,
+)
 
 AUTOENCODER = {"task": TaskPlan(kind="autoencoder", timestep_s=6 * 3600), "loss.metrics": ("rmse", "mae")}
 
@@ -76,13 +78,10 @@ def test_nothing_reaches_the_output_except_through_the_mesh(store: Path, tmp_pat
     assert torch.equal(model(x), torch.zeros_like(model(x)))  # nothing is added back to the output
 
 
-def test_exec_reports_the_reconstruction_per_variable(store: Path, tmp_path: Path) -> None:
-    plan = write_tiny_plan(tmp_path, store, **{**AUTOENCODER, "training.epochs": 1,
-                                               "training.limit_batches_per_epoch": 3})
-    result = run_runtime("exec", str(plan), cwd=tmp_path, timeout=240)
-    assert result.returncode == 0, result.stderr[-4000:]
-    report = result.stdout[result.stdout.index("End of run test: reconstruction of"):]
+def test_exec_reports_the_reconstruction_per_variable(trained_autoencoder: TrainedRun) -> None:
+    out = trained_autoencoder.stdout
+    report = out[out.index("End of run test: reconstruction of"):]
     header = next(line for line in report.splitlines() if line.startswith("variable"))
     assert header.split() == ["variable", "rmse", "stdev", "rmse/stdev", "climatology", "vs", "clim."]
     rows = [line.split() for line in report.splitlines()[4:] if line and not line.startswith("-")]
-    assert [row[0] for row in rows] == list(tiny_plan(store, tmp_path).indices.output)
+    assert [row[0] for row in rows] == list(tiny_plan(trained_autoencoder.store, Path("run")).indices.output)

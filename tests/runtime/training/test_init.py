@@ -8,28 +8,21 @@ from pathlib import Path
 import pytest
 import torch
 
-from anemoic.plan.model import InitPlan, TaskPlan
+from anemoic.plan.model import InitPlan
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.models.encoder_processor_decoder import part_of
 from anemoic.runtime.training.build import build_components
 from anemoic.runtime.training.checkpoints import list_checkpoints, load_checkpoint
 from anemoic.runtime.training.init import load_parts
 from anemoic.runtime.training.module import ForecastModule
-from tests.runtime.training.tiny_run import run_runtime, tiny_plan, write_tiny_plan, write_tiny_store
-
-AUTOENCODER = {"task": TaskPlan(kind="autoencoder", timestep_s=6 * 3600), "training.epochs": 1,
-               "training.limit_batches_per_epoch": 3}
-
+from tests.runtime.training.tiny_run import (  # noqa: F401
+    TrainedRun, run_runtime, tiny_plan, trained_autoencoder, write_tiny_plan, write_tiny_store,
+)
 
 @pytest.fixture(scope="module")
-def autoencoder(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+def autoencoder(trained_autoencoder: TrainedRun) -> tuple[Path, Path]:  # noqa: F811
     """(store, the run directory of a trained autoencoder)."""
-    directory = tmp_path_factory.mktemp("init")
-    store = write_tiny_store(directory)
-    plan = write_tiny_plan(directory, store, run="autoencoder", **AUTOENCODER)
-    result = run_runtime("exec", str(plan), cwd=directory, timeout=240)
-    assert result.returncode == 0, result.stderr[-4000:]
-    return store, directory / "autoencoder"
+    return trained_autoencoder.store, trained_autoencoder.run_dir
 
 
 def forecaster(store: Path, run_dir: Path, init: InitPlan | None, inputs: int = 1) -> ForecastModule:
