@@ -73,6 +73,9 @@ def render_summary(plans: Sequence[Plan], output: BuildOutput, *, source: str, t
     if method.noise is not None:
         lines.append(f"  method  an ensemble of {method.members} members, {method.noise.kind} noise "
                      f"({method.noise.channels} channels) on the hidden mesh")
+    if first.training.init is not None:
+        lines.append(f"  init    the {', '.join(first.training.init.parts)} of "
+                     f"{display_path(Path(first.training.init.checkpoint), workdir)}; the rest freshly initialised")
     lines.append(f"  memory  {_memory_line(first)}")
     parallel = first.parallel
     sharded = "" if parallel.gpus_per_model == 1 else (
