@@ -75,3 +75,14 @@ def test_a_missing_checkpoint_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(RuntimeUserError) as caught:
         load_parts(module, InitPlan(str(tmp_path / "nowhere"), ("encoder",)))
     assert str(caught.value).startswith("error: train.init: ") and "\n" not in str(caught.value)
+
+
+def test_the_parts_cover_every_weight_of_a_forecaster_once(tmp_path: Path) -> None:
+    from anemoic.plan.model import MethodPlan, NoisePlan
+    from anemoic.runtime.models.encoder_processor_decoder import PARTS
+
+    store = write_tiny_store(tmp_path)
+    plan = tiny_plan(store, tmp_path / "run", **{"task.method": MethodPlan("ensemble", 2, NoisePlan("inject"))})
+    model = build_components(plan, cache_graph=False).model
+    for name in model.state_dict():
+        assert sum(name.startswith(prefixes) for prefixes in PARTS.values()) == 1, name
