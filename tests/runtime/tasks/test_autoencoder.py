@@ -85,3 +85,16 @@ def test_exec_reports_the_reconstruction_per_variable(trained_autoencoder: Train
     assert header.split() == ["variable", "rmse", "stdev", "rmse/stdev", "climatology", "vs", "clim."]
     rows = [line.split() for line in report.splitlines()[4:] if line and not line.startswith("-")]
     assert [row[0] for row in rows] == list(tiny_plan(trained_autoencoder.store, Path("run")).indices.output)
+
+
+def test_metrics_are_logged_per_variable_without_a_lead_time(trained_autoencoder: TrainedRun) -> None:
+    import mlflow
+
+    client = mlflow.MlflowClient(tracking_uri=trained_autoencoder.tracking_uri)
+    (run,) = client.search_runs([client.get_experiment_by_name("tests").experiment_id])
+    metrics = set(run.data.metrics)
+    assert {"val/rmse/z_500", "val/mae/2t", "val/loss"} <= metrics
+    assert not any(key.startswith("val/rmse/") and key.count("/") > 2 for key in metrics)  # no lead
+    artifacts = [a.path for a in client.list_artifacts(run.info.run_id, "plots")]
+    assert any(a.startswith("plots/fields-") for a in artifacts)
+    assert not any(a.startswith("plots/error-by-lead-") for a in artifacts)  # one reconstruction, no leads
