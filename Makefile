@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo ensemble-demo autoencode-demo test install data clean-venv
+.PHONY: demo ensemble-demo downscale-demo autoencode-demo test install data clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,13 @@ ensemble-demo: data
 	ls runs/quickstart/checkpoints/*.ckpt >/dev/null 2>&1 || $(MAKE) demo
 	$(VENV)/bin/anemoi-runtime exec build/ensemble/plan.json
 	$(VENV)/bin/anemoi-runtime compare runs/quickstart runs/ensemble
+
+# The middle month from the months either side (examples/temporal_downscale.anm: the quickstart's network as a
+# temporal downscaler); its report scores it next to the linear interpolation between the two months.
+downscale-demo: data
+	$(VENV)/bin/anemoic check examples/temporal_downscale.anm
+	$(VENV)/bin/anemoic build examples/temporal_downscale.anm --target local -o build/temporal_downscale
+	$(VENV)/bin/anemoi-runtime exec build/temporal_downscale/plan.json
 
 # An autoencoder of the same fields (examples/autoencode.anm): its report puts each variable's reconstruction RMSE
 # next to the variable's standard deviation; a later forecaster can start from its encoder and decoder.

@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-COMMANDS = ("check", "build", "explain", "diff", "graph", "data")
+COMMANDS = ("check", "build", "explain", "diff", "graph", "data", "fmt", "schema", "doc", "new", "lsp")
 
 
 def make_parser() -> argparse.ArgumentParser:

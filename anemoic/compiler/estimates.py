@@ -22,6 +22,7 @@ from anemoic.graphs.errors import GraphError
 from anemoic.graphs.sizes import estimate_sizes
 from anemoic.plan.kinds import MapperKind, ProcessorKind
 from anemoic.plan.model import EstimatesPlan, ModelPlan, Plan
+from anemoic.plan.windows import output_steps
 
 GIB = 1024**3
 PARAMETER_STATE_BYTES = 16  # fp32 weight + gradient + AdamW exp_avg + exp_avg_sq
@@ -113,7 +114,7 @@ def parameter_count(plan: Plan, data_nodes: int, hidden_nodes: int) -> int:
                           spec.channels)
                   + _linear(POSITION_FEATURES + spec.trainable_hidden_size, spec.channels))
     mappers = MAPPER_PARAMETERS[spec.encoder](spec, attr_width) + MAPPER_PARAMETERS[spec.decoder](spec, attr_width)
-    head = _norm(spec, spec.channels) + _linear(spec.channels, n_out)
+    head = _norm(spec, spec.channels) + _linear(spec.channels, n_out * output_steps(plan.task))
     processor = 0 if plan.task.kind == "autoencoder" else PROCESSOR_PARAMETERS[spec.processor](spec, attr_width)
     return trainable + embeddings + mappers + processor + head + noise_parameters(plan)
 

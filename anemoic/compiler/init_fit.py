@@ -15,6 +15,7 @@ from typing import Any
 from anemoic.compiler.diagnostics import Diagnostic, span_for
 from anemoic.plan.checkpoint_plan import newest_checkpoint, read_checkpoint_plan
 from anemoic.plan.model import Plan
+from anemoic.plan.windows import output_steps
 
 HINT = "use the checkpoint's graph, channels and variables for the parts you load, or load fewer parts"
 
@@ -47,6 +48,10 @@ def _differences(part: str, old: dict[str, Any], plan: Plan) -> list[str]:
                 found.append(f"{size} {oldm[size]} there, {getattr(model, size)} here")
     if part == "decoder" and len(old["indices"]["output"]) != len(plan.indices.output):
         found.append(f"{len(old['indices']['output'])} output variables there, {len(plan.indices.output)} here")
+    if part == "decoder":  # a downscaler's output projection has a row block per target
+        steps = len(old["task"].get("target_offsets", ())) if old["task"]["kind"] == "temporal_downscaler" else 1
+        if steps != output_steps(plan.task):
+            found.append(f"{steps} output state(s) per pass there, {output_steps(plan.task)} here")
     if part == "processor":
         if old["task"]["kind"] == "autoencoder":
             found.append("an autoencoder has no processor")
@@ -65,7 +70,7 @@ def _plain(value: object) -> Any:
 
 
 def init_fit(plan: Plan) -> list[Diagnostic]:
-    """E0823 for each named part of the ``init`` checkpoint that cannot fit this plan's model."""
+    """E0827 for each named part of the ``init`` checkpoint that cannot fit this plan's model."""
     init = plan.training.init
     if init is None:
         return []
@@ -80,7 +85,7 @@ def init_fit(plan: Plan) -> list[Diagnostic]:
         except (KeyError, TypeError):  # a plan of another anemoic: the runtime's shape check decides
             return []
         if found:
-            out.append(Diagnostic("E0823", f"the {part} of the checkpoint does not fit this model: "
+            out.append(Diagnostic("E0827", f"the {part} of the checkpoint does not fit this model: "
                                   f"{'; '.join(found)}", span_for(plan.source_map, "training.init.parts")
                                   or span_for(plan.source_map, "training.init"), HINT))
     return out

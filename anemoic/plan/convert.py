@@ -16,9 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 import cattrs
-from cattrs.gen import make_dict_unstructure_fn, override
 
-from anemoic.plan import model
 from anemoic.plan.errors import PlanError
 from anemoic.plan.model import Param, Plan
 
@@ -34,17 +32,7 @@ def _converter() -> cattrs.Converter:
     converter = cattrs.Converter()
     converter.register_unstructure_hook(float, lambda value: float(value) + 0.0)  # + 0.0: -0.0 -> 0.0
     converter.register_structure_hook(Param, _structure_param)
-    for cls in _with_absent_defaults():
-        omitted = {f.name: override(omit_if_default=True) for f in dataclasses.fields(cls)
-                   if f.metadata.get("absent_when_default")}
-        converter.register_unstructure_hook(cls, make_dict_unstructure_fn(cls, converter, **omitted))
     return converter
-
-
-def _with_absent_defaults() -> list[type]:
-    """The plan's dataclasses with a field that is left out of the file at its default (``ABSENT_WHEN_DEFAULT``)."""
-    classes = [c for c in vars(model).values() if dataclasses.is_dataclass(c) and isinstance(c, type)]
-    return [c for c in classes if any(f.metadata.get("absent_when_default") for f in dataclasses.fields(c))]
 
 
 def _listify(value: Any) -> Any:
@@ -56,11 +44,27 @@ def _listify(value: Any) -> Any:
     return value
 
 
+def _omit_added_defaults(obj: Any, data: Any) -> Any:
+    """Leave out the fields added within the schema version (``model.ADDED_IN_SCHEMA``) that hold their default:
+    a plan that does not use them is written, and hashed, exactly as before they existed."""
+    if dataclasses.is_dataclass(obj) and isinstance(data, dict):
+        for f in dataclasses.fields(obj):
+            value = getattr(obj, f.name)
+            if f.metadata.get("optional") and value == f.default:
+                data.pop(f.name, None)
+            elif f.name in data:
+                _omit_added_defaults(value, data[f.name])
+    elif isinstance(obj, (list, tuple)) and isinstance(data, list):
+        for item, part in zip(obj, data):
+            _omit_added_defaults(item, part)
+    return data
+
+
 def plan_to_dict(plan: Plan) -> dict[str, Any]:
     """The plan as JSON types (dicts, lists, str, int, float, bool, None), source map included."""
     if not isinstance(plan, Plan):
         raise PlanError(f"expected a Plan, got {type(plan).__name__}")
-    return _listify(_converter().unstructure(plan))
+    return _omit_added_defaults(plan, _listify(_converter().unstructure(plan)))
 
 
 def plan_from_dict(data: dict[str, Any]) -> Plan:

@@ -64,6 +64,7 @@ _RULES: tuple[tuple[str, Impact], ...] = (
     (r"^model\.(gradient_checkpointing|attention_backend|num_chunks)$", Impact.RESUMABLE),
     (r"^model\b", Impact.INCOMPATIBLE),
     (r"^task\.(multistep_input|kind)$", Impact.INCOMPATIBLE),
+    (r"^task\.target_offsets$", Impact.INCOMPATIBLE),  # a downscaler's output projection has a row per target
     (r"^task\.method\.(kind|noise)\b", Impact.INCOMPATIBLE),  # the noise module's weights come and go
     (r"^task\b", Impact.WARM_STARTABLE),
     (r"^loss\b", Impact.WARM_STARTABLE),

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 # -- tasks ----------------------------------------------------------------------------------------
-TaskKind = Literal["forecaster", "autoencoder"]  # what is predicted
+TaskKind = Literal["forecaster", "temporal_downscaler", "autoencoder"]  # what is predicted
 MethodKind = Literal["deterministic", "ensemble"]  # how it is trained (docs/language.md: task x method)
 NoiseKind = Literal["inject", "condition"]  # how ensemble members are made to differ
 Prediction = Literal["state", "tendency"]

@@ -23,10 +23,9 @@ from anemoic.plan.kinds import (
 )
 
 SCHEMA_VERSION = 3
-
-ABSENT_WHEN_DEFAULT = {"absent_when_default": True}
-"""Field metadata: the field is left out of a plan file while it holds its default, so plans written before it
-existed read (and hash) as they did; the schema does not require it."""
+ADDED_IN_SCHEMA = {"optional": True}
+"""Metadata of a field added within a schema version (no bump): a file may leave it out, meaning its default,
+so plans written before it still read with the same hash.  A later version bump makes it required again."""
 
 Scalar = Union[bool, int, float, str, None]
 Param = Union[Scalar, tuple[Scalar, ...]]
@@ -176,12 +175,19 @@ class MethodPlan:
 
 @dataclass(frozen=True)
 class TaskPlan:
+    """``timestep_s`` is the spacing of the sample's states.  A forecaster reads ``multistep_input`` states and
+    rolls out; a temporal downscaler reads the states at ``input_offsets`` (``multistep_input`` of them) and
+    predicts those at ``target_offsets`` at once, both in timesteps from the first input (empty for a
+    forecaster; ``anemoic.plan.windows``)."""
+
     kind: TaskKind
     timestep_s: int
     multistep_input: int = 1
     rollout: RolloutPlan = field(default_factory=RolloutPlan)
     prediction: Prediction = "state"
     method: MethodPlan = field(default_factory=MethodPlan)
+    input_offsets: tuple[int, ...] = field(default=(), metadata=ADDED_IN_SCHEMA)
+    target_offsets: tuple[int, ...] = field(default=(), metadata=ADDED_IN_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -264,8 +270,8 @@ class TrainingPlan:
     num_workers: int = 2
     prefetch_factor: int = 2
     pin_memory: bool = True
-    # warm start of named model parts; None (every weight freshly initialised) is not written: ABSENT_WHEN_DEFAULT
-    init: InitPlan | None = field(default=None, metadata=ABSENT_WHEN_DEFAULT)
+    # warm start of named model parts; None: every weight freshly initialised (left out of the file: ADDED_IN_SCHEMA)
+    init: InitPlan | None = field(default=None, metadata=ADDED_IN_SCHEMA)
 
 
 @dataclass(frozen=True)

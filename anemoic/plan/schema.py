@@ -8,8 +8,7 @@ the first violation into a ``PlanError`` that names the field path
 
 Every field is required and no unknown field is allowed: the writer always
 writes every field, so a missing or extra one means a hand edit or a plan
-from another version of anemoic.  The exception is a field marked
-``ABSENT_WHEN_DEFAULT`` (``model.py``), which the writer leaves out at its default.
+from another version of anemoic.
 """
 
 from __future__ import annotations
@@ -67,7 +66,7 @@ def _add_definition(cls: type, defs: dict[str, Any]) -> None:
     definition: dict[str, Any] = {
         "type": "object",
         "properties": {f.name: _type_schema(hints[f.name], defs) for f in fields},
-        "required": [f.name for f in fields if not f.metadata.get("absent_when_default")],
+        "required": [f.name for f in fields if not f.metadata.get("optional")],
         "additionalProperties": False,
     }
     doc = (cls.__doc__ or "").strip()

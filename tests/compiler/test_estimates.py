@@ -34,6 +34,8 @@ def _grid(n_lat: int = 8, n_lon: int = 16) -> tuple[np.ndarray, np.ndarray]:
         {"task.method": MethodPlan("ensemble", 4, NoisePlan("inject", channels=3, hidden=8))},
         {"task.method": MethodPlan("ensemble", 2, NoisePlan("condition")), "model.activation": "swiglu",
          "model.norm": "rmsnorm"},
+        {"task": TaskPlan(kind="temporal_downscaler", timestep_s=6 * 3600, multistep_input=2, input_offsets=(0, 4),
+                          target_offsets=(1, 2, 3))},  # a row of the output projection per target
         {"task": TaskPlan(kind="autoencoder", timestep_s=6 * 3600)},  # no processor built
     ],
 )

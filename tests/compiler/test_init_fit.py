@@ -1,4 +1,4 @@
-"""`train.init` against a checkpoint that is already there: parts that cannot fit are E0823 at check time."""
+"""`train.init` against a checkpoint that is already there: parts that cannot fit are E0827 at check time."""
 
 from __future__ import annotations
 
@@ -49,7 +49,7 @@ def check(folder: Path, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[str
 
 def test_parts_that_cannot_fit_are_named_at_check_time(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     text, codes = check(folder, with_init("encoder, processor, decoder"), monkeypatch)
-    assert codes == ["E0823", "E0823"]  # the encoder (2 input steps here, 1 there), the processor (none there)
+    assert codes == ["E0827", "E0827"]  # the encoder (2 input steps here, 1 there), the processor (none there)
     assert_golden(text, GOLDEN)
 
 

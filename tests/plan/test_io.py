@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -9,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from anemoic.plan.canonical import canonical_json, plan_hash
+from anemoic.plan.convert import plan_to_dict
 from anemoic.plan.errors import PlanError
 from anemoic.plan.io import read_plan, read_plan_dict, read_plan_with_notes, write_plan
-from anemoic.plan.model import SCHEMA_VERSION, SweepMemberPlan
+from anemoic.plan.model import SCHEMA_VERSION, InitPlan, SweepMemberPlan, TaskPlan
 from tests.factories import make_plan
 
 
@@ -149,15 +151,26 @@ def test_file_mode_is_readable(tmp_path: Path) -> None:
     assert os.stat(path).st_mode & 0o444 == 0o444
 
 
-def test_a_field_absent_at_its_default_is_left_out_and_read_back(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """``training.init`` (ABSENT_WHEN_DEFAULT): a plan without it is written, hashed and read as before it existed."""
-    import dataclasses
+DOWNSCALER = TaskPlan(kind="temporal_downscaler", timestep_s=6 * 3600, multistep_input=2, input_offsets=(0, 3),
+                      target_offsets=(1, 2))
 
-    from anemoic.plan.convert import plan_to_dict
-    from anemoic.plan.io import read_plan, write_plan
-    from anemoic.plan.model import InitPlan
-    from tests.factories import make_plan
 
+def test_fields_added_within_the_schema_are_left_out_at_their_default(tmp_path: Path) -> None:
+    """A forecaster's plan is written, and hashed, as before the downscaler's offsets existed; a file without
+    them reads; a downscaler's plan holds them and reads back equal."""
+    forecaster = _written(tmp_path)
+    task = json.loads(forecaster.read_text())["task"]
+    assert "input_offsets" not in task and "target_offsets" not in task
+    assert read_plan(forecaster).task.target_offsets == ()
+    downscaler = make_plan(task=DOWNSCALER)
+    path = tmp_path / "downscaler.json"
+    write_plan(downscaler, path)
+    assert json.loads(path.read_text())["task"]["target_offsets"] == [1, 2]
+    assert read_plan(path) == downscaler and plan_hash(read_plan(path)) == plan_hash(downscaler)
+
+
+def test_training_init_is_left_out_at_its_default_and_read_back(tmp_path: Path) -> None:
+    """``training.init`` (ADDED_IN_SCHEMA): a plan without it is written, hashed and read as before it existed."""
     plan = make_plan()
     assert "init" not in plan_to_dict(plan)["training"]
     write_plan(plan, tmp_path / "plan.json")

@@ -8,6 +8,7 @@ from pathlib import Path
 from anemoic.compiler.estimates import human_bytes
 from anemoic.compiler.targets.outputs import BuildOutput, display_path
 from anemoic.plan.model import Plan
+from anemoic.plan.units import format_duration
 
 
 def human_count(value: int) -> str:
@@ -69,6 +70,13 @@ def render_summary(plans: Sequence[Plan], output: BuildOutput, *, source: str, t
     lines.append(f"  model   {processor}, "
                  f"{model.encoder}/{model.decoder} mappers: {human_count(first.estimates.parameter_count)} "
                  "parameters")
+    task = first.task
+    if task.kind == "temporal_downscaler":
+        at = lambda offsets: ", ".join(f"t+{format_duration(o * task.timestep_s)}" if o else "t"  # noqa: E731
+                                       for o in offsets)
+        inputs = at(task.input_offsets).rsplit(", ", 1)
+        lines.append(f"  task    temporal downscaler: {at(task.target_offsets)} from {' and '.join(inputs)}, "
+                     "in one pass")
     method = first.task.method
     if method.noise is not None:
         lines.append(f"  method  an ensemble of {method.members} members, {method.noise.kind} noise "

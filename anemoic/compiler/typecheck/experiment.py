@@ -127,6 +127,7 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
         rules.ensemble_per_device(ctx, _parallel_setting(ctx, sections, "ensemble_per_device"), task.plan.method)
     if task is not None and parallel is not None:
         rules.ensemble_unsharded(ctx, parallel, task.plan.method)
+        rules.downscaler_unsharded(ctx, parallel, task.plan)
         rules.autoencoder_unsharded(ctx, parallel, task.plan)
     data_parallel = rules.parallel_layout(ctx, parallel, model, train.fields["batch_size"]) \
         if parallel is not None and model is not None and train is not None else None

@@ -19,7 +19,13 @@ def rollout_fits(ctx: Context, dataset: DatasetInfo, task: TaskPlan) -> None:
         rollout = task.rollout.maximum if split == "train" else task.rollout.validation
         needed = (window_length(task, split) - 1) * task.timestep_s
         length = int((period.end - period.start).total_seconds())
-        if needed > length:
+        if needed > length and task.kind == "temporal_downscaler":
+            ctx.sink.error(
+                "E0803", f"the `{key}` period ({period.start.date()} to {period.end.date()}) is too short for the "
+                f"downscaler's inputs, {format_duration(needed)} apart", period.span,
+                notes=(("the inputs are set here", ctx.span_of("task.input_offsets")),),
+                hint=f"one sample needs {format_duration(needed)} of data; lengthen the period")
+        elif needed > length:
             ctx.sink.error(
                 "E0803", f"the `{key}` period ({period.start.date()} to {period.end.date()}) is too short for "
                 f"{task.multistep_input} input step(s) and a rollout of {rollout} step(s) of "
@@ -61,6 +67,15 @@ def parallel_layout(ctx: Context, parallel: ParallelPlan, model: ModelPlan, batc
     return world // shards if ok else None
 
 
+def downscaler_unsharded(ctx: Context, parallel: ParallelPlan, task: TaskPlan) -> None:
+    """A downscaler on a sharded model: its several output states per node have not been run (nor tested for
+    layout parity) through the model groups' exchanges yet."""
+    if task.kind == "temporal_downscaler" and parallel.gpus_per_model > 1:
+        ctx.sink.error("E1414", f"training a temporal downscaler on a model sharded over {parallel.gpus_per_model} "
+                       "GPUs is not executed by this runtime yet", ctx.span_of("parallel.gpus_per_model"),
+                       hint="use `gpus_per_model = 1`: each GPU holds a whole model; add GPUs as data parallelism")
+
+
 def ensemble_of_single_states(ctx: Context, dataset: DatasetInfo, method: MethodPlan) -> None:
     """The ensemble method grows one analysed state into its members; a store of ensemble members (anemoi's
     ensemble dimension above 1) would need those members paired with the model's, which is not executed yet."""
@@ -85,7 +100,7 @@ def autoencoder_unsharded(ctx: Context, parallel: ParallelPlan, task: TaskPlan) 
     """The autoencoder's model runs no processor, and a model group shards the processor with the mappers; an
     autoencoder on a sharded model is not executed (nor tested for layout parity) yet."""
     if task.kind == "autoencoder" and parallel.gpus_per_model > 1:
-        ctx.sink.error("E1415", f"training an autoencoder on a model sharded over {parallel.gpus_per_model} GPUs "
+        ctx.sink.error("E1416", f"training an autoencoder on a model sharded over {parallel.gpus_per_model} GPUs "
                        "is not executed by this runtime yet", ctx.span_of("parallel.gpus_per_model"),
                        hint="use `gpus_per_model = 1` for an autoencoder: each GPU holds a whole model")
 

@@ -3,21 +3,23 @@ schedule, loss and validation metrics."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from anemoic.compiler import coerce
 from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import Sink, Span, did_you_mean
 from anemoic.compiler.typecheck import unsupported
 from anemoic.compiler.typecheck.context import Context, Settings
+from anemoic.compiler.typecheck.downscale import check_window, forecast_without_targets
 from anemoic.compiler.typecheck.method import CheckedMethod, check_method
 from anemoic.compiler.typecheck.settings import Setting, choice, keys, read_settings
 from anemoic.plan import kinds
 from anemoic.plan.model import RolloutPlan, TaskPlan
 from anemoic.plan.units import format_duration
 
-KINDS = {"forecast": "forecaster", "autoencode": "autoencoder"}  # language word -> plan kind (kinds.TASK_KINDS)
-NO_TIME = ("timestep", "inputs", "rollout", "validation_rollout")  # settings an autoencoder does not have
+KINDS = {"forecast": "forecaster", "temporal_downscale": "temporal_downscaler",  # word -> plan kind (TASK_KINDS)
+         "autoencode": "autoencoder"}
+NO_TIME = ("timestep", "inputs", "targets", "rollout", "validation_rollout")  # settings an autoencoder does not have
 
 
 def _steps(value: v.Value, sink: Sink, what: str) -> int | None:
@@ -30,7 +32,7 @@ TABLE = (
     Setting("validation_rollout", "task.rollout.validation", _steps),
     Setting("prediction", "task.prediction", choice(kinds.PREDICTIONS)),
 )
-SETTINGS = keys(TABLE, "method", "timestep", "rollout", "loss", "members", "metrics")
+SETTINGS = keys(TABLE, "method", "timestep", "rollout", "loss", "members", "metrics", "targets")
 
 
 @dataclass(frozen=True)
@@ -75,34 +77,56 @@ def check_task(ctx: Context, kind_name: v.Symbol, settings: Settings, span: Span
     method = _method(ctx, settings)
     if kind is None:
         return None
-    fits = kind != "autoencoder" or _autoencoder(ctx, settings, method)
-    read = read_settings(ctx, settings, TABLE)
-    timestep = _timestep(ctx, settings.get("timestep"), frequency_s)
-    rollout = _rollout(ctx, settings.get("rollout"))
     metrics = _metrics(ctx, settings.get("metrics"), method)
     if settings.missing("loss"):
         ctx.sink.error("E0806", "the task has no `loss`", span, hint="add `loss = mse * node_weights(area)`")
-    if not fits or read is None or timestep is None or rollout is None or metrics is None or method is None \
-            or method.plan is None or "members" in settings or "loss" not in settings:
+    if kind == "temporal_downscaler":
+        plan = _downscaler(ctx, settings, span, frequency_s)
+    elif kind == "autoencoder":
+        plan = _autoencoder(ctx, settings, method, frequency_s)
+    else:
+        plan = _forecaster(ctx, settings, frequency_s)
+    if plan is None or metrics is None or method is None or method.plan is None or "members" in settings \
+            or "loss" not in settings:
+        return None
+    return CheckedTask(replace(plan, method=method.plan), settings["loss"], metrics)
+
+
+def _forecaster(ctx: Context, settings: Settings, frequency_s: int | None) -> TaskPlan | None:
+    """``timestep``, ``inputs`` (a count of steps) and the rollout schedule."""
+    forecast_without_targets(ctx, settings)
+    read = read_settings(ctx, settings, TABLE)
+    timestep = _timestep(ctx, settings.get("timestep"), frequency_s)
+    rollout = _rollout(ctx, settings.get("rollout"))
+    if read is None or timestep is None or rollout is None or "targets" in settings:
         return None
     validation = read.pop("validation", 1)
-    plan = TaskPlan(kind=kind, timestep_s=timestep, rollout=RolloutPlan(**rollout,  # type: ignore[arg-type]
-                    validation=validation), method=method.plan, **read)
-    return CheckedTask(plan, settings["loss"], metrics)
+    return TaskPlan(kind="forecaster", timestep_s=timestep, rollout=RolloutPlan(**rollout,  # type: ignore[arg-type]
+                    validation=validation), **read)
 
 
-def _autoencoder(ctx: Context, settings: Settings, method: CheckedMethod | None) -> bool:
+def _downscaler(ctx: Context, settings: Settings, span: Span, frequency_s: int | None) -> TaskPlan | None:
+    """The bracketing ``inputs`` and the ``targets`` between them (``typecheck.downscale``); no rollout."""
+    window = check_window(ctx, settings, span, frequency_s)
+    if window is None:
+        return None
+    return TaskPlan(kind="temporal_downscaler", timestep_s=window.timestep_s, multistep_input=len(window.inputs),
+                    input_offsets=window.inputs, target_offsets=window.targets)
+
+
+def _autoencoder(ctx: Context, settings: Settings, method: CheckedMethod | None,
+                 frequency_s: int | None) -> TaskPlan | None:
     """An autoencoder reconstructs the state at t from the state at t: no time settings, no tendency (the state
-    itself is what passes the hidden mesh), and for now a deterministic method; False after a diagnostic."""
+    itself is what passes the hidden mesh), and for now a deterministic method; None after a diagnostic."""
     ok = True
     for key in NO_TIME:
         if key in settings:
-            ctx.sink.error("E0821", f"an autoencoder has no `{key}`: it reconstructs the state at t from the state "
+            ctx.sink.error("E0825", f"an autoencoder has no `{key}`: it reconstructs the state at t from the state "
                            "at t", settings[key].span, hint=f"remove `{key}`")
             ok = False
     prediction = settings.get("prediction")
     if isinstance(prediction, v.Symbol) and prediction.name == "tendency":
-        ctx.sink.error("E0822", "an autoencoder predicts the state itself, not a tendency: with the input added "
+        ctx.sink.error("E0826", "an autoencoder predicts the state itself, not a tendency: with the input added "
                        "back it would learn the identity without using the hidden mesh", prediction.span,
                        hint="remove `prediction` (an autoencoder predicts the state)")
         ok = False
@@ -110,7 +134,10 @@ def _autoencoder(ctx: Context, settings: Settings, method: CheckedMethod | None)
         assert method.span is not None
         unsupported.refuse(ctx, unsupported.ENSEMBLE_AUTOENCODER, method.span)
         ok = False
-    return ok
+    read = read_settings(ctx, settings, TABLE)
+    if not ok or read is None or frequency_s is None:
+        return None
+    return TaskPlan(kind="autoencoder", timestep_s=frequency_s, rollout=RolloutPlan(), **read)
 
 
 def _timestep(ctx: Context, value: v.Value | None, frequency_s: int | None) -> int | None:

@@ -31,6 +31,10 @@ def _same_samples(first: object, other: object, name: str) -> None:
     checks = {
         "store": (a.dataset.fingerprint, b.dataset.fingerprint),
         "timestep": (a.task.timestep_s, b.task.timestep_s),
+        "task (a forecaster's leads or a downscaler's targets)": ((a.task.kind, a.task.input_offsets,
+                                                                   a.task.target_offsets),
+                                                                  (b.task.kind, b.task.input_offsets,
+                                                                   b.task.target_offsets)),
         "output variables": (a.indices.output, b.indices.output),
         "validation samples": (first.starts, other.starts),  # type: ignore[attr-defined]
     }
@@ -67,14 +71,15 @@ def compare(runs: list[str], leads: int = 2) -> str:
     shown = range(min(leads, min(s.leads for _, s in scored)))
     header = ["variable", "lead", "forecast", "members", "CRPS", "RMSE", "spread/skill"]
     forecasts = [(label, scores, "model") for label, scores in scored]
-    forecasts += [(kind, scored[0][1], kind) for kind in ("persistence", "climatology")]
+    forecasts += [(kind, scored[0][1], kind) for kind in scored[0][1].kinds() if kind != "model"]  # the baselines
+    offsets = first.module.task.lead_offsets(max(shown, default=0) + 1)
     rows = []
     for v, name in enumerate(variables):
         for lead in shown:
             for index, (label, scores, kind) in enumerate(forecasts):
                 members = scores.members[kind]
                 spread = float(scores.score(kind, "spread_skill")[lead, v]) if members > 1 else float("nan")
-                rows.append([name if index == 0 else "", format_lead(timestep * (lead + 1)) if index == 0 else "",
+                rows.append([name if index == 0 else "", format_lead(timestep * offsets[lead]) if index == 0 else "",
                              label, str(members), _number(float(scores.score(kind, "crps")[lead, v])),
                              _number(float(scores.score(kind, "rmse")[lead, v])), _number(spread)])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]

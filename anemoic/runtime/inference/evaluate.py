@@ -1,7 +1,8 @@
 """``anemoi-runtime evaluate FORECAST [--store PATH]``: RMSE per variable and lead time.
 
 Verified against the store's fields at the valid times, next to persistence
-(the forecast's initial state held constant) and climatology (training-period
+(the forecast's initial state held constant; for a temporal downscaler the linear interpolation between
+its inputs, read from the store) and climatology (training-period
 mean of the same calendar month and hour), with the same area weights as
 training; printed by the same report function as the end of ``exec``.  A forecast
 of several members is scored as an ensemble: the ensemble mean's RMSE, then its
@@ -46,17 +47,25 @@ def evaluate(forecast_path: str, store_path: str | None = None) -> str:
     members = forecast.fields.shape[1]
     scores = ScoreSums(leads, len(forecast.variables), metrics=ENSEMBLE_REPORT if members > 1 else ("rmse",))
     scores.add("model", torch.from_numpy(forecast.fields[1:]).unsqueeze(0), target, weights)
-    persistence = np.broadcast_to(forecast.fields[:1, :1], forecast.fields[1:, :1].shape)  # the analysis
-    scores.add("persistence", torch.from_numpy(np.ascontiguousarray(persistence)).unsqueeze(0), target, weights)
+    if "interpolation" in info:  # a temporal downscaler: the linear interpolation between its inputs
+        inputs = np.stack([store.read(store.date_index(d), slice(lo, hi))[take] for d in
+                           info["interpolation"]["input_dates"]]).transpose(0, 2, 3, 1)  # (T_in, E, G, V)
+        linear = np.stack([sum(w * inputs[t] for t, w in enumerate(row) if w)  # the two inputs around it
+                           for row in info["interpolation"]["weights"]])
+        scores.add("linear", torch.from_numpy(np.ascontiguousarray(linear[:, :1])).unsqueeze(0), target, weights)
+    else:
+        persistence = np.broadcast_to(forecast.fields[:1, :1], forecast.fields[1:, :1].shape)  # the analysis
+        scores.add("persistence", torch.from_numpy(np.ascontiguousarray(persistence)).unsqueeze(0), target, weights)
     scores.add("climatology", torch.from_numpy(clim).expand_as(target[0]).unsqueeze(0), target, weights)
+    offsets = tuple(info.get("lead_offsets") or range(1, leads + 1))  # a downscaler's targets: from its first input
     title = (f"Forecast from {str(info['initial_date'])[:16]} ({info.get('plan_name', '?')}, plan "
              f"{str(info['plan_hash'])[:12]}) verified against {store.path.name}")
     if members == 1:
-        return format_report(scores, forecast.variables, int(info["timestep_s"]), title=title)
+        return format_report(scores, forecast.variables, int(info["timestep_s"]), title=title, offsets=offsets)
     report = format_report(scores, forecast.variables, int(info["timestep_s"]),
-                           title=f"{title}: the mean of {members} members")
+                           title=f"{title}: the mean of {members} members", offsets=offsets)
     return report + "\n" + format_report(scores, forecast.variables, int(info["timestep_s"]), metric="crps",
-                                         title=f"The {members}-member ensemble's CRPS")
+                                         title=f"The {members}-member ensemble's CRPS", offsets=offsets)
 
 
 def evaluate_command(forecast: str, *, store: str | None) -> int:

@@ -6,6 +6,10 @@ too, so the forecast must lie inside the store's dates.  Fields are written
 in physical units.  An ensemble writes its members along the ensemble dimension (lead 0,
 the analysis, once per member); their noise comes from a generator seeded by ``--seed``
 (default: the plan's seed) and the initial date, so the same command writes the same members.
+A temporal downscaler's ``D`` is its first input t: it reads its inputs (t and t + Δ) from the store and
+writes the state at t (lead 0) and its first ``N`` targets, with what ``evaluate`` needs to compare them
+with the linear interpolation between the inputs.  An autoencoder reconstructs the state at ``D`` and the
+``N - 1`` after it, each from itself (``inference.reconstruct``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import torch
 
 from anemoic.plan.kinds import Precision
 from anemoic.plan.model import Plan
+from anemoic.plan.windows import interpolation_weights
 from anemoic.runtime.data.dataset import WindowDataset
 from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
 from anemoic.runtime.inference.loading import load_trained
@@ -61,14 +66,18 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
     if not task.has_lead_times:  # an autoencoder: the reconstructions of `steps` states from `date`
         return reconstruct(module, data, start, steps, target, _info(plan, path, lineage, str(store.dates[start]),
                                                                     steps))
+    if steps > task.validation_steps and plan.task.kind == "temporal_downscaler":
+        raise RuntimeUserError(f"error: --steps {steps}, but this temporal downscaler predicts "
+                               f"{task.validation_steps} state(s) between its inputs\n"
+                               f"hint: use --steps {task.validation_steps} (or fewer: its first targets)")
     length = type(task).forecast_window(plan.task, steps)
-    initial = task.target_times(steps).start - 1  # position of the initial state (the newest input)
+    initial = task.initial_position()  # the newest input of a forecaster, the first input (t) of a downscaler
     first = start - initial * data.step
     last = first + (length - 1) * data.step
     if first < 0 or last >= len(store.dates):
         step = np.timedelta64(plan.task.timestep_s, "s")
         when = store.dates[start]
-        needed = f"{when - initial * step} to {when + steps * step}"
+        needed = f"{when - initial * step} to {when + (length - 1 - initial) * step}"
         raise RuntimeUserError(
             f"error: a {steps}-step forecast from {when} reads inputs and forcings from the store for {needed}, "
             f"but {plan.dataset.path} holds {store.dates[0]} to {store.dates[-1]}\n"
@@ -82,11 +91,18 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
     with autocast:
         states = task.validation_rollout(model, module.normalise(batch), steps).predictions
     forecast = module.denormalise_output(states)[0]  # (steps, E, G, V_out): E members
-    analysis = task.last_input(batch)[0].unsqueeze(0).expand(1, forecast.shape[1], -1, -1)  # lead 0, per member
+    initial_state = batch[0, initial][..., task.routing.output_from_data.to(batch.device)]  # (1, G, V_out)
+    analysis = initial_state.unsqueeze(0).expand(1, forecast.shape[1], -1, -1)  # lead 0, per member
     fields = torch.cat([analysis, forecast], dim=0).float().cpu().numpy()
-    dates = window.dates(0)[initial:]
+    times = np.arange(length)[task.target_times(steps)]
+    dates = window.dates(0)[[initial, *times]]
+    info = {**_info(plan, path, lineage, str(dates[0]), steps),
+            "lead_offsets": [int(o) for o in task.lead_offsets(steps)]}
+    if plan.task.kind == "temporal_downscaler":  # evaluate compares it with the interpolation between its inputs
+        info["interpolation"] = {"input_dates": [str(d) for d in window.dates(0)[list(plan.task.input_offsets)]],
+                                 "weights": [list(row) for row in interpolation_weights(plan.task)[:steps]]}
     return Forecast(plan.indices.output, dates, fields, np.asarray(store.latitudes), np.asarray(store.longitudes),
-                    module.node_weights.double().cpu().numpy(), _info(plan, path, lineage, str(dates[0]), steps))
+                    module.node_weights.double().cpu().numpy(), info)
 
 
 def _info(plan: Plan, path: object, lineage: dict, initial: str, steps: int) -> dict:
@@ -104,7 +120,7 @@ def predict_command(checkpoint: str, *, date: str, steps: int, output: str, devi
         print(f"wrote {written}: {len(forecast.variables)} variables, the reconstructions of {steps} state(s) "
               f"from {forecast.info['initial_date']}")
         return 0
-    leads = format_lead(forecast.info["timestep_s"] * steps)
+    leads = format_lead(forecast.info["timestep_s"] * forecast.info["lead_offsets"][-1])
     members = forecast.fields.shape[1]
     print(f"wrote {written}: {len(forecast.variables)} variables, {steps} steps to {leads} "
           f"from {forecast.info['initial_date']}" + (f", {members} ensemble members" if members > 1 else ""))

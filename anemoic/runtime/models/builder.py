@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from torch import nn
 
+from anemoic.plan.windows import interpolation_weights, output_steps
 from anemoic.runtime.models.edges import EdgeSet
 from anemoic.runtime.models.encoder_processor_decoder import EncoderProcessorDecoder, ModelIO
 from anemoic.runtime.models.layers import LayerKernels
@@ -34,6 +35,8 @@ def model_io(plan: Plan) -> ModelIO:
         multistep_input=plan.task.multistep_input,
         prediction=plan.task.prediction,
         bounding=bounding,
+        output_steps=output_steps(plan.task),
+        residual_weights=interpolation_weights(plan.task) if plan.task.kind == "temporal_downscaler" else None,
         bottleneck=plan.task.kind == "autoencoder",
     )
 
@@ -49,7 +52,8 @@ def edge_set(graph: HeteroData, relation: tuple[str, str, str]) -> EdgeSet:
 
 
 def build_model(plan: Plan, graph: HeteroData) -> nn.Module:
-    """forward(x (B, T_in, E, G, V_in), model_comm_group=None) -> (B, E, G, V_out), normalised.
+    """forward(x (B, T_in, E, G, V_in), model_comm_group=None) -> (B, E, G, V_out), normalised; a temporal
+    downscaler's model returns all its targets at once, (B, S, E, G, V_out) for S targets above 1.
 
     V_in = len(plan.indices.input), V_out = len(plan.indices.output), T_in = plan.task.multistep_input.
     With ``plan.task.prediction == "state"`` the output is the full next state (the last input step

@@ -7,9 +7,10 @@ Data flow for x (B, T_in, E, G, V_in), normalised:
   2. encoder mapper (data -> hidden), the ensemble's noise on the hidden latent (if any,
      ``runtime/models/noise.py``), processor (hidden -> hidden), decoder mapper (hidden -> data,
      updating the embedded data nodes of step 1);
-  3. norm + Linear -> V_out channels per data node;
+  3. norm + Linear -> V_out channels per data node (S x V_out for S output steps);
   4. residual (prediction "state" only): the last input step of each prognostic variable is added,
-     so the network learns the increment but the model *returns the full next state*;
+     so the network learns the increment but the model *returns the full next state*; a temporal
+     downscaler adds, for each target, the linear interpolation between the inputs that bracket it;
      with prediction "tendency" nothing is added and the prognostic channels are the
      normalised tendency, which the task turns into a state;
      an autoencoder's model (``ModelIO.bottleneck``) has no processor and no residual, and the decoder's
@@ -48,6 +49,9 @@ class ModelIO:
     multistep_input: int
     prediction: str = "state"
     bounding: tuple[tuple[str, str], ...] = ()  # (variable, "relu" | "hardtanh")
+    output_steps: int = 1  # states predicted at once (a temporal downscaler's targets)
+    # per output step, the weight of each input step in the residual (None: the last input step alone)
+    residual_weights: tuple[tuple[float, ...], ...] | None = None
     bottleneck: bool = False  # an autoencoder: no processor, no residual, no input state at the decoder
 
     def __post_init__(self) -> None:
@@ -58,6 +62,12 @@ class ModelIO:
             raise ValueError(f"prognostic variables must be both inputs and outputs; not so for {', '.join(missing)}")
         if self.multistep_input < 1:
             raise ValueError(f"multistep_input must be at least 1, got {self.multistep_input}")
+        if self.output_steps < 1:
+            raise ValueError(f"output_steps must be at least 1, got {self.output_steps}")
+        weights = self.residual_weights
+        if weights is not None and (len(weights) != self.output_steps
+                                    or any(len(row) != self.multistep_input for row in weights)):
+            raise ValueError(f"residual_weights must be {self.output_steps} rows of {self.multistep_input} weights")
         if self.bottleneck and (self.prediction != "state" or self.multistep_input != 1):
             raise ValueError("an autoencoder reconstructs one state: prediction state, one input step")
 
@@ -77,7 +87,9 @@ def part_of(name: str) -> ModelPart | None:
 
 
 class EncoderProcessorDecoder(nn.Module):
-    """forward(x (B, T_in, E, G, V_in), model_comm_group=None, generator=None) -> (B, E, G, V_out), normalised.
+    """forward(x (B, T_in, E, G, V_in), model_comm_group=None, generator=None) -> (B, E, G, V_out), normalised;
+    with ``io.output_steps`` S above 1, (B, S, E, G, V_out): S states from one pass (their channels side by side
+    in the output projection, as anemoi's multi-output models).
 
     ``model_comm_group`` is accepted for the training loop's sake and unused: a model group is given once,
     with ``shard``, and ``unshard`` returns to the whole graph on one process.  ``generator`` draws the
@@ -116,7 +128,11 @@ class EncoderProcessorDecoder(nn.Module):
         self.decoder = decoder
         self.noise = noise
         self.output_norm = output_norm
-        self.output_projection = nn.Linear(channels, n_out)
+        self.output_projection = nn.Linear(channels, n_out * io.output_steps)
+        if io.residual_weights is not None:
+            self.register_buffer("residual_weights", torch.tensor(io.residual_weights), persistent=False)
+        else:
+            self.residual_weights = None
         residual_out = [io.output_variables.index(v) for v in io.prognostic]
         residual_in = [io.input_variables.index(v) for v in io.prognostic]
         self.register_buffer("residual_out", torch.tensor(residual_out, dtype=torch.int64), persistent=False)
@@ -183,13 +199,25 @@ class EncoderProcessorDecoder(nn.Module):
         # Back to the input's dtype before the residual: under bf16 autocast the projection yields bf16, and
         # a state rebuilt in bf16 would lose the precision of the last input (and could not be fed back into
         # a float32 rollout window).
-        out = self.output_projection(self.output_norm(x_data)).reshape(batch, members, grid, -1).to(x.dtype)
+        out = self.output_projection(self.output_norm(x_data)).to(x.dtype)
+        out = out.reshape(batch, members, grid, -1) if self.io.output_steps == 1 else \
+            out.reshape(batch, members, grid, self.io.output_steps, -1)
         if self.io.prediction == "state" and not self.io.bottleneck:
-            out = out.index_add(-1, self.residual_out, x[:, -1].index_select(-1, self.residual_in))
+            out = out.index_add(-1, self.residual_out, self._residual(x))
         out = self.bounding(out)
         if context is not None and not context.batch_sharded:  # every rank of the group goes on with the whole grid
             out = gather_replicated(out, 2, context.data_sizes, context.comm)
-        return out
+        return out if self.io.output_steps == 1 else out.permute(0, 3, 1, 2, 4)
+
+    def _residual(self, x: Tensor) -> Tensor:
+        """What the network's output is an increment over, per prognostic variable: the last input step
+        ``(B, E, G, P)``, or with ``residual_weights`` a weighted sum of the input steps per output step
+        ``(B, E, G, S, P)`` (a downscaler: the linear interpolation between the inputs that bracket each target)."""
+        prognostic = x.index_select(-1, self.residual_in)
+        if self.residual_weights is None:
+            return prognostic[:, -1]
+        weighted = torch.einsum("st,btegp->begsp", self.residual_weights.to(prognostic.dtype), prognostic)
+        return weighted if self.io.output_steps > 1 else weighted[:, :, :, 0]
 
     def _check_input(self, x: Tensor) -> tuple[int, int, int, int, int]:
         context = self.sharding

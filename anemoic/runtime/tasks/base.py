@@ -1,4 +1,5 @@
-"""What the training loop needs from a task: the forecaster's and the autoencoder's common face.
+"""What the training loop needs from a task: the common shape of the forecaster, the temporal downscaler and
+the autoencoder.
 
 A task owns the time structure of a sample (as anemoi's ``BaseTask``): which states a sample of a
 split holds (the data module asks the task type, ``Task.window``) and how a batch of those states
@@ -12,12 +13,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
-from typing import Callable
+from typing import Callable, ClassVar
 
 import torch
 
 from anemoic.plan.model import Plan, TaskPlan
 from anemoic.plan.windows import Split, window_length
+from anemoic.runtime.tasks.indices import RoutingIndices
 from anemoic.runtime.tasks.rollout import rollout_steps
 
 Model = Callable[[torch.Tensor], torch.Tensor]
@@ -34,7 +36,23 @@ class RolloutResult:
 
 class Task(ABC):
     plan: TaskPlan
-    has_lead_times = True  # False: one score per variable (no lead time, no persistence baseline)
+    routing: RoutingIndices
+    has_lead_times: ClassVar[bool] = True  # False: one score per variable (no lead time, no persistence baseline)
+    baseline_name: ClassVar[str] = "persistence"  # the reference forecast the scores are compared with
+
+    @property
+    def validation_steps(self) -> int:
+        """States a validation sample is scored on (its leads): the validation rollout."""
+        return self.plan.rollout.validation
+
+    def lead_offsets(self, steps: int) -> tuple[int, ...]:
+        """The time of each of ``steps`` predictions, in timesteps (from the newest input, for a forecaster)."""
+        return tuple(range(1, steps + 1))
+
+    def baseline(self, batch: torch.Tensor, steps: int) -> torch.Tensor:
+        """``(B, R, E, G, V_out)`` of a raw batch: the reference forecast (persistence: the newest input held)."""
+        target = self.targets(batch, steps)
+        return self.last_input(batch).unsqueeze(1).expand_as(target)
 
     @classmethod
     def window(cls, task: TaskPlan, split: Split) -> int:
@@ -53,6 +71,15 @@ class Task(ABC):
         """The task of ``plan``; ``tendency_scale`` (per prognostic output channel: tendency stdev over
         state scale) is given when ``plan.task.prediction == "tendency"``."""
 
+    def members_of(self, x: torch.Tensor) -> torch.Tensor:
+        """``x`` (B, T, 1, G, V) as the method's members (B, T, M, G, V): the same states, M views of them."""
+        members = self.plan.method.members
+        if members == 1 or x.shape[2] == members:
+            return x
+        if x.shape[2] != 1:
+            raise ValueError(f"the batch holds {x.shape[2]} ensemble members; an ensemble of {members} grows from one")
+        return x.expand(-1, -1, members, -1, -1)
+
     def rollout_for_epoch(self, epoch: int) -> int:
         """Autoregressive steps the training loss sees in ``epoch``."""
         return rollout_steps(self.plan.rollout, epoch)
@@ -69,12 +96,16 @@ class Task(ABC):
         makes its forecasts with it too."""
 
     @abstractmethod
-    def target_times(self, steps: int) -> slice:
+    def target_times(self, steps: int) -> slice | list[int]:
         """Positions in a sample's window of the states the first ``steps`` predictions are compared with."""
 
     @abstractmethod
     def targets(self, batch: torch.Tensor, steps: int) -> torch.Tensor:
         """``(B, R, E, G, V_out)``: the states at ``target_times(steps)``."""
+
+    def initial_position(self) -> int:
+        """Position in a sample's window of the state a forecast starts from (its lead 0, its ``--date``)."""
+        return self.plan.multistep_input - 1
 
     @abstractmethod
     def last_input(self, batch: torch.Tensor) -> torch.Tensor:

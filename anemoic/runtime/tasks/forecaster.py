@@ -63,15 +63,6 @@ class ForecasterTask(Task):
             if lead + 1 < steps:
                 x = self._advance(x, state, batch[:, now], r)
 
-    def members_of(self, x: torch.Tensor) -> torch.Tensor:
-        """``x`` (B, T, 1, G, V) as the method's members (B, T, M, G, V): the same states, M views of them."""
-        members = self.plan.method.members
-        if members == 1 or x.shape[2] == members:
-            return x
-        if x.shape[2] != 1:
-            raise ValueError(f"the batch holds {x.shape[2]} ensemble members; an ensemble of {members} grows from one")
-        return x.expand(-1, -1, members, -1, -1)
-
     @staticmethod
     def _advance(x: torch.Tensor, state: torch.Tensor, observed: torch.Tensor, r: RoutingIndices) -> torch.Tensor:
         """Shift the input window: predicted prognostics and observed forcings become the newest step."""

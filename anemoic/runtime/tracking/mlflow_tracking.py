@@ -193,7 +193,8 @@ class TrackingCallback(pl.Callback):
         if example is not None:
             names = self.plan.indices.output[:4]
             lat, lon, target, prediction = example
-            when = f"+{format_duration(timestep)}" if leads else "reconstructed"
+            first = timestep * pl_module.task.lead_offsets(1)[0]  # a forecaster's first lead, a downscaler's target
+            when = f"+{format_duration(first)}" if leads else "reconstructed"
             figure = field_maps(lat, lon, target[:, : len(names)], prediction[:, : len(names)], names,
                                 f"first validation sample, {when}")
             self.log_figure(figure, f"fields-{tag}.png")
@@ -202,7 +203,7 @@ class TrackingCallback(pl.Callback):
         plotted = [m for m in scores.metrics if m != "rank_histogram"] if scores is not None else []
         if scores is not None and "model" in scores.weights and plotted and leads:  # one per (lead, variable)
             metric = plotted[0]
-            labels = [f"+{format_duration(timestep * (r + 1))}" for r in range(scores.leads)]
+            labels = [f"+{format_duration(timestep * offset)}" for offset in pl_module.task.lead_offsets(scores.leads)]
             figure = error_by_lead(scores.score("model", metric).numpy(), self.plan.indices.output, labels,
                                    f"validation {metric.upper()} by lead time")
             self.log_figure(figure, f"error-by-lead-{tag}.png")

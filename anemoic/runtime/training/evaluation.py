@@ -1,4 +1,4 @@
-"""Scores of the trained model on the validation samples next to persistence and climatology.
+"""Scores of the trained model on the validation samples next to its task's baseline and climatology.
 
 Run once on one process after training (it reads the validation samples in
 order, so it knows each sample's valid times for the climatology); it is what
@@ -31,7 +31,7 @@ def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatolo
     """An ensemble draws its noise from the ``SCORE`` stream, seeded per batch: the same scores every time."""
     plan = module.plan
     dataset = data.dataset("validate")
-    steps = plan.task.rollout.validation
+    steps = module.task.validation_steps
     target_times = module.task.target_times(steps)
     scores = ScoreSums(steps, len(plan.indices.output), metrics=metrics)
     was_training = module.training
@@ -42,11 +42,11 @@ def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatolo
         batch = torch.stack([dataset[i] for i in picked]).to(device)
         model = module.method.bind(module.model, module.method.generator(plan.seed, Stream.SCORE, start))
         result = module.task.validation_rollout(model, module.normalise(batch), steps)
-        target, persistence = module.physical_truth(batch, steps)  # NaN where data is missing: not scored
+        target, baseline = module.physical_truth(batch, steps)  # NaN where data is missing: not scored
         weights = module.node_weights
         scores.add("model", module.denormalise_output(result.predictions), target, weights)
         if module.task.has_lead_times:  # an autoencoder's "persistence" is the truth it reconstructs
-            scores.add("persistence", persistence, target, weights)
+            scores.add(module.task.baseline_name, baseline, target, weights)
         valid_times = np.stack([dataset.dates(i)[target_times] for i in picked])
         clim = climatology.for_dates(valid_times.reshape(-1)).reshape(len(picked), steps, 1, *target.shape[3:])
         scores.add("climatology", torch.from_numpy(clim).to(target).expand_as(target), target, weights)

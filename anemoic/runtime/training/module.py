@@ -109,9 +109,9 @@ class ForecastModule(pl.LightningModule):
         return missing if bool(missing.any()) else None
 
     def physical_truth(self, batch: torch.Tensor, steps: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Raw targets ``(B, R, E, G, V_out)`` and persistence, NaN where the data is missing (not scored)."""
-        target = self.task.targets(batch, steps)
-        return target, self.task.last_input(batch).unsqueeze(1).expand_as(target)
+        """Raw targets ``(B, R, E, G, V_out)`` and the task's baseline (persistence; a downscaler's linear
+        interpolation), NaN where the data is missing (not scored)."""
+        return self.task.targets(batch, steps), self.task.baseline(batch, steps)
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         x = self.normalise(batch)
@@ -132,7 +132,7 @@ class ForecastModule(pl.LightningModule):
 
     # -- validation ----------------------------------------------------------------------------
     def on_validation_epoch_start(self) -> None:
-        self.val_scores = ScoreSums(self.plan.task.rollout.validation, len(self.plan.indices.output),
+        self.val_scores = ScoreSums(self.task.validation_steps, len(self.plan.indices.output),
                                     metrics=self.plan.loss.metrics)
         self.val_loss_sums = torch.zeros(2, dtype=torch.float64)  # loss x samples, samples
 
@@ -149,22 +149,22 @@ class ForecastModule(pl.LightningModule):
         if self.sharding is None or self.sharding.counts_samples:  # once per model group
             self.val_loss_sums += torch.tensor([float(loss / steps) * x.shape[0], x.shape[0]], dtype=torch.float64)
         assert self.val_scores is not None
-        target, persistence = self.physical_truth(batch, steps)
+        target, baseline = self.physical_truth(batch, steps)
         prediction = self.denormalise_output(result.predictions)
-        self._score(prediction, target, persistence)
+        self._score(prediction, target, baseline)
         if batch_idx == 0:
             self._keep_example(target[0, 0, 0], prediction[0, 0, 0])
 
-    def _score(self, prediction: torch.Tensor, target: torch.Tensor, persistence: torch.Tensor) -> None:
+    def _score(self, prediction: torch.Tensor, target: torch.Tensor, baseline: torch.Tensor) -> None:
         """Add to the validation sums; in a model group each rank adds its own grid points (B, R, E, G, V)."""
         assert self.val_scores is not None
         weights, count = self.node_weights, True
         if self.sharding is not None:
-            prediction, target, persistence = (self.sharding.local(t, 3) for t in (prediction, target, persistence))
+            prediction, target, baseline = (self.sharding.local(t, 3) for t in (prediction, target, baseline))
             weights, count = weights[self.sharding.data_range], self.sharding.counts_samples
         self.val_scores.add("model", prediction, target, weights, count_samples=count)
         if self.task.has_lead_times:  # an autoencoder's "persistence" is the truth it reconstructs
-            self.val_scores.add("persistence", persistence, target, weights)
+            self.val_scores.add(self.task.baseline_name, baseline, target, weights)
 
     def _keep_example(self, target: torch.Tensor, prediction: torch.Tensor) -> None:
         """The first validation sample's fields (G, V) for the tracking plots, kept on rank 0."""
@@ -184,11 +184,13 @@ class ForecastModule(pl.LightningModule):
         # means would weigh a rank with one sample fewer as much as the others)
         total, samples = reduce(self.val_loss_sums).tolist()
         self.log("val/loss", total / max(samples, 1.0), prog_bar=True, on_epoch=True, sync_dist=False)
+        offsets = self.task.lead_offsets(scores.leads)  # a forecaster's lead, a downscaler's target offset
         for metric in scores.metrics:
             model = scores.score("model", metric)
             for v, name in enumerate(self.plan.indices.output):
                 for lead in range(scores.leads):  # an autoencoder's one reconstruction has no lead time
-                    key = f"val/{metric}/{name}/{lead + 1}" if self.task.has_lead_times else f"val/{metric}/{name}"
+                    key = f"val/{metric}/{name}/{offsets[lead]}" if self.task.has_lead_times else \
+                        f"val/{metric}/{name}"
                     values = model[lead, v]
                     if values.dim() == 0:
                         self.log(key, float(values), on_epoch=True, rank_zero_only=True)

@@ -17,6 +17,7 @@ from anemoic.runtime.training.scores import ScoreSums
 
 ENSEMBLE_REPORT: tuple[MetricKind, ...] = ("rmse", "crps", "spread_skill")
 """The metrics an ensemble's report scores: ensemble-mean RMSE, CRPS, and the spread/skill ratio."""
+SHORT = {"linear": "lin."}  # a baseline's name in the ratio columns (otherwise its first four letters)
 HEADLINES = {
     "rmse": "RMSE in physical units; ratio = model / baseline (below 1: the model is better)",
     "crps": "CRPS in physical units (a single state's CRPS is its absolute error, so the baselines' is their MAE); "
@@ -45,16 +46,19 @@ def _ratio(model: float, baseline: float) -> str:
 
 
 def format_report(scores: ScoreSums, variables: tuple[str, ...], timestep_s: int, *, title: str,
-                  leads: tuple[int, ...] | None = None, metric: MetricKind = "rmse") -> str:
+                  leads: tuple[int, ...] | None = None, metric: MetricKind = "rmse",
+                  offsets: tuple[int, ...] | None = None) -> str:
     """A fixed-width table of ``metric`` (``rmse`` or ``crps``), one row per (variable, lead), and a one-line
-    verdict; the CRPS table adds the model's spread/skill ratio when it was scored."""
+    verdict; the CRPS table adds the model's spread/skill ratio when it was scored.  ``offsets``: each lead's
+    time in timesteps (default 1, 2, ...; a downscaler's targets lie between its inputs)."""
+    offsets = offsets or tuple(range(1, scores.leads + 1))
     kinds = scores.kinds()
     values = {kind: scores.score(kind, metric) for kind in kinds}
     spread_skill = scores.score("model", "spread_skill") if metric == "crps" and "spread_skill" in scores.metrics \
         else None
     shown_leads = leads if leads is not None else tuple(range(scores.leads))
     header = ["variable", "lead", "model"] + [k for k in kinds if k != "model"]
-    header += [f"vs {k[:4]}." for k in kinds if k != "model"]
+    header += [f"vs {SHORT.get(k, k[:4] + '.')}" for k in kinds if k != "model"]
     header += ["spread/skill"] if spread_skill is not None else []
     rows: list[list[str]] = []
     beats = {k: 0 for k in kinds if k != "model"}
@@ -62,7 +66,7 @@ def format_report(scores: ScoreSums, variables: tuple[str, ...], timestep_s: int
     for v, name in enumerate(variables):
         for lead in shown_leads:
             model = float(values["model"][lead, v])
-            row = [name, format_lead(timestep_s * (lead + 1)), _number(model)]
+            row = [name, format_lead(timestep_s * offsets[lead]), _number(model)]
             baselines = [k for k in kinds if k != "model"]
             row += [_number(float(values[k][lead, v])) for k in baselines]
             row += [_ratio(model, float(values[k][lead, v])) for k in baselines]

@@ -189,11 +189,13 @@ def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovi
     what = "ensemble-mean RMSE" if ensemble else "RMSE"
     title = (f"End of run {plan.name}: validation {what} on {scores.samples} samples "
              f"({plan.dataset.validate.start} to {plan.dataset.validate.end})")
-    leads = tuple(range(min(2, scores.leads)))
-    text = format_report(scores, plan.indices.output, plan.task.timestep_s, title=title, leads=leads)
+    shown = scores.leads if plan.task.kind == "temporal_downscaler" else min(2, scores.leads)  # every target
+    leads, offsets = tuple(range(shown)), module.task.lead_offsets(scores.leads)
+    text = format_report(scores, plan.indices.output, plan.task.timestep_s, title=title, leads=leads, offsets=offsets)
     if ensemble:
         text += "\n" + format_report(scores, plan.indices.output, plan.task.timestep_s, leads=leads, metric="crps",
-                                     title=f"The {plan.task.method.members}-member ensemble's CRPS on the same samples")
+                                     title=f"The {plan.task.method.members}-member ensemble's CRPS on the same samples",
+                                     offsets=offsets)
     write_text_atomic(run_dir / "report.txt", text)
     return text
 

@@ -26,7 +26,7 @@ import torch
 from anemoic.plan.kinds import MetricKind
 from anemoic.runtime.losses.ensemble import kernel_crps
 
-KINDS = ("model", "persistence", "climatology")
+KINDS = ("model", "persistence", "linear", "climatology")  # linear: interpolation in time (a downscaler's baseline)
 Statistic = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 

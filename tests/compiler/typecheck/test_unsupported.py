@@ -36,11 +36,19 @@ def test_the_base_experiment_builds(folder: Path) -> None:
 
 
 ENSEMBLE = "inputs = 2 steps\n  method = ensemble(members = 4)"
+FORECAST_WINDOW = "timestep = 6h\n  inputs = 2 steps\n  rollout = 1 -> 4 by 1 every epoch"
+DOWNSCALE_WINDOW = "inputs = [0, 12h]\n  targets = [6h]"
+
+
+def _downscaler(text: str) -> str:
+    """The base experiment as a temporal downscaler: the state at t + 6 h from those at t and t + 12 h."""
+    assert FORECAST_WINDOW in text
+    return text.replace("task forecast(net)", "task temporal_downscale(net)").replace(FORECAST_WINDOW,
+                                                                                      DOWNSCALE_WINDOW)
 FAIR = "loss = fair_crps * node_weights(area)"
 
 
 @pytest.mark.parametrize("old, new, code", [
-    ("task forecast(net)", "task temporal_downscale(net)", "E1401"),
     ("inputs = 2 steps", "inputs = 2 steps\n  method = diffusion", "E1410"),
     ("diagnostic = [tp]", "diagnostic = [tp]\n  target = [2t]", "E1403"),
     (PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; ensemble_per_device = 2 }", "E1407"),
@@ -85,18 +93,19 @@ def _ensemble(text: str) -> str:
     ("forecast", "deterministic", []),
     ("forecast", "ensemble(members = 4)", []),
     ("forecast", "diffusion", ["E1410"]),
-    ("temporal_downscale", "deterministic", ["E1401"]),
-    ("temporal_downscale", "ensemble(members = 4)", ["E1401"]),
-    ("temporal_downscale", "diffusion", ["E1401", "E1410"]),
+    ("temporal_downscale", "deterministic", []),
+    ("temporal_downscale", "ensemble(members = 4)", []),
+    ("temporal_downscale", "diffusion", ["E1410"]),
     ("autoencode", "deterministic", []),
-    ("autoencode", "ensemble(members = 4)", ["E1414"]),
+    ("autoencode", "ensemble(members = 4)", ["E1415"]),
     ("autoencode", "diffusion", ["E1410"]),
 ])
 def test_every_cell_of_the_task_by_method_grid_runs_or_is_refused_with_its_code(
         folder: Path, task: str, method: str, codes: list[str]) -> None:
-    text = BASE.replace("task forecast(net)", f"task {task}(net)").replace(
-        "inputs = 2 steps", f"inputs = 2 steps\n  method = {method}")
-    if task == "autoencode":  # one state in, the same state out: no time settings (E0821)
+    base = _downscaler(BASE) if task == "temporal_downscale" else BASE
+    window = "inputs = [0, 12h]" if task == "temporal_downscale" else "inputs = 2 steps"
+    text = base.replace("task forecast(net)", f"task {task}(net)").replace(window, f"{window}\n  method = {method}")
+    if task == "autoencode":  # one state in, the same state out: no time settings (E0825)
         text = "\n".join(line for line in text.splitlines()
                          if not line.strip().startswith(("timestep", "inputs", "rollout"))) + "\n"
     if method.startswith("ensemble"):
@@ -137,6 +146,12 @@ def test_model_sharding_read_groups_and_sharded_batches_build(folder: Path, new:
     assert errors(folder, PARALLEL, new) == []
 
 
+def test_a_downscaler_on_a_sharded_model_is_refused(folder: Path) -> None:
+    text = _downscaler(BASE).replace(PARALLEL, "parallel { gpus_per_node = 4; gpus_per_model = 2 }")
+    result = compile_source(text, str(folder / "exp.anm"))
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E1414"], result.render()
+
+
 def test_chunked_mappers_build(folder: Path) -> None:
     result = compile_source(BASE.replace("heads = 4)", "heads = 4, num_chunks = 3)"), str(folder / "exp.anm"))
     assert not result.diagnostics and result.plans[0].model.num_chunks == 3
@@ -166,11 +181,12 @@ def test_an_ensemble_on_a_sharded_model_is_refused(folder: Path) -> None:
     assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E1413"], result.render()
 
 
-@pytest.mark.parametrize("setting", ["timestep = 6h", "inputs = 1", "rollout = 1", "validation_rollout = 2"])
+@pytest.mark.parametrize("setting", ["timestep = 6h", "inputs = 1", "rollout = 1", "validation_rollout = 2",
+                                     "targets = [6h]"])
 def test_an_autoencoder_has_no_time_settings(folder: Path, setting: str) -> None:
     task = BASE[BASE.index("task forecast(net) {"):BASE.index("}", BASE.index("task forecast(net) {")) + 1]
     loss = next(line for line in task.splitlines() if line.strip().startswith("loss ="))
-    assert errors(folder, task, f"task autoencode(net) {{\n  {setting}\n{loss}\n}}") == ["E0821"]
+    assert errors(folder, task, f"task autoencode(net) {{\n  {setting}\n{loss}\n}}") == ["E0825"]
     assert errors(folder, task, f"task autoencode(net) {{\n{loss}\n}}") == []
 
 
@@ -179,4 +195,4 @@ def test_an_autoencoder_on_a_sharded_model_is_refused(folder: Path) -> None:
     text = BASE.replace(task, "task autoencode(net) {\n  loss = mse\n}").replace(
         PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; gpus_per_model = 2 }")
     result = compile_source(text, str(folder / "exp.anm"))
-    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E1415"]
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E1416"]

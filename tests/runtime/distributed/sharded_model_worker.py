@@ -114,6 +114,7 @@ def run_case(case: dict[str, Any], rank: int, world: int, out: Path) -> None:
             "grad_elementwise_worst": max(elementwise, key=elementwise.get),
             "grads_missing": missing,
             "unsharded_again": bool(torch.equal(again, whole)),
+            "unsharded_again_difference": ((again - whole).abs().max() / whole.abs().max()).item(),
         }
         (out / f"{case_name(case)}-group{layout.model_group}.json").write_text(json.dumps(record))
 

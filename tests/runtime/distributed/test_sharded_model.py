@@ -48,14 +48,18 @@ def _run(tmp_path: Path, cases: list[dict[str, Any]], world: int = 4, **env: str
 
 
 def _check(cases: list[dict[str, Any]], found: dict[str, list[dict[str, Any]]], *, output: float, grad: float,
-           elementwise: float, world: int = 4) -> None:
+           elementwise: float, world: int = 4, again_bitwise: bool = True) -> None:
     for case in cases:
         records = found[case_name(case)]
         assert len(records) == world // case["k"], case  # every model group reported
         for record in records:
             assert record["output"] <= output and record["grad"] <= grad, (case, record)
             assert record["grad_elementwise"] <= elementwise, (case, record)
-            assert not record["grads_missing"] and record["unsharded_again"], (case, record)
+            assert not record["grads_missing"], (case, record)
+            if again_bitwise:  # the model unsharded computes exactly what it computed before sharding
+                assert record["unsharded_again"], (case, record)
+            else:  # on a GPU the whole model's own scatter-adds (atomics) round differently from run to run
+                assert record["unsharded_again_difference"] <= output, (case, record)
 
 
 def test_a_sharded_model_group_computes_the_whole_model(tmp_path: Path) -> None:
@@ -86,5 +90,5 @@ def test_on_gpus_the_group_talks_nccl_and_attends_with_the_triton_kernel(tmp_pat
               {"k": 2, "processor": "transformer", "strategy": "edges", "batch_sharded": True}]
     exact = [{**case, "float64": True} for case in cases]
     found = _run(tmp_path, exact + cases, world=2, ANEMOIC_TEST_DEVICE="cuda")
-    _check(exact, found, output=1e-14, grad=1e-13, elementwise=1e-10, world=2)
-    _check(cases, found, output=1e-5, grad=1e-4, elementwise=1e-1, world=2)  # TF32-free fp32, Triton's order
+    _check(exact, found, output=1e-14, grad=1e-13, elementwise=1e-10, world=2, again_bitwise=False)
+    _check(cases, found, output=1e-5, grad=1e-4, elementwise=1e-1, world=2, again_bitwise=False)  # TF32-free fp32, Triton's order
