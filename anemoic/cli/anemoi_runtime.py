@@ -21,7 +21,14 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 def _exec(args: argparse.Namespace) -> int:
     from anemoic.runtime.training.run import exec_plan
 
-    return exec_plan(args.plan, max_steps=args.max_steps, dry_run_only=args.dry_run, resume=args.resume)
+    return exec_plan(args.plan, max_steps=args.max_steps, dry_run_only=args.dry_run, resume=args.resume,
+                     debug=args.debug)
+
+
+def _profile(args: argparse.Namespace) -> int:
+    from anemoic.runtime.profiling.command import profile_command
+
+    return profile_command(args.plan, steps=args.steps, synthetic_only=args.synthetic_data, out=args.out)
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -55,7 +62,21 @@ def make_parser() -> argparse.ArgumentParser:
                      help="check plan, store, graph and model with one forward/backward pass, then stop")
     run.add_argument("--resume", metavar="RUN_DIR_OR_CKPT", default=None,
                      help="continue from a checkpoint file or the newest checkpoint of a run directory")
+    run.add_argument("--debug", action="store_true",
+                     help="debug mode (as `train { debug = true }`): a few dates, deterministic algorithms, "
+                          "anomaly detection, stop at the first NaN/Inf naming where it appeared")
     run.set_defaults(func=_exec)
+
+    prof = sub.add_parser("profile", help="time the phases of a few training steps and name the bottleneck")
+    prof.add_argument("plan", help="plan.json written by `anemoic build`")
+    prof.add_argument("--steps", type=int, default=10, metavar="N", help="timed steps, after one warm-up step "
+                      "(default 10)")
+    prof.add_argument("--synthetic-data", action="store_true",
+                      help="only synthetic batches of the right shape, read nothing from the store (default: "
+                           "store batches, then synthetic ones, to show what free data loading would gain)")
+    prof.add_argument("--out", metavar="DIR", default=None,
+                      help="where profile.md, profile.json and the trace go (default: RUN_DIR/profile)")
+    prof.set_defaults(func=_profile)
 
     pred = sub.add_parser("predict", help="write a forecast from a training checkpoint")
     pred.add_argument("checkpoint", help="a .ckpt file (or a run directory: its newest checkpoint)")

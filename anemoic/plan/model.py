@@ -267,6 +267,7 @@ class TrainingPlan:
     max_steps: int | None = None
     limit_batches_per_epoch: int | None = None
     deterministic: bool = False
+    debug: bool = field(default=False, metadata=ADDED_IN_SCHEMA)  # a few dates, deterministic algorithms, anomaly detection, the NaN/Inf guard
     num_workers: int = 2
     prefetch_factor: int = 2
     pin_memory: bool = True

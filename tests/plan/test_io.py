@@ -169,6 +169,18 @@ def test_fields_added_within_the_schema_are_left_out_at_their_default(tmp_path: 
     assert read_plan(path) == downscaler and plan_hash(read_plan(path)) == plan_hash(downscaler)
 
 
+def test_training_debug_is_left_out_at_its_default_and_hashed_when_on(tmp_path: Path) -> None:
+    """``training.debug`` joined schema 3 late: a plan without it is written, read and hashed as before."""
+    path = _written(tmp_path)
+    assert "debug" not in json.loads(path.read_text())["training"]
+    assert read_plan(path).training.debug is False
+    plain, debug = make_plan(), make_plan(**{"training.debug": True})
+    assert plan_hash(plain) != plan_hash(debug)
+    path = tmp_path / "debug.json"
+    write_plan(debug, path)
+    assert json.loads(path.read_text())["training"]["debug"] is True and read_plan(path) == debug
+
+
 def test_training_init_is_left_out_at_its_default_and_read_back(tmp_path: Path) -> None:
     """``training.init`` (ADDED_IN_SCHEMA): a plan without it is written, hashed and read as before it existed."""
     plan = make_plan()

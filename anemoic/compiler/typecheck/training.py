@@ -36,6 +36,7 @@ TABLE = (
     Setting("max_steps", "training.max_steps", whole(1)),
     Setting("limit_batches", "training.limit_batches_per_epoch", whole(1)),
     Setting("deterministic", "training.deterministic", flag()),
+    Setting("debug", "training.debug", flag()),
     Setting("workers", "training.num_workers", whole(0)),
     Setting("prefetch", "training.prefetch_factor", whole(1)),
     Setting("pin_memory", "training.pin_memory", flag()),

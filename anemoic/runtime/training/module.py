@@ -29,6 +29,7 @@ from anemoic.runtime.distributed.sharding import Sharding
 from anemoic.runtime.losses.sharded import GridShardedLoss
 from anemoic.runtime.methods import Stream, build_method
 from anemoic.runtime.tasks import Task
+from anemoic.runtime.training.debug import NonFiniteGuard
 from anemoic.runtime.training.schedule import build_optimiser, build_scheduler
 from anemoic.runtime.training.scores import ScoreSums
 
@@ -55,6 +56,7 @@ class ForecastModule(pl.LightningModule):
         self.latitudes, self.longitudes = latitudes, longitudes
         self.sharding: Sharding | None = None
         self._shard_loss: GridShardedLoss | None = None
+        self.guard: NonFiniteGuard | None = None  # debug mode's NaN/Inf guard (``training/debug.py``)
 
     # -- model groups ----------------------------------------------------------------------------
     def setup(self, stage: str) -> None:
@@ -114,9 +116,16 @@ class ForecastModule(pl.LightningModule):
         return self.task.targets(batch, steps), self.task.baseline(batch, steps)
 
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        guard = self.guard
+        if guard is not None:
+            guard.begin(self.global_step, batch)
         x = self.normalise(batch)
+        if guard is not None:
+            guard.normalised(x)
         loss = self.task.training_loss(self.bound_model(Stream.TRAIN, batch_idx), self.loss_fn, x, self.current_epoch,
                                        self.missing(batch))
+        if guard is not None:
+            guard.loss(loss)
         # sync_dist: the epoch mean is over every rank's batches, not rank 0's (one scalar all-reduce a step)
         self.log("train/loss", loss, prog_bar=True, on_step=True, on_epoch=True, sync_dist=True, batch_size=x.shape[0])
         self.log("train/rollout", float(self.task.rollout_for_epoch(self.current_epoch)), on_step=True,

@@ -30,6 +30,7 @@ from anemoic.runtime.methods import Stream
 from anemoic.runtime.distributed.strategy import layout_for
 from anemoic.runtime.training.build import Components, TrainingData, build_components
 from anemoic.runtime.training.checkpoint_callback import PeriodicCheckpoint
+from anemoic.runtime.training.debug import build_guard, debug_subset
 from anemoic.runtime.training.checkpoints import CHECKPOINT_DIR, AtomicCheckpointIO, \
     archive_previous_checkpoints, load_checkpoint, resolve_checkpoint
 from anemoic.runtime.training.ema import ExponentialMovingAverage
@@ -101,7 +102,8 @@ def build_callbacks(plan: Plan, run_dir: Path, data: TrainingData, ema: Exponent
     return callbacks
 
 
-def build_trainer(plan: Plan, callbacks: list[pl.Callback], logger: Any, max_steps: int | None) -> pl.Trainer:
+def build_trainer(plan: Plan, callbacks: list[pl.Callback], logger: Any, max_steps: int | None,
+                  debug: bool = False) -> pl.Trainer:
     training = plan.training
     layout = layout_for(plan.parallel)
     if layout.accelerator == "cpu" and training.precision == "16-mixed":
@@ -114,7 +116,8 @@ def build_trainer(plan: Plan, callbacks: list[pl.Callback], logger: Any, max_ste
         precision=training.precision, max_epochs=training.epochs, max_steps=steps if steps is not None else -1,
         max_time=max_time, gradient_clip_val=training.gradient_clip,
         gradient_clip_algorithm=training.gradient_clip_algorithm if training.gradient_clip else None,
-        accumulate_grad_batches=training.accumulate_grad_batches, deterministic=training.deterministic or None,
+        accumulate_grad_batches=training.accumulate_grad_batches,
+        deterministic=training.deterministic or debug or None, detect_anomaly=debug,
         callbacks=callbacks, logger=logger if logger is not None else False, enable_checkpointing=False,
         plugins=[AtomicCheckpointIO(), *cluster_plugins()], use_distributed_sampler=False, num_sanity_val_steps=0,
         log_every_n_steps=1, enable_model_summary=False, default_root_dir=plan.outputs.run_dir,
@@ -208,7 +211,8 @@ def output_stdev(parts: Components) -> tuple[float, ...]:
 
 
 def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: bool = False,
-              resume: str | None = None) -> int:
+              resume: str | None = None, debug: bool = False) -> int:
+    """``debug`` (``exec --debug``) turns on debug mode for this run as ``train { debug = true }`` does."""
     requeue_flag = install_requeue_flag()  # first: a SIGUSR1 during start-up must not kill the job
     _quiet_lightning()
     plan, notes = read_plan_with_notes(plan_path)
@@ -220,6 +224,9 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
         _say(f"note: continuing the requeued run in {run_dir}")
         resume = str(found)
     parts = build_components(plan)
+    debug = (debug or plan.training.debug) and not dry_run_only
+    if debug:
+        _say(debug_subset(parts.data))
     decision, checkpoint = _resume(resume, plan, plan_path)
     parent = decision.parent_plan_hash if decision is not None else None
     lineage = make_lineage(plan, parts.data.store.metadata.fingerprint, parent=parent)
@@ -239,11 +246,14 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
             _say(f"note: {run_dir} held checkpoints of an earlier run; moved them to {archived} "
                  f"(continue that run with --resume {archived})")
     data = TrainingData(parts.data, plan.training.limit_batches_per_epoch)
+    if debug:
+        module.guard = build_guard(plan, parts.data, lambda: data.train_loader)
+        module.guard.attach(module.model)
     ema = ExponentialMovingAverage(plan.training.ema_decay) if plan.training.ema_decay else None
     resumed_from = decision.checkpoint.parent if decision is not None and decision.mode == "resume" else None
     logger, tracking = _tracking(plan, Path(plan_path), resumed_from)
     callbacks = build_callbacks(plan, run_dir, data, ema, tracking, total_steps, requeue_flag)
-    trainer = build_trainer(plan, callbacks, logger, max_steps)
+    trainer = build_trainer(plan, callbacks, logger, max_steps, debug=debug)
     ckpt_path = str(decision.checkpoint) if decision is not None and decision.mode == "resume" else None
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
     requeue = next((c for c in callbacks if isinstance(c, RequeueOnSignal)), None)

@@ -29,6 +29,16 @@ def test_plan_options_become_trainer_options(tmp_path) -> None:
     assert timer and timer[0]._duration == 90
 
 
+def test_debug_mode_turns_on_anomaly_detection_and_deterministic_algorithms(tmp_path) -> None:
+    plan = make_plan(run_dir=str(tmp_path))
+    assert not build_trainer(plan, [], None, max_steps=None)._detect_anomaly
+    try:
+        trainer = build_trainer(plan, [], None, max_steps=None, debug=True)
+        assert trainer._detect_anomaly and torch.are_deterministic_algorithms_enabled()
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
 def test_half_precision_on_cpu_is_refused_with_advice(tmp_path) -> None:
     plan = make_plan(run_dir=str(tmp_path), **{"training.precision": "16-mixed"})
     with pytest.raises(RuntimeUserError, match="16-mixed needs a GPU.*use bf16-mixed or 32"):
