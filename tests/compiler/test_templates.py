@@ -55,7 +55,8 @@ def test_template_fitted_to_a_synthetic_store_checks(template: str, tmp_path: Pa
     target = tmp_path / "synth.anm"
     text = render(template, "synth", target, store)
     if "timestep" in templates()[template].read_text():  # a downscaler's offsets and an autoencoder have none
-        assert "timestep = 6h" in text.replace("timestep           =", "timestep =").replace("timestep  =", "timestep =")
+        aligned = text.replace("timestep           =", "timestep =").replace("timestep  =", "timestep =")
+        assert "timestep = 6h" in aligned
     _check(target, text, require=True)
 
 
@@ -74,5 +75,6 @@ def test_quickstart_on_the_pacific_store_golden() -> None:
 
 
 def test_unknown_template_lists_the_templates(tmp_path: Path) -> None:
-    with pytest.raises(TemplateError, match=r"^no template `lam`; templates: aifs, aifs_o96, autoencode, ensemble, quickstart"):
+    with pytest.raises(TemplateError,
+                       match=r"^no template `lam`; templates: aifs, aifs_o96, autoencode, ensemble, quickstart"):
         render("lam", "x", tmp_path / "x.anm")
