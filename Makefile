@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo ensemble-demo downscale-demo test install data clean-venv
+.PHONY: demo ensemble-demo downscale-demo autoencode-demo test install data clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,13 @@ downscale-demo: data
 	$(VENV)/bin/anemoic check examples/temporal_downscale.anm
 	$(VENV)/bin/anemoic build examples/temporal_downscale.anm --target local -o build/temporal_downscale
 	$(VENV)/bin/anemoi-runtime exec build/temporal_downscale/plan.json
+
+# An autoencoder of the same fields (examples/autoencode.anm): its report puts each variable's reconstruction RMSE
+# next to the variable's standard deviation; a later forecaster can start from its encoder and decoder.
+autoencode-demo: data
+	$(VENV)/bin/anemoic check examples/autoencode.anm
+	$(VENV)/bin/anemoic build examples/autoencode.anm --target local -o build/autoencode
+	$(VENV)/bin/anemoi-runtime exec build/autoencode/plan.json
 
 test: data
 	$(PY) -m pytest -q

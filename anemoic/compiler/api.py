@@ -16,6 +16,7 @@ from anemoic.compiler.diagnostics import (
     Diagnostic, Sink, Span, did_you_mean, render_json, render_text, sorted_diagnostics,
 )
 from anemoic.compiler.evaluate import Evaluator
+from anemoic.compiler.init_fit import init_fit
 from anemoic.compiler.lower.plan import lower
 from anemoic.compiler.modules import Program, load_program
 from anemoic.compiler.typecheck.context import Context
@@ -151,5 +152,8 @@ def _plans(program: Program, sink: Sink, file: str, directory: Path, key: str, r
                                 values={n: _scalar(val) for n, val in member.items()}) if has_sweep else None
         checked = check_experiment(ctx, program, directory, require, name)
         if checked is not None:
-            plans.append(lower(checked, name, sweep))
+            plan = lower(checked, name, sweep)
+            for diagnostic in init_fit(plan):  # the init checkpoint, when it is there already
+                sink.add(diagnostic)
+            plans.append(plan)
     return plans

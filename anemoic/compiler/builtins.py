@@ -129,6 +129,8 @@ _ALL = (
     Builtin("cosine", "schedule", (Param("warmup", "int", 0), Param("min_lr", "float", 3e-7),
                                    Param("total_steps", "int", None)), summary="cosine decay after warm-up"),
     Builtin("constant_lr", "schedule", (Param("warmup", "int", 0),), summary="a constant learning rate"),
+    Builtin("from_checkpoint", "init", (Param("path", "string"), Param("parts", "parts", None)),
+            summary="start from the named parts (encoder, processor, decoder) of a trained checkpoint"),
     Builtin("adamw", "optimiser", (Param("betas", "float_list", (0.9, 0.95)), Param("weight_decay", "float", 0.1)),
             summary="AdamW"),
 )

@@ -115,8 +115,8 @@ def parameter_count(plan: Plan, data_nodes: int, hidden_nodes: int) -> int:
                   + _linear(POSITION_FEATURES + spec.trainable_hidden_size, spec.channels))
     mappers = MAPPER_PARAMETERS[spec.encoder](spec, attr_width) + MAPPER_PARAMETERS[spec.decoder](spec, attr_width)
     head = _norm(spec, spec.channels) + _linear(spec.channels, n_out * output_steps(plan.task))
-    return (trainable + embeddings + mappers + PROCESSOR_PARAMETERS[spec.processor](spec, attr_width) + head
-            + noise_parameters(plan))
+    processor = 0 if plan.task.kind == "autoencoder" else PROCESSOR_PARAMETERS[spec.processor](spec, attr_width)
+    return trainable + embeddings + mappers + processor + head + noise_parameters(plan)
 
 
 def noise_parameters(plan: Plan) -> int:
@@ -169,6 +169,9 @@ def activation_bytes(plan: Plan, nodes: dict[str, int], edges: dict[str, int]) -
 
     encoder, decoder = mapper(spec.encoder, edges.get("encoder", 0)), mapper(spec.decoder, edges.get("decoder", 0))
     one_layer = _processor_layer(spec, hidden, edges.get("processor", 0))
+    if plan.task.kind == "autoencoder":  # no processor runs (docs/models.md "Autoencoder")
+        spec = dataclasses.replace(spec, layers=0)
+        one_layer = 0.0
     if spec.gradient_checkpointing:  # block inputs kept, one block recomputed at a time
         carried = edges.get("processor", 0) if spec.processor in _CARRIES_EDGE_LATENTS else 0
         processor = spec.layers * (hidden + carried) * spec.channels + one_layer

@@ -9,8 +9,10 @@ experiment take the new name, and with a dataset the store path, frequency, peri
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from anemoic.compiler.diagnostics import Sink, Span
 from anemoic.compiler.formatter import format_source
 from anemoic.compiler.parser import parse
 from anemoic.datasets.store import StoreMetadata
-from anemoic.plan.units import DURATION_UNITS, MONTH_S
+from anemoic.plan.units import DURATION_UNITS, MONTH_S, format_duration
 
 EXAMPLES_DIR = Path(__file__).resolve().parents[2] / "examples"
 DATE_FORCINGS = ("cos_julian_day", "sin_julian_day", "cos_latitude")
@@ -109,6 +111,7 @@ def render(template: str, name: str, target: Path, store: StoreMetadata | None =
                         edits.replace(setting.value.span, store.frequency)
                     if setting.key == "loss" and not any(LEVELLED.match(v) for v in store.variables):
                         _drop_level_weights(edits, setting)
+                _offsets_in_steps(edits, decl.block.settings, store)
     how = f"anemoic new {name} --from {template}" + (f" --dataset {store.path}" if store else "")
     return format_source(f"// {name}: made by `{how}` from {source.name}.\n" + edits.result(), str(target))
 
@@ -136,6 +139,28 @@ def _drop_level_weights(edits: _Edits, setting: ast.Setting) -> None:
     match = re.search(r"\s*\*\s*scalers\.pressure_level\b", edits.text[start:end])
     if match:
         edits.edits.append((start + match.start(), start + match.end(), ""))
+
+
+def _seconds(value: ast.Expr) -> int | None:
+    """Seconds of a duration literal (``6h``), 0 for ``0``; None for anything else."""
+    if isinstance(value, ast.Literal) and value.kind == "int" and value.value == 0:
+        return 0
+    match = re.fullmatch(r"(\d+)([a-z]+)", str(value.value)) if isinstance(value, ast.Literal) else None
+    return int(match[1]) * DURATION_UNITS[match[2]] if match is not None and match[2] in DURATION_UNITS else None
+
+
+def _offsets_in_steps(edits: _Edits, settings: Sequence[ast.Setting], store: StoreMetadata) -> None:
+    """A downscaler's ``inputs`` / ``targets`` offsets off the store's frequency (``[0, 2mo]`` on a 6-hourly
+    store) become the same pattern in store steps (``[0, 12h]``), as ``timestep`` becomes the frequency."""
+    lists = [s.value for s in settings if s.key in ("inputs", "targets") and isinstance(s.value, ast.ListExpr)]
+    items = [item for value in lists for item in value.items]
+    seconds = [_seconds(item) for item in items]
+    if not items or None in seconds or all(s % store.frequency_s == 0 for s in seconds):  # type: ignore[operator]
+        return
+    unit = math.gcd(*seconds)  # type: ignore[arg-type]
+    for item, value in zip(items, seconds):
+        steps = value // unit  # type: ignore[operator]
+        edits.replace(item.span, format_duration(steps * store.frequency_s) if steps else "0")
 
 
 def _multiple(value: ast.Expr, frequency_s: int) -> bool:

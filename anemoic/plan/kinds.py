@@ -15,10 +15,11 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 # -- tasks ----------------------------------------------------------------------------------------
-TaskKind = Literal["forecaster", "temporal_downscaler"]  # what is predicted
+TaskKind = Literal["forecaster", "temporal_downscaler", "autoencoder"]  # what is predicted
 MethodKind = Literal["deterministic", "ensemble"]  # how it is trained (docs/language.md: task x method)
 NoiseKind = Literal["inject", "condition"]  # how ensemble members are made to differ
 Prediction = Literal["state", "tendency"]
+ModelPart = Literal["encoder", "processor", "decoder"]  # what a warm start may load (docs/models.md "Parts")
 
 # -- variables --------------------------------------------------------------------------------------
 Role = Literal["prognostic", "forcing", "diagnostic"]
@@ -76,6 +77,7 @@ TASK_KINDS = values(TaskKind)
 METHOD_KINDS = values(MethodKind)
 NOISE_KINDS = values(NoiseKind)
 PREDICTIONS = values(Prediction)
+MODEL_PARTS = values(ModelPart)
 ROLES = values(Role)
 NORMALISERS = values(Normaliser)
 REMAPS = values(Remap)

@@ -17,9 +17,9 @@ from typing import Union
 
 from anemoic.plan.kinds import (
     Accelerator, Activation, AttentionBackend, Bounding, ClipAlgorithm, ComputedForcing, EdgeAttribute, EdgeMask,
-    EdgesKind, ImputerKind, ImputerStatistic, LossKind, MapperKind, MethodKind, MetricKind, NodesKind, NodeWeights,
-    NodeWeightsNorm, NoiseKind, Norm, Normaliser, OptimiserKind, Precision, Prediction, ProcessorKind, Remap, Role,
-    ScalerKind, ScheduleKind, ShardStrategy, TaskKind,
+    EdgesKind, ImputerKind, ImputerStatistic, LossKind, MapperKind, MethodKind, MetricKind, ModelPart, NodesKind,
+    NodeWeights, NodeWeightsNorm, NoiseKind, Norm, Normaliser, OptimiserKind, Precision, Prediction, ProcessorKind,
+    Remap, Role, ScalerKind, ScheduleKind, ShardStrategy, TaskKind,
 )
 
 SCHEMA_VERSION = 3
@@ -242,6 +242,15 @@ class SchedulePlan:
 
 
 @dataclass(frozen=True)
+class InitPlan:
+    """Weights a fresh run starts from: the named parts of a trained checkpoint (e.g. an autoencoder's encoder
+    and decoder); every other tensor keeps its fresh initialisation.  Not applied when a run resumes."""
+
+    checkpoint: str  # a checkpoint file, or a run directory (its newest checkpoint); absolute
+    parts: tuple[ModelPart, ...] = ("encoder", "processor", "decoder")
+
+
+@dataclass(frozen=True)
 class TrainingPlan:
     epochs: int
     batch_size: int  # per data-parallel rank
@@ -262,6 +271,8 @@ class TrainingPlan:
     num_workers: int = 2
     prefetch_factor: int = 2
     pin_memory: bool = True
+    # warm start of named model parts; None: every weight freshly initialised (left out of the file: ADDED_IN_SCHEMA)
+    init: InitPlan | None = field(default=None, metadata=ADDED_IN_SCHEMA)
 
 
 @dataclass(frozen=True)

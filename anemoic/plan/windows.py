@@ -2,7 +2,8 @@
 
 A sample is a window of states ``timestep`` apart; ``sample_offsets`` says which offsets (in
 timesteps from the first input state) it holds, inputs first: a forecaster's inputs and rollout targets
-follow each other, a temporal downscaler's targets lie between its bracketing inputs.  The compiler
+follow each other, a temporal downscaler's targets lie between its bracketing inputs, an autoencoder
+holds one state.  The compiler
 checks that every period holds such a window, and the runtime's tasks (``anemoic.runtime.tasks``) give
 the data module the same offsets, so the window is computed in exactly one place.
 """
@@ -29,9 +30,15 @@ def _temporal_downscaler(task: TaskPlan, split: Split) -> tuple[int, ...]:
     return (*task.input_offsets, *task.target_offsets)
 
 
+def _autoencoder(task: TaskPlan, split: Split) -> tuple[int, ...]:
+    """One state: the autoencoder reconstructs the state at t from the state at t."""
+    return (0,)
+
+
 OFFSETS: dict[TaskKind, Callable[[TaskPlan, Split], tuple[int, ...]]] = {
     "forecaster": _forecaster,
     "temporal_downscaler": _temporal_downscaler,
+    "autoencoder": _autoencoder,
 }
 
 

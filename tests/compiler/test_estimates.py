@@ -36,6 +36,7 @@ def _grid(n_lat: int = 8, n_lon: int = 16) -> tuple[np.ndarray, np.ndarray]:
          "model.norm": "rmsnorm"},
         {"task": TaskPlan(kind="temporal_downscaler", timestep_s=6 * 3600, multistep_input=2, input_offsets=(0, 4),
                           target_offsets=(1, 2, 3))},  # a row of the output projection per target
+        {"task": TaskPlan(kind="autoencoder", timestep_s=6 * 3600)},  # no processor built
     ],
 )
 def test_parameter_count_equals_the_built_model(overrides: dict[str, object]) -> None:

@@ -54,8 +54,17 @@ def test_template_fitted_to_a_synthetic_store_checks(template: str, tmp_path: Pa
     store = read_metadata(shared_store(tmp_path_factory))
     target = tmp_path / "synth.anm"
     text = render(template, "synth", target, store)
-    assert "timestep = 6h" in text.replace("timestep           =", "timestep =").replace("timestep  =", "timestep =")
+    if "timestep" in templates()[template].read_text():  # a downscaler's offsets and an autoencoder have none
+        aligned = text.replace("timestep           =", "timestep =").replace("timestep  =", "timestep =")
+        assert "timestep = 6h" in aligned
     _check(target, text, require=True)
+
+
+def test_a_downscalers_offsets_become_the_same_pattern_in_store_steps(
+        tmp_path: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    store = read_metadata(shared_store(tmp_path_factory))  # 6-hourly: the template's months are no steps of it
+    text = render("temporal_downscale_ensemble", "synth", tmp_path / "synth.anm", store)
+    assert "[0, 18h]" in text and "[6h, 12h]" in text, text
 
 
 def test_quickstart_on_the_pacific_store_golden() -> None:
@@ -66,5 +75,6 @@ def test_quickstart_on_the_pacific_store_golden() -> None:
 
 
 def test_unknown_template_lists_the_templates(tmp_path: Path) -> None:
-    with pytest.raises(TemplateError, match=r"^no template `lam`; templates: aifs, aifs_o96, ensemble, quickstart"):
+    with pytest.raises(TemplateError,
+                       match=r"^no template `lam`; templates: aifs, aifs_o96, autoencode, ensemble, quickstart"):
         render("lam", "x", tmp_path / "x.anm")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -9,9 +10,10 @@ from pathlib import Path
 import pytest
 
 from anemoic.plan.canonical import canonical_json, plan_hash
+from anemoic.plan.convert import plan_to_dict
 from anemoic.plan.errors import PlanError
 from anemoic.plan.io import read_plan, read_plan_dict, read_plan_with_notes, write_plan
-from anemoic.plan.model import SCHEMA_VERSION, SweepMemberPlan, TaskPlan
+from anemoic.plan.model import SCHEMA_VERSION, InitPlan, SweepMemberPlan, TaskPlan
 from tests.factories import make_plan
 
 
@@ -177,3 +179,16 @@ def test_training_debug_is_left_out_at_its_default_and_hashed_when_on(tmp_path: 
     path = tmp_path / "debug.json"
     write_plan(debug, path)
     assert json.loads(path.read_text())["training"]["debug"] is True and read_plan(path) == debug
+
+
+def test_training_init_is_left_out_at_its_default_and_read_back(tmp_path: Path) -> None:
+    """``training.init`` (ADDED_IN_SCHEMA): a plan without it is written, hashed and read as before it existed."""
+    plan = make_plan()
+    assert "init" not in plan_to_dict(plan)["training"]
+    write_plan(plan, tmp_path / "plan.json")
+    assert read_plan(tmp_path / "plan.json") == plan
+    init = InitPlan("/runs/ae", ("encoder",))
+    warm = dataclasses.replace(plan, training=dataclasses.replace(plan.training, init=init))
+    assert plan_to_dict(warm)["training"]["init"] == {"checkpoint": "/runs/ae", "parts": ["encoder"]}
+    write_plan(warm, tmp_path / "warm.json")
+    assert read_plan(tmp_path / "warm.json") == warm

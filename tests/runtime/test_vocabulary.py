@@ -25,12 +25,14 @@ from anemoic.runtime.models.mappers import MAPPER_BUILDERS
 from anemoic.runtime.models.noise import NOISE_BUILDERS
 from anemoic.runtime.models.processors import PROCESSOR_BUILDERS
 from anemoic.runtime.models.sharded import SPLITS_HEADS
+from anemoic.runtime.models.encoder_processor_decoder import PARTS
 from anemoic.runtime.tasks import TASKS
 from anemoic.runtime.training.schedule import OPTIMISERS, SCHEDULES
 from anemoic.runtime.training.scores import METRICS
 
 TABLES: dict[str, tuple[tuple[str, ...], Iterable[object]]] = {
     "runtime.tasks.TASKS": (kinds.TASK_KINDS, TASKS),
+    "runtime.models.encoder_processor_decoder.PARTS": (kinds.MODEL_PARTS, PARTS),
     "runtime.methods.METHODS": (kinds.METHOD_KINDS, METHODS),
     "runtime.models.noise.NOISE_BUILDERS": (kinds.NOISE_KINDS, NOISE_BUILDERS),
     "runtime.models.processors.PROCESSOR_BUILDERS": (kinds.PROCESSORS, PROCESSOR_BUILDERS),

@@ -64,7 +64,9 @@ def _check_one(name: str, fmt: str, require_dataset: bool) -> tuple[str, bool]:
 
     result = compile_file(name, require_dataset=require_dataset)
     output, errors = result.render(fmt), result.has_errors()
-    if check_cache.enabled():
+    # an `init` checkpoint is read when it exists, and runs add new ones at any time: such answers are not kept
+    reads_checkpoint = any(p.training.init for p in result.plans) or any(d.code == "E0827" for d in result.diagnostics)
+    if check_cache.enabled() and not reads_checkpoint:
         check_cache.save(name, flags, output, errors, [str(os.path.abspath(name)), *result.inputs],
                          list(result.stores))
     return output, errors

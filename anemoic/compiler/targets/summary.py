@@ -65,7 +65,9 @@ def render_summary(plans: Sequence[Plan], output: BuildOutput, *, source: str, t
         lines.append("  member 0:")
     lines.append(f"  graph   {_graph_line(first)}")
     model = first.model
-    lines.append(f"  model   {model.processor} processor ({model.layers} layers, {model.channels} channels), "
+    processor = f"no processor (an autoencoder), {model.channels} channels" if first.task.kind == "autoencoder" \
+        else f"{model.processor} processor ({model.layers} layers, {model.channels} channels)"
+    lines.append(f"  model   {processor}, "
                  f"{model.encoder}/{model.decoder} mappers: {human_count(first.estimates.parameter_count)} "
                  "parameters")
     task = first.task
@@ -79,6 +81,9 @@ def render_summary(plans: Sequence[Plan], output: BuildOutput, *, source: str, t
     if method.noise is not None:
         lines.append(f"  method  an ensemble of {method.members} members, {method.noise.kind} noise "
                      f"({method.noise.channels} channels) on the hidden mesh")
+    if first.training.init is not None:
+        lines.append(f"  init    the {', '.join(first.training.init.parts)} of "
+                     f"{display_path(Path(first.training.init.checkpoint), workdir)}; the rest freshly initialised")
     lines.append(f"  memory  {_memory_line(first)}")
     parallel = first.parallel
     sharded = "" if parallel.gpus_per_model == 1 else (

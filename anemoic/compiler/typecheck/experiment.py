@@ -118,7 +118,7 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
     loss = check_loss(ctx, task.loss, variables.indices.output, variables.levels, task.metrics, task.plan.method) \
         if task is not None and variables is not None else None
     train_section, _ = sections["train"]
-    train = check_train(ctx, ctx.read_block("train", train_section.block, TRAIN_SETTINGS))
+    train = check_train(ctx, ctx.read_block("train", train_section.block, TRAIN_SETTINGS), directories)
     parallel, site, outputs = _run_settings(ctx, sections, name)
     if info is not None and task is not None:
         rules.rollout_fits(ctx, info, task.plan)
@@ -128,6 +128,7 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
     if task is not None and parallel is not None:
         rules.ensemble_unsharded(ctx, parallel, task.plan.method)
         rules.downscaler_unsharded(ctx, parallel, task.plan)
+        rules.autoencoder_unsharded(ctx, parallel, task.plan)
     data_parallel = rules.parallel_layout(ctx, parallel, model, train.fields["batch_size"]) \
         if parallel is not None and model is not None and train is not None else None
     if site is not None and outputs is not None:

@@ -96,6 +96,15 @@ def ensemble_unsharded(ctx: Context, parallel: ParallelPlan, method: MethodPlan)
                        hint="use `gpus_per_model = 1` for an ensemble: each GPU holds a whole model and its members")
 
 
+def autoencoder_unsharded(ctx: Context, parallel: ParallelPlan, task: TaskPlan) -> None:
+    """The autoencoder's model runs no processor, and a model group shards the processor with the mappers; an
+    autoencoder on a sharded model is not executed (nor tested for layout parity) yet."""
+    if task.kind == "autoencoder" and parallel.gpus_per_model > 1:
+        ctx.sink.error("E1416", f"training an autoencoder on a model sharded over {parallel.gpus_per_model} GPUs "
+                       "is not executed by this runtime yet", ctx.span_of("parallel.gpus_per_model"),
+                       hint="use `gpus_per_model = 1` for an autoencoder: each GPU holds a whole model")
+
+
 def ensemble_per_device(ctx: Context, value: v.Value | None, method: MethodPlan) -> None:
     """``parallel { ensemble_per_device = n }``: the members one device holds, a divisor of the ensemble's members.
 

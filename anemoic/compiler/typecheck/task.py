@@ -17,7 +17,9 @@ from anemoic.plan import kinds
 from anemoic.plan.model import RolloutPlan, TaskPlan
 from anemoic.plan.units import format_duration
 
-KINDS = {"forecast": "forecaster", "temporal_downscale": "temporal_downscaler"}  # word -> plan kind (kinds.TASK_KINDS)
+KINDS = {"forecast": "forecaster", "temporal_downscale": "temporal_downscaler",  # word -> plan kind (TASK_KINDS)
+         "autoencode": "autoencoder"}
+NO_TIME = ("timestep", "inputs", "targets", "rollout", "validation_rollout")  # settings an autoencoder does not have
 
 
 def _steps(value: v.Value, sink: Sink, what: str) -> int | None:
@@ -78,8 +80,12 @@ def check_task(ctx: Context, kind_name: v.Symbol, settings: Settings, span: Span
     metrics = _metrics(ctx, settings.get("metrics"), method)
     if settings.missing("loss"):
         ctx.sink.error("E0806", "the task has no `loss`", span, hint="add `loss = mse * node_weights(area)`")
-    plan = _downscaler(ctx, settings, span, frequency_s) if kind == "temporal_downscaler" else \
-        _forecaster(ctx, settings, frequency_s)
+    if kind == "temporal_downscaler":
+        plan = _downscaler(ctx, settings, span, frequency_s)
+    elif kind == "autoencoder":
+        plan = _autoencoder(ctx, settings, method, frequency_s)
+    else:
+        plan = _forecaster(ctx, settings, frequency_s)
     if plan is None or metrics is None or method is None or method.plan is None or "members" in settings \
             or "loss" not in settings:
         return None
@@ -106,6 +112,32 @@ def _downscaler(ctx: Context, settings: Settings, span: Span, frequency_s: int |
         return None
     return TaskPlan(kind="temporal_downscaler", timestep_s=window.timestep_s, multistep_input=len(window.inputs),
                     input_offsets=window.inputs, target_offsets=window.targets)
+
+
+def _autoencoder(ctx: Context, settings: Settings, method: CheckedMethod | None,
+                 frequency_s: int | None) -> TaskPlan | None:
+    """An autoencoder reconstructs the state at t from the state at t: no time settings, no tendency (the state
+    itself is what passes the hidden mesh), and for now a deterministic method; None after a diagnostic."""
+    ok = True
+    for key in NO_TIME:
+        if key in settings:
+            ctx.sink.error("E0825", f"an autoencoder has no `{key}`: it reconstructs the state at t from the state "
+                           "at t", settings[key].span, hint=f"remove `{key}`")
+            ok = False
+    prediction = settings.get("prediction")
+    if isinstance(prediction, v.Symbol) and prediction.name == "tendency":
+        ctx.sink.error("E0826", "an autoencoder predicts the state itself, not a tendency: with the input added "
+                       "back it would learn the identity without using the hidden mesh", prediction.span,
+                       hint="remove `prediction` (an autoencoder predicts the state)")
+        ok = False
+    if method is not None and method.word == "ensemble":
+        assert method.span is not None
+        unsupported.refuse(ctx, unsupported.ENSEMBLE_AUTOENCODER, method.span)
+        ok = False
+    read = read_settings(ctx, settings, TABLE)
+    if not ok or read is None or frequency_s is None:
+        return None
+    return TaskPlan(kind="autoencoder", timestep_s=frequency_s, rollout=RolloutPlan(), **read)
 
 
 def _timestep(ctx: Context, value: v.Value | None, frequency_s: int | None) -> int | None:

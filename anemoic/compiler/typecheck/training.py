@@ -7,6 +7,7 @@ so lowering derives it, once, from the rate and ``scale_lr`` this checker return
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from anemoic.compiler import coerce
@@ -14,6 +15,7 @@ from anemoic.compiler import values as v
 from anemoic.compiler.builtins import SCHEDULE_KINDS
 from anemoic.compiler.typecheck.arguments import argument, component, failed
 from anemoic.compiler.typecheck.context import Context, Settings
+from anemoic.compiler.typecheck.init import check_init
 from anemoic.compiler.typecheck.settings import Setting, choice, duration, flag, keys, read_settings, real, whole
 from anemoic.plan import kinds
 from anemoic.plan.model import SchedulePlan
@@ -41,7 +43,7 @@ TABLE = (
     Setting("seed", "seed", whole(0)),
     Setting("scale_lr", "training.optimiser.effective_lr", flag(), field="scale_lr"),  # blame for the derived LR
 )
-SETTINGS = keys(TABLE, "lr", "optimiser")
+SETTINGS = keys(TABLE, "lr", "optimiser", "init")
 
 
 @dataclass(frozen=True)
@@ -53,16 +55,18 @@ class CheckedTraining:
     scale_lr: bool  # effective LR = lr x data-parallel size
 
 
-def check_train(ctx: Context, s: Settings) -> CheckedTraining | None:
+def check_train(ctx: Context, s: Settings, directories: dict[str, Path] | None = None) -> CheckedTraining | None:
+    """``directories``: each source file's folder, against which a relative ``init`` checkpoint path resolves."""
     read = read_settings(ctx, s, TABLE)
     optimiser, schedule = _learning_rate(ctx, s)
+    init_ok, init = check_init(ctx, s.get("init"), directories or {})
     if s.missing("epochs") and s.missing("max_steps"):
         ctx.sink.error("E1006", "`train` needs `epochs` (or `max_steps`)", ctx.file_span(), hint="add `epochs = 10`")
         return None
-    if read is None or optimiser is None or schedule is None:
+    if read is None or optimiser is None or schedule is None or not init_ok:
         return None
     seed, scale_lr = read.pop("seed", 42), read.pop("scale_lr", True)
-    fields = {"epochs": 1, "batch_size": 1, **read}
+    fields = {"epochs": 1, "batch_size": 1, **read, **({"init": init} if init is not None else {})}
     return CheckedTraining(fields, optimiser, schedule, seed, scale_lr)
 
 

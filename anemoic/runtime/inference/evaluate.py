@@ -6,7 +6,8 @@ its inputs, read from the store) and climatology (training-period
 mean of the same calendar month and hour), with the same area weights as
 training; printed by the same report function as the end of ``exec``.  A forecast
 of several members is scored as an ensemble: the ensemble mean's RMSE, then its
-CRPS next to the baselines' and its spread/skill ratio.
+CRPS next to the baselines' and its spread/skill ratio.  An autoencoder's reconstructions are scored per
+variable next to the variable's standard deviation and climatology (``inference/reconstruct.py``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import torch
 
 from anemoic.datasets.store import open_store
 from anemoic.runtime.inference.forecast_io import read_forecast
+from anemoic.runtime.inference.reconstruct import TASK as RECONSTRUCTION
+from anemoic.runtime.inference.reconstruct import evaluate_reconstruction
 from anemoic.runtime.training.climatology import Climatology
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.report import ENSEMBLE_REPORT, format_report
@@ -30,6 +33,8 @@ def evaluate(forecast_path: str, store_path: str | None = None) -> str:
     if missing:
         raise RuntimeUserError(f"error: the store {store.path} has no variable {', '.join(missing)} to verify against")
     indices = [store.name_to_index[v] for v in forecast.variables]
+    if info.get("task") == RECONSTRUCTION:  # an autoencoder's reconstructions: no lead time, no persistence
+        return evaluate_reconstruction(forecast, store, indices)
     lo, hi = min(indices), max(indices) + 1
     take = np.asarray(indices) - lo
     truth = np.stack([store.read(store.date_index(str(d)), slice(lo, hi))[take] for d in forecast.dates[1:]])

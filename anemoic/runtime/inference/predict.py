@@ -8,7 +8,8 @@ the analysis, once per member); their noise comes from a generator seeded by ``-
 (default: the plan's seed) and the initial date, so the same command writes the same members.
 A temporal downscaler's ``D`` is its first input t: it reads its inputs (t and t + Δ) from the store and
 writes the state at t (lead 0) and its first ``N`` targets, with what ``evaluate`` needs to compare them
-with the linear interpolation between the inputs.
+with the linear interpolation between the inputs.  An autoencoder reconstructs the state at ``D`` and the
+``N - 1`` after it, each from itself (``inference.reconstruct``).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ import numpy as np
 import torch
 
 from anemoic.plan.kinds import Precision
+from anemoic.plan.model import Plan
 from anemoic.plan.windows import interpolation_weights
 from anemoic.runtime.data.dataset import WindowDataset
 from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
 from anemoic.runtime.inference.loading import load_trained
+from anemoic.runtime.inference.reconstruct import TASK as RECONSTRUCTION
+from anemoic.runtime.inference.reconstruct import reconstruct
 from anemoic.runtime.methods import Stream
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.report import format_lead
@@ -59,6 +63,9 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
     store = data.store
     start = store.date_index(date)
     task = module.task
+    if not task.has_lead_times:  # an autoencoder: the reconstructions of `steps` states from `date`
+        return reconstruct(module, data, start, steps, target, _info(plan, path, lineage, str(store.dates[start]),
+                                                                    steps))
     if steps > task.validation_steps and plan.task.kind == "temporal_downscaler":
         raise RuntimeUserError(f"error: --steps {steps}, but this temporal downscaler predicts "
                                f"{task.validation_steps} state(s) between its inputs\n"
@@ -89,9 +96,7 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
     fields = torch.cat([analysis, forecast], dim=0).float().cpu().numpy()
     times = np.arange(length)[task.target_times(steps)]
     dates = window.dates(0)[[initial, *times]]
-    info = {"initial_date": str(dates[0]), "steps": steps, "timestep_s": plan.task.timestep_s,
-            "checkpoint": str(path), "plan_hash": lineage["plan_hash"], "store": plan.dataset.path,
-            "train_start": plan.dataset.train.start, "train_end": plan.dataset.train.end, "plan_name": plan.name,
+    info = {**_info(plan, path, lineage, str(dates[0]), steps),
             "lead_offsets": [int(o) for o in task.lead_offsets(steps)]}
     if plan.task.kind == "temporal_downscaler":  # evaluate compares it with the interpolation between its inputs
         info["interpolation"] = {"input_dates": [str(d) for d in window.dates(0)[list(plan.task.input_offsets)]],
@@ -100,10 +105,21 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
                     module.node_weights.double().cpu().numpy(), info)
 
 
+def _info(plan: Plan, path: object, lineage: dict, initial: str, steps: int) -> dict:
+    """Where a forecast came from: what ``evaluate`` needs besides the fields."""
+    return {"initial_date": initial, "steps": steps, "timestep_s": plan.task.timestep_s,
+            "checkpoint": str(path), "plan_hash": lineage["plan_hash"], "store": plan.dataset.path,
+            "train_start": plan.dataset.train.start, "train_end": plan.dataset.train.end, "plan_name": plan.name}
+
+
 def predict_command(checkpoint: str, *, date: str, steps: int, output: str, device: str = "auto",
                     seed: int | None = None) -> int:
     forecast = predict(checkpoint, date, steps, device, seed)
     written = write_forecast(forecast, output)
+    if forecast.info.get("task") == RECONSTRUCTION:
+        print(f"wrote {written}: {len(forecast.variables)} variables, the reconstructions of {steps} state(s) "
+              f"from {forecast.info['initial_date']}")
+        return 0
     leads = format_lead(forecast.info["timestep_s"] * forecast.info["lead_offsets"][-1])
     members = forecast.fields.shape[1]
     print(f"wrote {written}: {len(forecast.variables)} variables, {steps} steps to {leads} "

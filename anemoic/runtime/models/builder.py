@@ -37,6 +37,7 @@ def model_io(plan: Plan) -> ModelIO:
         bounding=bounding,
         output_steps=output_steps(plan.task),
         residual_weights=interpolation_weights(plan.task) if plan.task.kind == "temporal_downscaler" else None,
+        bottleneck=plan.task.kind == "autoencoder",
     )
 
 
@@ -73,7 +74,7 @@ def build_model_from(spec: ModelPlan, io: ModelIO, graph: HeteroData,
               "backend": spec.attention_backend, "checkpointing": spec.gradient_checkpointing}
     encoder = build_mapper(spec.encoder, edges=edge_set(graph, ENCODER), num_chunks=spec.num_chunks, **common)
     decoder = build_mapper(spec.decoder, edges=edge_set(graph, DECODER), num_chunks=spec.num_chunks, **common)
-    processor = build_processor(
+    processor = None if io.bottleneck else build_processor(  # an autoencoder's latent is the encoder's
         spec.processor, edges=edge_set(graph, PROCESSOR), layers=spec.layers, window_size=spec.window_size, **common
     )
     return EncoderProcessorDecoder(

@@ -13,6 +13,9 @@ Data flow for x (B, T_in, E, G, V_in), normalised:
      downscaler adds, for each target, the linear interpolation between the inputs that bracket it;
      with prediction "tendency" nothing is added and the prognostic channels are the
      normalised tendency, which the task turns into a state;
+     an autoencoder's model (``ModelIO.bottleneck``) has no processor and no residual, and the decoder's
+     destination nodes are embedded without the input state (its channels are zero in step 1), so the
+     output has passed through the hidden mesh and nothing else (docs/models.md "Autoencoder");
   5. output bounding (relu / hardtanh per variable) on the state channels; in "tendency" mode only
      on non-prognostic (diagnostic) channels, since a tendency may be negative.
 Ensemble members are folded into the batch: every member runs through the same network.
@@ -29,7 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor, nn
 
-from anemoic.plan.kinds import PREDICTIONS
+from anemoic.plan.kinds import PREDICTIONS, ModelPart
 from anemoic.runtime.distributed.collectives import gather_replicated
 from anemoic.runtime.models.bounding import OutputBounding
 from anemoic.runtime.models.layers import sincos_position
@@ -49,6 +52,7 @@ class ModelIO:
     output_steps: int = 1  # states predicted at once (a temporal downscaler's targets)
     # per output step, the weight of each input step in the residual (None: the last input step alone)
     residual_weights: tuple[tuple[float, ...], ...] | None = None
+    bottleneck: bool = False  # an autoencoder: no processor, no residual, no input state at the decoder
 
     def __post_init__(self) -> None:
         if self.prediction not in PREDICTIONS:
@@ -64,6 +68,22 @@ class ModelIO:
         if weights is not None and (len(weights) != self.output_steps
                                     or any(len(row) != self.multistep_input for row in weights)):
             raise ValueError(f"residual_weights must be {self.output_steps} rows of {self.multistep_input} weights")
+        if self.bottleneck and (self.prediction != "state" or self.multistep_input != 1):
+            raise ValueError("an autoencoder reconstructs one state: prediction state, one input step")
+
+
+PARTS: dict[ModelPart, tuple[str, ...]] = {
+    "encoder": ("trainable_data", "trainable_hidden", "embed_data.", "embed_hidden.", "encoder."),
+    "processor": ("noise.", "processor."),
+    "decoder": ("decoder.", "output_norm.", "output_projection."),
+}
+"""The parameter names (prefixes, relative to the model) of each part a warm start may load
+(``TrainingPlan.init``); together they cover every parameter of the model exactly once."""
+
+
+def part_of(name: str) -> ModelPart | None:
+    """The part a parameter or buffer of the model belongs to (None: a name no part claims)."""
+    return next((part for part, prefixes in PARTS.items() if name.startswith(prefixes)), None)
 
 
 class EncoderProcessorDecoder(nn.Module):
@@ -84,7 +104,7 @@ class EncoderProcessorDecoder(nn.Module):
         data_latlon: Tensor,
         hidden_latlon: Tensor,
         encoder: nn.Module,
-        processor: nn.Module,
+        processor: nn.Module | None,
         decoder: nn.Module,
         channels: int,
         output_norm: nn.Module,
@@ -123,6 +143,8 @@ class EncoderProcessorDecoder(nn.Module):
     def shard(self, context: ShardContext) -> None:
         """Run as rank ``context.comm.rank`` of a model group from now on (the weights stay whole)."""
         comm, strategy = context.comm, context.strategy
+        if self.processor is None:
+            raise ValueError("an autoencoder's model (no processor) is not sharded by this runtime")
         heads = getattr(self.encoder.block, "heads", 1)
         self.encoder.run = mapper_run(self.encoder, comm, strategy, context.data_sizes, context.hidden_sizes)
         self.decoder.run = mapper_run(self.decoder, comm, strategy, context.hidden_sizes, context.data_sizes)
@@ -134,7 +156,8 @@ class EncoderProcessorDecoder(nn.Module):
         """The whole graph on this process again (e.g. for the end-of-run report on rank 0)."""
         self.encoder.unshard()
         self.decoder.unshard()
-        self.processor.run = None
+        if self.processor is not None:
+            self.processor.run = None
         self.sharding = None
 
     @staticmethod
@@ -167,7 +190,11 @@ class EncoderProcessorDecoder(nn.Module):
         x_hidden = self.encoder(x_data, x_hidden)
         if self.noise is not None:
             x_hidden = self.noise(x_hidden, generator, hidden)
-        x_hidden = self.processor(x_hidden)
+        if self.processor is not None:
+            x_hidden = self.processor(x_hidden)
+        if self.io.bottleneck:  # the decoder's destinations know where they are, not what the input was there
+            blind = torch.cat([torch.zeros_like(flat), data_features[..., flat.shape[-1]:]], dim=-1)
+            x_data = self.embed_data(blind)
         x_data = self.decoder(x_hidden, x_data)
         # Back to the input's dtype before the residual: under bf16 autocast the projection yields bf16, and
         # a state rebuilt in bf16 would lose the precision of the last input (and could not be fed back into
@@ -175,7 +202,7 @@ class EncoderProcessorDecoder(nn.Module):
         out = self.output_projection(self.output_norm(x_data)).to(x.dtype)
         out = out.reshape(batch, members, grid, -1) if self.io.output_steps == 1 else \
             out.reshape(batch, members, grid, self.io.output_steps, -1)
-        if self.io.prediction == "state":
+        if self.io.prediction == "state" and not self.io.bottleneck:
             out = out.index_add(-1, self.residual_out, self._residual(x))
         out = self.bounding(out)
         if context is not None and not context.batch_sharded:  # every rank of the group goes on with the whole grid

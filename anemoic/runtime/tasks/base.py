@@ -1,4 +1,5 @@
-"""What the training loop needs from a task: the forecaster's and the temporal downscaler's common shape.
+"""What the training loop needs from a task: the common shape of the forecaster, the temporal downscaler and
+the autoencoder.
 
 A task owns the time structure of a sample (as anemoi's ``BaseTask``): which states a sample of a
 split holds (the data module asks the task type, ``Task.window``) and how a batch of those states
@@ -36,6 +37,7 @@ class RolloutResult:
 class Task(ABC):
     plan: TaskPlan
     routing: RoutingIndices
+    has_lead_times: ClassVar[bool] = True  # False: one score per variable (no lead time, no persistence baseline)
     baseline_name: ClassVar[str] = "persistence"  # the reference forecast the scores are compared with
 
     @property

@@ -188,18 +188,20 @@ class TrackingCallback(pl.Callback):
         from anemoic.runtime.tracking.plots import error_by_lead, field_maps
 
         timestep = self.plan.task.timestep_s
+        leads = pl_module.task.has_lead_times  # an autoencoder's one reconstruction has none
         example = getattr(pl_module, "validation_example", None)
         if example is not None:
             names = self.plan.indices.output[:4]
             lat, lon, target, prediction = example
             first = timestep * pl_module.task.lead_offsets(1)[0]  # a forecaster's first lead, a downscaler's target
+            when = f"+{format_duration(first)}" if leads else "reconstructed"
             figure = field_maps(lat, lon, target[:, : len(names)], prediction[:, : len(names)], names,
-                                f"first validation sample, +{format_duration(first)}")
+                                f"first validation sample, {when}")
             self.log_figure(figure, f"fields-{tag}.png")
             plt.close(figure)
         scores = getattr(pl_module, "val_scores", None)
         plotted = [m for m in scores.metrics if m != "rank_histogram"] if scores is not None else []
-        if scores is not None and "model" in scores.weights and plotted:  # one value per (lead, variable)
+        if scores is not None and "model" in scores.weights and plotted and leads:  # one per (lead, variable)
             metric = plotted[0]
             labels = [f"+{format_duration(timestep * offset)}" for offset in pl_module.task.lead_offsets(scores.leads)]
             figure = error_by_lead(scores.score("model", metric).numpy(), self.plan.indices.output, labels,

@@ -57,6 +57,9 @@ def check_supported(plan: Plan) -> None:
         raise RuntimeUserError(f"error: the model's {model.heads} attention heads cannot be split over "
                                f"gpus_per_model = {shards} ranks (parallel.shard_strategy = heads); rebuild the "
                                f"plan with heads a multiple of {shards}, or shard by edges")
+    if shards > 1 and plan.task.kind == "autoencoder":
+        raise RuntimeUserError(f"error: an autoencoder is not trained on a model sharded over gpus_per_model = "
+                               f"{shards} ranks by this runtime; rebuild the plan with gpus_per_model = 1")
     if shards > 1 and parallel.keep_batch_sharded and parallel.read_group_size != shards:
         raise RuntimeUserError(f"error: keep_batch_sharded needs each of the {shards} ranks of a model group to "
                                f"read its own grid shard (parallel.read_group_size {shards}, not "

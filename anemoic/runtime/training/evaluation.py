@@ -45,7 +45,8 @@ def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatolo
         target, baseline = module.physical_truth(batch, steps)  # NaN where data is missing: not scored
         weights = module.node_weights
         scores.add("model", module.denormalise_output(result.predictions), target, weights)
-        scores.add(module.task.baseline_name, baseline, target, weights)
+        if module.task.has_lead_times:  # an autoencoder's "persistence" is the truth it reconstructs
+            scores.add(module.task.baseline_name, baseline, target, weights)
         valid_times = np.stack([dataset.dates(i)[target_times] for i in picked])
         clim = climatology.for_dates(valid_times.reshape(-1)).reshape(len(picked), steps, 1, *target.shape[3:])
         scores.add("climatology", torch.from_numpy(clim).to(target).expand_as(target), target, weights)

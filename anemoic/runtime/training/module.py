@@ -5,8 +5,9 @@ Batches arrive in physical units ``(B, T, E, G, V_data)``; the preprocessor
 so one checkpoint carries everything needed to reproduce the normalisation.
 Validation accumulates area-weighted error sums in physical units for the model
 and the persistence baseline (climatology is added by the end-of-run report), per
-variable and lead time, and logs ``val/<metric>/<variable>/<lead>`` for each metric
-in ``plan.loss.metrics`` (the rank histogram: ``val/rank_histogram/<variable>/<lead>/<rank>``).
+variable and lead time, and logs ``val/<metric>/<variable>/<lead>`` (an autoencoder's reconstruction:
+``val/<metric>/<variable>``) for each metric in ``plan.loss.metrics`` (the rank histogram:
+``val/rank_histogram/<variable>/<lead>/<rank>``).
 The method (``runtime/methods``) binds the model to a seeded noise generator for each batch, so an
 ensemble draws the same noise whenever the same batch of the same epoch is trained or validated.
 
@@ -171,7 +172,8 @@ class ForecastModule(pl.LightningModule):
             prediction, target, baseline = (self.sharding.local(t, 3) for t in (prediction, target, baseline))
             weights, count = weights[self.sharding.data_range], self.sharding.counts_samples
         self.val_scores.add("model", prediction, target, weights, count_samples=count)
-        self.val_scores.add(self.task.baseline_name, baseline, target, weights)
+        if self.task.has_lead_times:  # an autoencoder's "persistence" is the truth it reconstructs
+            self.val_scores.add(self.task.baseline_name, baseline, target, weights)
 
     def _keep_example(self, target: torch.Tensor, prediction: torch.Tensor) -> None:
         """The first validation sample's fields (G, V) for the tracking plots, kept on rank 0."""
@@ -195,8 +197,9 @@ class ForecastModule(pl.LightningModule):
         for metric in scores.metrics:
             model = scores.score("model", metric)
             for v, name in enumerate(self.plan.indices.output):
-                for lead in range(scores.leads):
-                    key = f"val/{metric}/{name}/{offsets[lead]}"
+                for lead in range(scores.leads):  # an autoencoder's one reconstruction has no lead time
+                    key = f"val/{metric}/{name}/{offsets[lead]}" if self.task.has_lead_times else \
+                        f"val/{metric}/{name}"
                     values = model[lead, v]
                     if values.dim() == 0:
                         self.log(key, float(values), on_epoch=True, rank_zero_only=True)

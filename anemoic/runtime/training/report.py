@@ -86,3 +86,25 @@ def format_report(scores: ScoreSums, variables: tuple[str, ...], timestep_s: int
     verdict = "; ".join(f"beats {k} on {n}/{compared}" for k, n in beats.items())
     out += ["", f"model {verdict} (variable, lead) pairs" if verdict else "no baselines were computed"]
     return "\n".join(out) + "\n"
+
+
+def format_reconstruction(scores: ScoreSums, variables: tuple[str, ...], stdev: tuple[float, ...], *,
+                          title: str) -> str:
+    """An autoencoder's report: per variable, the reconstruction's RMSE next to the variable's standard deviation
+    (in the store's statistics) and climatology's RMSE; no lead times, no persistence (it would be the truth)."""
+    model, climatology = scores.score("model", "rmse"), scores.score("climatology", "rmse") \
+        if "climatology" in scores.kinds() else None
+    header = ["variable", "rmse", "stdev", "rmse/stdev"] + (["climatology", "vs clim."] if climatology is not None
+                                                          else [])
+    rows = []
+    for v, name in enumerate(variables):
+        rmse = float(model[0, v])
+        row = [name, _number(rmse), _number(stdev[v]), _ratio(rmse, stdev[v])]
+        if climatology is not None:
+            row += [_number(float(climatology[0, v])), _ratio(rmse, float(climatology[0, v]))]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))).rstrip()
+             for r in [header, ["-" * w for w in widths], *rows]]
+    return "\n".join([title, "reconstruction RMSE in physical units; rmse/stdev: of the variable's standard "
+                      "deviation (below 1: better than its mean)", "", *lines]) + "\n"

@@ -36,10 +36,11 @@ from anemoic.runtime.training.checkpoints import CHECKPOINT_DIR, AtomicCheckpoin
 from anemoic.runtime.training.ema import ExponentialMovingAverage
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.training.evaluation import build_climatology, validation_scores
+from anemoic.runtime.training.init import load_parts
 from anemoic.runtime.training.lineage import make_lineage
 from anemoic.runtime.training.module import ForecastModule
 from anemoic.runtime.training.progress import progress_callback
-from anemoic.runtime.training.report import ENSEMBLE_REPORT, format_report
+from anemoic.runtime.training.report import ENSEMBLE_REPORT, format_reconstruction, format_report
 from anemoic.runtime.training.requeue import RequeueOnSignal, SignalFlag, clear_marker, cluster_plugins, \
     install_requeue_flag, requeued_checkpoint, slurm_job_id
 from anemoic.runtime.training.resume import ResumeDecision, decide_resume, warm_start
@@ -182,6 +183,12 @@ def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovi
     with ema.averaged_weights(module) if ema is not None else contextlib.nullcontext():
         scores = validation_scores(module, parts.data, build_climatology(parts.data), plan.training.batch_size,
                                    metrics=metrics)
+    if not module.task.has_lead_times:  # an autoencoder
+        text = format_reconstruction(scores, plan.indices.output, output_stdev(parts), title=(
+            f"End of run {plan.name}: reconstruction of {scores.samples} validation states "
+            f"({plan.dataset.validate.start} to {plan.dataset.validate.end})"))
+        write_text_atomic(run_dir / "report.txt", text)
+        return text
     what = "ensemble-mean RMSE" if ensemble else "RMSE"
     title = (f"End of run {plan.name}: validation {what} on {scores.samples} samples "
              f"({plan.dataset.validate.start} to {plan.dataset.validate.end})")
@@ -194,6 +201,13 @@ def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovi
                                      offsets=offsets)
     write_text_atomic(run_dir / "report.txt", text)
     return text
+
+
+def output_stdev(parts: Components) -> tuple[float, ...]:
+    """Each output variable's standard deviation in the store's statistics (what a reconstruction is judged by)."""
+    by_name = {v.name: v.store_index for v in parts.plan.variables}
+    stdev = parts.data.store.statistics["stdev"]
+    return tuple(float(stdev[by_name[name]]) for name in parts.plan.indices.output)
 
 
 def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: bool = False,
@@ -220,6 +234,8 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     module = ForecastModule(plan, parts.model, parts.loss, parts.preprocessor, parts.task, parts.node_weights,
                             total_steps=total_steps, lineage=lineage, latitudes=parts.data.store.latitudes,
                             longitudes=parts.data.store.longitudes)
+    if decision is None and plan.training.init is not None:  # a fresh run: --resume (any mode) takes precedence
+        _say(load_parts(module, plan.training.init))
     if dry_run_only:
         return dry_run(module, parts, plan)
     if decision is not None and decision.mode == "warm_start":

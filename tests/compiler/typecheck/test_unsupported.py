@@ -49,7 +49,6 @@ FAIR = "loss = fair_crps * node_weights(area)"
 
 
 @pytest.mark.parametrize("old, new, code", [
-    ("task forecast(net)", "task autoencode(net)", "E1401"),
     ("inputs = 2 steps", "inputs = 2 steps\n  method = diffusion", "E1410"),
     ("diagnostic = [tp]", "diagnostic = [tp]\n  target = [2t]", "E1403"),
     (PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; ensemble_per_device = 2 }", "E1407"),
@@ -97,15 +96,18 @@ def _ensemble(text: str) -> str:
     ("temporal_downscale", "deterministic", []),
     ("temporal_downscale", "ensemble(members = 4)", []),
     ("temporal_downscale", "diffusion", ["E1410"]),
-    ("autoencode", "deterministic", ["E1401"]),
-    ("autoencode", "ensemble(members = 4)", ["E1401"]),
-    ("autoencode", "diffusion", ["E1401", "E1410"]),
+    ("autoencode", "deterministic", []),
+    ("autoencode", "ensemble(members = 4)", ["E1415"]),
+    ("autoencode", "diffusion", ["E1410"]),
 ])
 def test_every_cell_of_the_task_by_method_grid_runs_or_is_refused_with_its_code(
         folder: Path, task: str, method: str, codes: list[str]) -> None:
     base = _downscaler(BASE) if task == "temporal_downscale" else BASE
     window = "inputs = [0, 12h]" if task == "temporal_downscale" else "inputs = 2 steps"
     text = base.replace("task forecast(net)", f"task {task}(net)").replace(window, f"{window}\n  method = {method}")
+    if task == "autoencode":  # one state in, the same state out: no time settings (E0825)
+        text = "\n".join(line for line in text.splitlines()
+                         if not line.strip().startswith(("timestep", "inputs", "rollout"))) + "\n"
     if method.startswith("ensemble"):
         loss = next(line for line in text.splitlines() if line.strip().startswith("loss ="))
         text = text.replace(loss, "  " + FAIR)  # an ensemble loss: no W1302
@@ -177,3 +179,20 @@ def test_an_ensemble_on_a_sharded_model_is_refused(folder: Path) -> None:
     text = _ensemble(BASE).replace(PARALLEL, "parallel { gpus_per_node = 4; gpus_per_model = 2 }")
     result = compile_source(text, str(folder / "exp.anm"))
     assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E1413"], result.render()
+
+
+@pytest.mark.parametrize("setting", ["timestep = 6h", "inputs = 1", "rollout = 1", "validation_rollout = 2",
+                                     "targets = [6h]"])
+def test_an_autoencoder_has_no_time_settings(folder: Path, setting: str) -> None:
+    task = BASE[BASE.index("task forecast(net) {"):BASE.index("}", BASE.index("task forecast(net) {")) + 1]
+    loss = next(line for line in task.splitlines() if line.strip().startswith("loss ="))
+    assert errors(folder, task, f"task autoencode(net) {{\n  {setting}\n{loss}\n}}") == ["E0825"]
+    assert errors(folder, task, f"task autoencode(net) {{\n{loss}\n}}") == []
+
+
+def test_an_autoencoder_on_a_sharded_model_is_refused(folder: Path) -> None:
+    task = BASE[BASE.index("task forecast(net) {"):BASE.index("}", BASE.index("task forecast(net) {")) + 1]
+    text = BASE.replace(task, "task autoencode(net) {\n  loss = mse\n}").replace(
+        PARALLEL, "parallel { nodes = 1; gpus_per_node = 2; gpus_per_model = 2 }")
+    result = compile_source(text, str(folder / "exp.anm"))
+    assert [d.code for d in result.diagnostics if d.severity == "error"] == ["E1416"]

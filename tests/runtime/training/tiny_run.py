@@ -118,3 +118,26 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
     assert result.returncode == 0, result.stderr[-4000:]
     _TRAINED.append(TrainedRun(directory, store, plan, directory / "run", result.stdout))
     return _TRAINED[0]
+
+
+_AUTOENCODERS: list[TrainedRun] = []
+
+
+@pytest.fixture(scope="session")
+def trained_autoencoder(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
+    """One short real autoencoder run (import this fixture): its report, warm starts, predict and evaluate."""
+    if _AUTOENCODERS:
+        return _AUTOENCODERS[0]
+    from anemoic.plan.model import TaskPlan
+
+    directory = tmp_path_factory.mktemp("autoencoder")
+    store = write_tiny_store(directory)
+    tracking = TrackingPlan(enabled=True, uri=f"sqlite:///{directory / 'mlflow.db'}", experiment="tests",
+                            run_name="autoencoder", system_metrics=False)
+    plan = write_tiny_plan(directory, store, run="autoencoder", **{
+        "task": TaskPlan(kind="autoencoder", timestep_s=6 * 3600), "loss.metrics": ("rmse", "mae"),
+        "training.epochs": 1, "training.limit_batches_per_epoch": 3, "outputs.tracking": tracking})
+    result = run_runtime("exec", str(plan), cwd=directory, timeout=240)
+    assert result.returncode == 0, result.stderr[-4000:]
+    _AUTOENCODERS.append(TrainedRun(directory, store, plan, directory / "autoencoder", result.stdout))
+    return _AUTOENCODERS[0]
