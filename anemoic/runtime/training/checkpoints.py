@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import enum
 import os
+import pickle
 import re
 import tempfile
 from collections.abc import Mapping
@@ -94,6 +95,16 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
     _fsync_directory(target.parent)
 
 
+def refuse_pickled_code(target: Path, exc: Exception) -> RuntimeUserError:
+    """The one-line refusal of a file whose pickle names a global (a function or class) that ``weights_only``
+    loading does not allow: unpickling it would call that object, so the file could run code.  torch's own
+    message suggests loading with ``weights_only=False``, which is exactly what must never happen."""
+    found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+    what = f" ({found.group(1)})" if found else ""
+    return RuntimeUserError(f"error: {target} holds a pickled Python object{what} that would run code if loaded; "
+                            "anemoic never runs code from a checkpoint, so the file was refused")
+
+
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     """Read a checkpoint without unpickling code; a damaged or foreign file is a user error."""
     target = Path(path)
@@ -101,6 +112,8 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise RuntimeUserError(f"error: checkpoint {target} does not exist")
     try:
         content = torch.load(target, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise refuse_pickled_code(target, exc) from None
     except Exception as exc:  # torch raises several types for damaged/foreign files
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise RuntimeUserError(
@@ -118,7 +131,7 @@ class AtomicCheckpointIO(CheckpointIO):
         atomic_torch_save(to_weights_only_safe(checkpoint), path)
 
     def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: bool | None = None) -> dict[str, Any]:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return load_checkpoint(path)
 
     def remove_checkpoint(self, path: Any) -> None:
         Path(path).unlink(missing_ok=True)
