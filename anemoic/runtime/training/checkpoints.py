@@ -27,6 +27,7 @@ import torch
 from lightning.fabric.plugins.io.checkpoint_io import CheckpointIO
 
 from anemoic.runtime.errors import RuntimeUserError
+from anemoic.runtime.training.lineage import lineage_of
 
 CHECKPOINT_DIR = "checkpoints"
 TEMPORARY_PREFIX = ".tmp-"
@@ -121,6 +122,7 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         ) from None
     if not isinstance(content, dict) or "anemoic" not in content:
         raise RuntimeUserError(f"error: {target} is not an anemoic training checkpoint (no lineage record)")
+    lineage_of(content, str(target))  # its format version: a newer one is refused with the anemoic to install
     return content
 
 
