@@ -50,6 +50,18 @@ def _checkpoint_convert(args: argparse.Namespace) -> int:
     return convert_command(args.checkpoints, output=args.output)
 
 
+def _checkpoint_list(args: argparse.Namespace) -> int:
+    from anemoic.runtime.inference.catalogue import list_command
+
+    return list_command(args.catalogue)
+
+
+def _checkpoint_show(args: argparse.Namespace) -> int:
+    from anemoic.runtime.inference.catalogue import show_command
+
+    return show_command(args.checkpoint, catalogue=args.catalogue)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="anemoi-runtime",
                                      description="Train, predict with and evaluate anemoic plans.")
@@ -89,7 +101,7 @@ def make_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--leads", type=int, default=2, metavar="N", help="the first N leads (default 2)")
     cmp.set_defaults(func=_compare)
 
-    ckpt = sub.add_parser("checkpoint", help="convert training checkpoints into inference checkpoints")
+    ckpt = sub.add_parser("checkpoint", help="convert training checkpoints into inference checkpoints; list and show them")
     ckpt_sub = ckpt.add_subparsers(dest="checkpoint_command", metavar="ACTION", required=True)
     conv = ckpt_sub.add_parser("convert", help="write each training checkpoint as an inference checkpoint "
                                "(weights.safetensors + metadata.json)")
@@ -98,6 +110,14 @@ def make_parser() -> argparse.ArgumentParser:
     conv.add_argument("-o", "--output", required=True, metavar="DIR",
                       help="folder that receives one inference checkpoint folder per CKPT")
     conv.set_defaults(func=_checkpoint_convert)
+    lst = ckpt_sub.add_parser("list", help="the inference checkpoints of a folder (a local catalogue)")
+    lst.add_argument("catalogue", nargs="?", default=".", metavar="DIR", help="the folder (default: .)")
+    lst.set_defaults(func=_checkpoint_list)
+    show = ckpt_sub.add_parser("show", help="what an inference checkpoint holds and where it came from")
+    show.add_argument("checkpoint", metavar="ID", help="an inference checkpoint folder, or its uuid (or the start "
+                      "of it) in the catalogue")
+    show.add_argument("--catalogue", default=".", metavar="DIR", help="where to look a uuid up (default: .)")
+    show.set_defaults(func=_checkpoint_show)
     return parser
 
 

@@ -12,7 +12,7 @@ from tests.golden import assert_golden
 GOLDEN = Path(__file__).parent / "golden"
 
 
-@pytest.mark.parametrize("command", ["", "exec", "predict", "evaluate", "compare", "checkpoint", "checkpoint convert"])
+@pytest.mark.parametrize("command", ["", "exec", "predict", "evaluate", "compare", "checkpoint", "checkpoint convert", "checkpoint list", "checkpoint show"])
 def test_help_text(command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     with pytest.raises(SystemExit) as exit_:

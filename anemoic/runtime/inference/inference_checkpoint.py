@@ -26,10 +26,11 @@ from anemoic.plan.errors import PlanError
 from anemoic.plan.io import plan_from_file_dict
 from anemoic.plan.model import Plan
 from anemoic.runtime.errors import RuntimeUserError
+from anemoic.runtime.training.checkpoints import INFERENCE_METADATA
 
 FORMAT = "anemoic-inference-checkpoint"
 FORMAT_VERSION = 1
-METADATA_NAME = "metadata.json"
+METADATA_NAME = INFERENCE_METADATA
 WEIGHTS_NAME = "weights.safetensors"
 
 

@@ -31,6 +31,7 @@ from anemoic.runtime.training.lineage import lineage_of
 
 CHECKPOINT_DIR = "checkpoints"
 TEMPORARY_PREFIX = ".tmp-"
+INFERENCE_METADATA = "metadata.json"  # what makes a folder an inference checkpoint (runtime/inference)
 _STEP_NAME = re.compile(r"^step-(\d+)\.ckpt$")
 
 
@@ -96,6 +97,10 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
     _fsync_directory(target.parent)
 
 
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def refuse_pickled_code(target: Path, exc: Exception) -> RuntimeUserError:
     """The one-line refusal of a file whose pickle names a global (a function or class) that ``weights_only``
     loading does not allow: unpickling it would call that object, so the file could run code.  torch's own
@@ -114,12 +119,11 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     try:
         content = torch.load(target, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise refuse_pickled_code(target, exc) from None
+        if "GLOBAL " in str(exc):  # names a function or class: code; anything else is a damaged file
+            raise refuse_pickled_code(target, exc) from None
+        raise RuntimeUserError(f"error: {target} is not a readable anemoic checkpoint ({_first_line(exc)})") from None
     except Exception as exc:  # torch raises several types for damaged/foreign files
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RuntimeUserError(
-            f"error: {target} is not a readable anemoic checkpoint ({first_line})"
-        ) from None
+        raise RuntimeUserError(f"error: {target} is not a readable anemoic checkpoint ({_first_line(exc)})") from None
     if not isinstance(content, dict) or "anemoic" not in content:
         raise RuntimeUserError(f"error: {target} is not an anemoic training checkpoint (no lineage record)")
     lineage_of(content, str(target))  # its format version: a newer one is refused with the anemoic to install
@@ -166,6 +170,11 @@ def resolve_checkpoint(run_dir_or_checkpoint: str | os.PathLike) -> Path:
         return given
     if not given.exists():
         raise RuntimeUserError(f"error: --resume {given}: no such run directory or checkpoint")
+    if (given / INFERENCE_METADATA).is_file():
+        raise RuntimeUserError(
+            f"error: {given} is an inference checkpoint (weights and metadata only, no optimiser or loop state); "
+            "it cannot be resumed or converted\nhint: use the training checkpoint it was converted from, named "
+            f"under provenance.parent.path in {given / INFERENCE_METADATA}")
     folder = given / CHECKPOINT_DIR if (given / CHECKPOINT_DIR).is_dir() else given
     found = list_checkpoints(folder)
     if not found:

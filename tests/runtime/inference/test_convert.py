@@ -153,3 +153,12 @@ def test_a_running_writers_temporary_is_kept(tmp_path: Path) -> None:
     mine.mkdir(), dead.mkdir()
     remove_stale_temporaries(tmp_path)
     assert mine.exists() and not dead.exists()
+
+
+def test_an_inference_checkpoint_cannot_be_resumed_or_converted_again(trained_run: TrainedRun) -> None:  # noqa: F811
+    folder = _converted(trained_run, "inference")
+    for args in (["exec", str(trained_run.plan), "--resume", str(folder)],
+                 ["checkpoint", "convert", str(folder), "-o", str(trained_run.directory / "again")]):
+        done = run_runtime(*args, cwd=trained_run.directory)
+        assert done.returncode == 2
+        assert_golden(_normalise(done.stderr, trained_run.directory), GOLDEN / "convert_inference_again.txt")
