@@ -96,12 +96,13 @@ def make_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=_evaluate)
 
     cmp = sub.add_parser("compare", help="score trained runs on the same validation samples, side by side")
-    cmp.add_argument("runs", nargs="+", metavar="RUN", help="run directories, checkpoints or inference checkpoints (the same store, "
-                     "variables, timestep and validation samples)")
+    cmp.add_argument("runs", nargs="+", metavar="RUN", help="run directories, checkpoints or inference checkpoints "
+                     "(the same store, variables, timestep and validation samples)")
     cmp.add_argument("--leads", type=int, default=2, metavar="N", help="the first N leads (default 2)")
     cmp.set_defaults(func=_compare)
 
-    ckpt = sub.add_parser("checkpoint", help="convert training checkpoints into inference checkpoints; list and show them")
+    ckpt = sub.add_parser("checkpoint",
+                          help="convert training checkpoints into inference checkpoints; list and show them")
     ckpt_sub = ckpt.add_subparsers(dest="checkpoint_command", metavar="ACTION", required=True)
     conv = ckpt_sub.add_parser("convert", help="write each training checkpoint as an inference checkpoint "
                                "(weights.safetensors + metadata.json)")

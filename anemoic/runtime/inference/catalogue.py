@@ -87,7 +87,7 @@ def show_text(folder: Path) -> str:
         f"  timestep    {timesteps['timestep_s']} s, {timesteps['multistep_input']} input steps "
         f"(offsets {', '.join(str(o) for o in timesteps['input_offsets_s'])} s)",
         f"  grid        {metadata['grid']['size']} points (fingerprint {metadata['grid']['fingerprint'][:12]})",
-        f"  graph       {metadata['graph']['recipe']} (fingerprint {metadata['graph']['fingerprint'][:12]})",
+        f"  graph       {metadata['graph']['recipe']['name']} (fingerprint {metadata['graph']['fingerprint'][:12]})",
         f"  weights     {weights['parameters']:,} parameters{' (EMA)' if weights['ema'] else ''}, "
         f"sha256 {weights['sha256'][:12]}",
         f"  parent      {parent['path']} (step {parent.get('global_step')}, epoch {parent.get('epoch')})",

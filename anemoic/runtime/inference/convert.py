@@ -30,7 +30,7 @@ from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.inference.inference_checkpoint import (
     FORMAT, FORMAT_VERSION, METADATA_NAME, WEIGHTS_NAME, graph_fingerprint,
 )
-from anemoic.runtime.training.checkpoints import TEMPORARY_PREFIX, _fsync_directory
+from anemoic.runtime.training.checkpoints import TEMPORARY_PREFIX, fsync_directory
 
 PACKAGES = ("torch", "lightning", "numpy", "safetensors", "torch_geometric")
 
@@ -90,10 +90,10 @@ def _normaliser(plan: Any, preprocessor: Any) -> dict[str, dict[str, float | str
 
 def build_metadata(module: Any, parts: Any, source: Path, checkpoint: dict[str, Any], lineage: dict[str, Any],
                    weights_sha256: str, identity: str, ema: bool) -> dict[str, Any]:
-    plan = module.plan
-    store = parts.data.store
     from anemoic.graphs.cache import grid_fingerprint
 
+    plan = module.plan
+    store = parts.data.store
     latitudes, longitudes = np.asarray(store.latitudes, np.float64), np.asarray(store.longitudes, np.float64)
     task = plan.task
     training = {k: v for k, v in lineage.items() if k != "plan_json"}
@@ -114,7 +114,7 @@ def build_metadata(module: Any, parts: Any, source: Path, checkpoint: dict[str, 
         "method": {"kind": task.method.kind, "members": task.method.members},
         "grid": {"size": int(latitudes.size), "latitudes": latitudes.tolist(), "longitudes": longitudes.tolist(),
                  "fingerprint": grid_fingerprint(latitudes, longitudes)},
-        "graph": {"recipe": plan.graph.name, "fingerprint": graph_fingerprint(parts.graph)},
+        "graph": {"recipe": file_dict(plan)["graph"], "fingerprint": graph_fingerprint(parts.graph)},
         "normaliser": _normaliser(plan, module.preprocessor),
         "weights": {"file": WEIGHTS_NAME, "sha256": weights_sha256, "ema": ema,
                     "parameters": sum(p.numel() for p in module.parameters())},
@@ -186,7 +186,7 @@ def convert_one(source: Path, output: Path) -> tuple[Path, dict[str, Any]]:
         _write_file(temporary / WEIGHTS_NAME, weights)
         _write_file(temporary / METADATA_NAME, text.encode("utf-8"))
         os.chmod(temporary, 0o755)  # mkdtemp makes 0700; checkpoints are shared like any output
-        _fsync_directory(temporary)
+        fsync_directory(temporary)
         os.rename(temporary, target)
     except OSError as exc:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -195,7 +195,7 @@ def convert_one(source: Path, output: Path) -> tuple[Path, dict[str, Any]]:
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
-    _fsync_directory(output)
+    fsync_directory(output)
     return target, metadata
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,8 @@ def _refuse(path: Path, what: str, hint: str | None = None) -> RuntimeUserError:
 
 
 def _reconvert_hint(metadata: dict[str, Any]) -> str:
-    parent = (metadata.get("provenance") or {}).get("parent") or {}
+    provenance = metadata.get("provenance")
+    parent = provenance.get("parent") if isinstance(provenance, dict) else None
     source = parent.get("path") if isinstance(parent, dict) else None
     return f"anemoi-runtime checkpoint convert {source or 'TRAINING_CHECKPOINT'} -o DIR"
 
@@ -83,10 +85,14 @@ def check_format_version(path: Path, metadata: dict[str, Any]) -> None:
         raise _refuse(path, f"is not an anemoic inference checkpoint ({METADATA_NAME} has no format "
                             f"{FORMAT!r} with an integer format_version)")
     if version > FORMAT_VERSION:
-        written_by = (metadata.get("provenance") or {}).get("packages", {}).get("anemoic", "?")
-        raise _refuse(path, f"is an inference checkpoint of format {version}, written by anemoic {written_by}; "
-                            f"this anemoic {anemoic.__version__} reads format {FORMAT_VERSION}",
-                      f"pip install 'anemoic>={written_by}'")
+        provenance = metadata.get("provenance")
+        packages = provenance.get("packages") if isinstance(provenance, dict) else None
+        written_by = packages.get("anemoic") if isinstance(packages, dict) else None
+        known = isinstance(written_by, str) and written_by
+        raise _refuse(path, f"is an inference checkpoint of format {version}, written by anemoic "
+                            f"{written_by if known else '(unknown)'}; this anemoic {anemoic.__version__} reads format "
+                            f"{FORMAT_VERSION}", f"pip install 'anemoic>={written_by}'" if known
+                      else f"install an anemoic newer than {anemoic.__version__}")
     if version < FORMAT_VERSION:
         raise _refuse(path, f"is an inference checkpoint of format {version}, which this anemoic "
                             f"{anemoic.__version__} no longer reads (it reads format {FORMAT_VERSION})",
@@ -135,8 +141,6 @@ def plan_in(path: Path, metadata: dict[str, Any]) -> Plan:
     except PlanError as exc:
         raise RuntimeUserError(f"error: {exc}") from None
     for note in notes:
-        import sys
-
         print(note, file=sys.stderr)
     return plan
 
@@ -157,31 +161,43 @@ def load_inference(path: str | Path) -> InferenceModel:
     metadata = read_metadata(folder)
     tensors = read_weights(folder, metadata)
     plan = plan_in(folder, metadata)
-    grid = metadata["grid"]
-    latitudes = np.asarray(grid["latitudes"], dtype=np.float64)
-    longitudes = np.asarray(grid["longitudes"], dtype=np.float64)
-    if grid_fingerprint(latitudes, longitudes) != grid["fingerprint"]:
+    try:
+        grid, fingerprint = metadata["grid"], metadata["graph"]["fingerprint"]
+        latitudes = np.asarray(grid["latitudes"], dtype=np.float64)
+        longitudes = np.asarray(grid["longitudes"], dtype=np.float64)
+        written_by = metadata["provenance"]["packages"]["anemoic"]
+        lineage = {**metadata["provenance"]["training"], "plan_hash": metadata["plan_hash"]}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise _refuse(folder, f"has an incomplete {METADATA_NAME} ({type(exc).__name__}: {exc})",
+                      "convert the training checkpoint again") from None
+    if grid_fingerprint(latitudes, longitudes) != grid.get("fingerprint"):
         raise _refuse(folder, f"has grid coordinates that do not match their fingerprint in {METADATA_NAME}",
                       "convert the training checkpoint again")
     graph = build_graph(plan.graph, latitudes, longitudes, cache_dir=None)
-    if graph_fingerprint(graph) != metadata["graph"]["fingerprint"]:
+    if graph_fingerprint(graph) != fingerprint:
         raise _refuse(folder, f"was trained on a graph that this anemoic {anemoic.__version__} no longer builds "
                               f"from the same recipe (graph fingerprint differs)",
-                      "predict with the anemoic that converted it "
-                      f"({metadata['provenance']['packages'].get('anemoic', '?')}), or retrain")
+                      f"predict with the anemoic that converted it ({written_by}), or retrain")
     try:
         model, loss = build_model(plan, graph), build_loss(plan, graph)
     except ValueError as exc:
         raise _refuse(folder, f"holds a plan whose model cannot be built: {exc}") from None
-    preprocessor = Preprocessor.from_buffers(tuple(plan.indices.data), tensors, prefix="preprocessor.")
+    try:
+        preprocessor = Preprocessor.from_buffers(tuple(plan.indices.data), tensors, prefix="preprocessor.")
+    except KeyError as exc:
+        raise _refuse(folder, f"holds weights without the normaliser's buffer {exc}") from None
     weights = graph["data"].area_weight.float()
-    lineage = {**metadata["provenance"].get("training", {}), "plan_hash": metadata["plan_hash"]}
     module = ForecastModule(plan, model, loss, preprocessor, build_task(plan, preprocessor), weights / weights.sum(),
                             total_steps=1, lineage=lineage)
-    try:
-        module.load_state_dict(tensors, strict=True)
-    except RuntimeError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise _refuse(folder, f"holds weights that do not fit the model its plan describes ({first})") from None
+    own = module.state_dict()
+    misfits = [f"missing {k}" for k in own if k not in tensors]
+    misfits += [f"unexpected {k}" for k in tensors if k not in own]
+    misfits += [f"{k} is {tuple(tensors[k].shape)}, not {tuple(v.shape)}" for k, v in own.items()
+                if k in tensors and tensors[k].shape != v.shape]
+    if misfits:
+        shown = ", ".join(misfits[:4]) + (f" and {len(misfits) - 4} more" if len(misfits) > 4 else "")
+        raise _refuse(folder, f"holds weights that do not fit the model its plan describes: {shown}",
+                      "convert the training checkpoint again")
+    module.load_state_dict(tensors, strict=True)
     module.eval()
     return InferenceModel(module, graph, metadata, folder)

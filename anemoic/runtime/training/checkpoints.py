@@ -66,7 +66,7 @@ def to_weights_only_safe(value: Any, where: str = "checkpoint") -> Any:
     raise TypeError(f"{where} holds a {type(value).__qualname__}, which a weights_only checkpoint cannot store")
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -94,7 +94,7 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
 
 
 def _first_line(exc: Exception) -> str:

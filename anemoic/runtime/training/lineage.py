@@ -55,10 +55,11 @@ def check_format(found: Any, current: int, what: str, where: str, written_by: An
     if isinstance(found, int) and not isinstance(found, bool) and found == current:
         return
     if isinstance(found, int) and not isinstance(found, bool) and found > current:
-        version = f">={written_by}" if isinstance(written_by, str) and written_by else f" newer than {anemoic.__version__}"
+        known = isinstance(written_by, str) and written_by
+        hint = f"pip install 'anemoic>={written_by}'" if known else f"install an anemoic newer than {anemoic.__version__}"
         raise RuntimeUserError(
-            f"error: {where} is a {what} of format {found}, written by anemoic {written_by}; this anemoic "
-            f"{anemoic.__version__} reads format {current}\nhint: pip install 'anemoic{version}'")
+            f"error: {where} is a {what} of format {found}, written by anemoic {written_by or '(unknown)'}; this "
+            f"anemoic {anemoic.__version__} reads format {current}\nhint: {hint}")
     raise RuntimeUserError(f"error: {where} records {what} format {json.dumps(found)}, which no anemoic wrote "
                            f"(this one writes format {current}); the file is damaged or was edited")
 

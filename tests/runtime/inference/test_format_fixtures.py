@@ -13,6 +13,7 @@ from safetensors.torch import load_file
 
 from anemoic.plan.model import SCHEMA_VERSION
 from anemoic.runtime.errors import RuntimeUserError
+from anemoic.runtime.inference.catalogue import show_text
 from anemoic.runtime.inference.convert import convert_command
 from anemoic.runtime.inference.inference_checkpoint import METADATA_NAME, load_inference
 from anemoic.runtime.training.checkpoints import load_checkpoint
@@ -39,6 +40,7 @@ def test_an_inference_checkpoint_predicts_what_it_did_without_the_store(fixture:
     expected = load_file(fixture / "expected.safetensors")
     module = load_inference(fixture / "inference").module
     torch.testing.assert_close(rollout(module, expected["batch"]), expected["predictions"])
+    assert show_text(fixture / "inference").splitlines()[0] == str(fixture / "inference")
 
 
 @pytest.mark.parametrize("fixture", FORMATS, ids=lambda p: p.name)
