@@ -56,14 +56,27 @@ def ensemble_run(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
     return TrainedRun(directory, store, plan, directory / "run", result.stdout)
 
 
-@pytest.mark.parametrize("which", ["deterministic", "ensemble"])
+@pytest.fixture(scope="module")
+def sharded_run(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
+    """Two gloo ranks, one model group (``gpus_per_model = 2``, edges sharded), a store with imputed NaNs."""
+    from tests.runtime.distributed.layouts import train, write_store
+
+    directory = tmp_path_factory.mktemp("sharded-convert")
+    store = write_store(directory)
+    run = train(directory, store, "model2")
+    return TrainedRun(run.directory, store, run.directory / "plan.json", run.directory / "run", run.stdout)
+
+
+@pytest.mark.parametrize("which", ["deterministic", "ensemble", "sharded"])
 def test_round_trip_predicts_bit_for_bit_what_the_training_checkpoint_predicts(
-        which: str, trained_run: TrainedRun, ensemble_run: TrainedRun) -> None:  # noqa: F811
-    run = trained_run if which == "deterministic" else ensemble_run
+        which: str, request: pytest.FixtureRequest) -> None:
+    run = request.getfixturevalue({"deterministic": "trained_run", "ensemble": "ensemble_run",
+                                   "sharded": "sharded_run"}[which])
     folder = _converted(run, "inference")
     trained, _, path, _, _, ema = load_training(run.run_dir)
     loaded = load_inference(folder)
-    assert ema and not trained.training and not loaded.module.training
+    assert ema == (which != "sharded") and not trained.training and not loaded.module.training
+    assert (trained.plan.parallel.gpus_per_model == 2) == (which == "sharded")
     mine, theirs = trained.state_dict(), loaded.module.state_dict()
     assert mine.keys() == theirs.keys()
     assert all(mine[k].dtype == theirs[k].dtype and mine[k].numpy().tobytes() == theirs[k].numpy().tobytes()
@@ -72,7 +85,7 @@ def test_round_trip_predicts_bit_for_bit_what_the_training_checkpoint_predicts(
     from_inference = predict(str(folder), "2020-01-22T06:00", 3, device="cpu")
     members = 4 if which == "ensemble" else 1
     assert from_training.fields.shape == (4, members, 128, 9)
-    assert np.array_equal(from_training.fields, from_inference.fields)
+    assert from_training.fields.tobytes() == from_inference.fields.tobytes()  # bit for bit, NaNs of the analysis too
     assert from_inference.info["plan_hash"] == from_training.info["plan_hash"]
     if which == "ensemble":
         assert np.abs(from_inference.fields[1:, 0] - from_inference.fields[1:, 1]).max() > 0
