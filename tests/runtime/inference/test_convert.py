@@ -175,3 +175,12 @@ def test_an_inference_checkpoint_cannot_be_resumed_or_converted_again(trained_ru
         done = run_runtime(*args, cwd=trained_run.directory)
         assert done.returncode == 2
         assert_golden(_normalise(done.stderr, trained_run.directory), GOLDEN / "convert_inference_again.txt")
+
+
+def test_compare_scores_an_inference_checkpoint_like_its_training_checkpoint(trained_run: TrainedRun) -> None:  # noqa: F811
+    from anemoic.runtime.inference.compare import compare
+
+    folder = _converted(trained_run, "inference")
+    lines = compare([str(folder), str(trained_run.run_dir)], leads=1).splitlines()
+    rows = [line.split()[-5:] for line in lines[5:]]  # per variable: the two runs, persistence, climatology
+    assert len(rows) == 4 * 9 and all(rows[i][1:] == rows[i + 1][1:] for i in range(0, len(rows), 4))
