@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 
 # OpenMP threads that spin while waiting steal the CPU from each other (and from data-loader workers or
 # a neighbour's job) on a busy node: a training step of the quickstart took 7.6 s instead of 0.12 s on 2
@@ -50,6 +51,24 @@ def _compare(args: argparse.Namespace) -> int:
     return compare_command(args.runs, leads=args.leads)
 
 
+def _checkpoint_convert(args: argparse.Namespace) -> int:
+    from anemoic.runtime.inference.convert import convert_command
+
+    return convert_command(args.checkpoints, output=args.output)
+
+
+def _checkpoint_list(args: argparse.Namespace) -> int:
+    from anemoic.runtime.inference.catalogue import list_command
+
+    return list_command(args.catalogue)
+
+
+def _checkpoint_show(args: argparse.Namespace) -> int:
+    from anemoic.runtime.inference.catalogue import show_command
+
+    return show_command(args.checkpoint, catalogue=args.catalogue)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="anemoi-runtime",
                                      description="Train, predict with and evaluate anemoic plans.")
@@ -78,8 +97,9 @@ def make_parser() -> argparse.ArgumentParser:
                       help="where profile.md, profile.json and the trace go (default: RUN_DIR/profile)")
     prof.set_defaults(func=_profile)
 
-    pred = sub.add_parser("predict", help="write a forecast from a training checkpoint")
-    pred.add_argument("checkpoint", help="a .ckpt file (or a run directory: its newest checkpoint)")
+    pred = sub.add_parser("predict", help="write a forecast from a training or inference checkpoint")
+    pred.add_argument("checkpoint", help="a .ckpt file, a run directory (its newest checkpoint) or an inference "
+                      "checkpoint folder")
     pred.add_argument("--date", required=True, help="initial time, e.g. 2020-01-21T00:00")
     pred.add_argument("--steps", type=int, required=True, help="number of forecast steps")
     pred.add_argument("-o", "--output", default="forecast.zarr", help="forecast.zarr (anemoi layout) or .nc")
@@ -97,15 +117,36 @@ def make_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=_evaluate)
 
     cmp = sub.add_parser("compare", help="score trained runs on the same validation samples, side by side")
-    cmp.add_argument("runs", nargs="+", metavar="RUN", help="run directories or checkpoints (the same store, "
-                     "variables, timestep and validation samples)")
+    cmp.add_argument("runs", nargs="+", metavar="RUN", help="run directories, checkpoints or inference checkpoints "
+                     "(the same store, variables, timestep and validation samples)")
     cmp.add_argument("--leads", type=int, default=2, metavar="N", help="the first N leads (default 2)")
     cmp.set_defaults(func=_compare)
+
+    ckpt = sub.add_parser("checkpoint",
+                          help="convert training checkpoints into inference checkpoints; list and show them")
+    ckpt_sub = ckpt.add_subparsers(dest="checkpoint_command", metavar="ACTION", required=True)
+    conv = ckpt_sub.add_parser("convert", help="write each training checkpoint as an inference checkpoint "
+                               "(weights.safetensors + metadata.json)")
+    conv.add_argument("checkpoints", nargs="+", metavar="CKPT",
+                      help="training checkpoints (or run directories: their newest checkpoint)")
+    conv.add_argument("-o", "--output", required=True, metavar="DIR",
+                      help="folder that receives one inference checkpoint folder per CKPT")
+    conv.set_defaults(func=_checkpoint_convert)
+    lst = ckpt_sub.add_parser("list", help="the inference checkpoints of a folder (a local catalogue)")
+    lst.add_argument("catalogue", nargs="?", default=".", metavar="DIR", help="the folder (default: .)")
+    lst.set_defaults(func=_checkpoint_list)
+    show = ckpt_sub.add_parser("show", help="what an inference checkpoint holds and where it came from")
+    show.add_argument("checkpoint", metavar="ID", help="an inference checkpoint folder, or its uuid (or the start "
+                      "of it) in the catalogue")
+    show.add_argument("--catalogue", default=".", metavar="DIR", help="where to look a uuid up (default: .)")
+    show.set_defaults(func=_checkpoint_show)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
+    # Lightning's advice to use srun when a SLURM installation is visible: noise outside a job (exec says the same)
+    warnings.filterwarnings("ignore", message=".*`srun` command is available.*")
     from anemoic.plan.errors import UserError
 
     try:

@@ -32,7 +32,7 @@ from anemoic.plan.model import SCHEMA_VERSION, Plan
 from anemoic.plan.schema import validate_plan_dict
 
 __all__ = ["PlanError", "PlanNote", "canonical_json", "plan_from_dict", "plan_hash", "plan_to_dict", "read_plan",
-           "read_plan_dict", "read_plan_with_notes", "write_plan", "write_text_atomic"]
+           "plan_from_file_dict", "read_plan_dict", "read_plan_with_notes", "write_plan", "write_text_atomic"]
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, *, mode: int = 0o644) -> None:
@@ -115,15 +115,29 @@ def _load(path: str | os.PathLike[str], where: str) -> dict[str, Any]:
 def _read_verified(path: str | os.PathLike[str]) -> tuple[dict[str, Any], list[str]]:
     """The verified file as current-schema JSON data, and the notes of converting an older one."""
     where = f"the plan {os.fspath(path)}"
-    data = _load(path, where)
+    return _verified(_load(path, where), where, os.fspath(path))
+
+
+def _verified(data: dict[str, Any], where: str, label: str) -> tuple[dict[str, Any], list[str]]:
+    """Version checked, an older schema converted (``migrate``), hash verified under its version's rule."""
     version = _check_version(data, where)
     if version != SCHEMA_VERSION:
         _check_hash(data, where, migrate.HASHED_WITHOUT[version])
-        data, note = migrate.upgrade(data, os.fspath(path))
+        data, note = migrate.upgrade(data, label, where)
         return data, [note]
     validate_plan_dict(data, what=where)
     _check_hash(data, where, UNHASHED_KEYS)
     return data, []
+
+
+def plan_from_file_dict(data: Any, label: str) -> tuple[Plan, list[str]]:
+    """A plan stored inside another file (a checkpoint's lineage, an inference checkpoint's metadata), read
+    exactly as ``plan.json`` is: an older schema converted and said so, a hand edit refused.  ``label``
+    names it in messages (e.g. ``the plan stored in runs/x/checkpoints/step-00000010.ckpt``)."""
+    if not isinstance(data, dict):
+        raise PlanError(f"{label} holds a JSON {type(data).__name__}, not a plan object.")
+    data, notes = _verified(data, label, label)
+    return plan_from_dict(data), notes
 
 
 def _refuse_constant(name: str) -> Any:

@@ -72,11 +72,12 @@ def readable_versions() -> tuple[int, ...]:
     return (*sorted(STEPS), SCHEMA_VERSION)
 
 
-def upgrade(data: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
+def upgrade(data: dict[str, Any], path: str, where: str | None = None) -> tuple[dict[str, Any], str]:
     """The current-schema file dict (with its new ``plan_hash``) of an older, hash-verified file dict,
-    and the note that tells the user what was converted; ``PlanError`` for what cannot be."""
+    and the note that tells the user what was converted; ``PlanError`` for what cannot be.  ``where``
+    names a plan that is not a file of its own (default: ``the plan PATH``)."""
     version = data["schema_version"]
-    where = f"the plan {path}"
+    where = where or f"the plan {path}"
     current = copy.deepcopy(data)
     changes: list[str] = []
     for step in range(version, SCHEMA_VERSION):

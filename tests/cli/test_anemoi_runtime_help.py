@@ -12,13 +12,14 @@ from tests.golden import assert_golden
 GOLDEN = Path(__file__).parent / "golden"
 
 
-@pytest.mark.parametrize("command", ["", "exec", "profile", "predict", "evaluate", "compare"])
+@pytest.mark.parametrize("command", ["", "exec", "profile", "predict", "evaluate", "compare", "checkpoint",
+                                     "checkpoint convert", "checkpoint list", "checkpoint show"])
 def test_help_text(command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     with pytest.raises(SystemExit) as exit_:
-        main([command, "--help"] if command else ["--help"])
+        main([*command.split(), "--help"])
     assert exit_.value.code == 0
-    assert_golden(capsys.readouterr().out, GOLDEN / f"help_{command or 'main'}.txt")
+    assert_golden(capsys.readouterr().out, GOLDEN / f"help_{command.replace(' ', '_') or 'main'}.txt")
 
 
 def test_unknown_command_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

@@ -102,6 +102,16 @@ class Preprocessor(nn.Module):
 
     # -- construction -----------------------------------------------------------------------------------
 
+    BUFFERS = ("offset", "scale", "remap", "impute_value", "copy_source", "input_index", "output_index",
+               "tendency_scale", "prognostic_in_input", "prognostic_in_output")
+
+    @classmethod
+    def from_buffers(cls, names: tuple[str, ...], state: dict[str, torch.Tensor], prefix: str = "") -> "Preprocessor":
+        """Rebuild from its saved buffers (an inference checkpoint's weights), without the store."""
+        values = {name: state[prefix + name].numpy() for name in cls.BUFFERS}
+        return cls(names=names, **{k: (v.tolist() if k.endswith(("_index", "_input", "_output")) else v)
+                                   for k, v in values.items()})
+
     @classmethod
     def from_store(cls, plan: Any, store: Any, remapped_statistics: dict[str, dict[str, float]] | None = None
                    ) -> "Preprocessor":

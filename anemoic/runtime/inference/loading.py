@@ -1,4 +1,5 @@
-"""Rebuild the trained module from a checkpoint alone (its plan is inside), EMA weights preferred."""
+"""Rebuild the trained module for inference from a training checkpoint (its plan is inside; EMA weights preferred)
+or from an inference checkpoint (``metadata.json`` + ``weights.safetensors``, see ``inference_checkpoint``)."""
 
 from __future__ import annotations
 
@@ -22,8 +23,10 @@ def _ema_shadow(checkpoint: dict[str, Any]) -> dict[str, torch.Tensor] | None:
     return None
 
 
-def load_trained(checkpoint_or_run: str | Path) -> tuple[ForecastModule, Components, Path, dict[str, Any]]:
-    """(module in eval mode, its components, the checkpoint path, the lineage record)."""
+def load_training(checkpoint_or_run: str | Path
+                  ) -> tuple[ForecastModule, Components, Path, dict[str, Any], dict[str, Any], bool]:
+    """(module in eval mode, its components, the checkpoint path, the lineage record, the checkpoint, whether EMA
+    weights were applied) of a training checkpoint or the newest one of a run directory."""
     path = resolve_checkpoint(checkpoint_or_run)
     checkpoint = load_checkpoint(path)
     plan: Plan = plan_of(checkpoint, str(path))
@@ -39,4 +42,22 @@ def load_trained(checkpoint_or_run: str | Path) -> tuple[ForecastModule, Compone
             for name, value in shadow.items():
                 parameters[name].copy_(value)
     module.eval()
-    return module, parts, path, lineage
+    return module, parts, path, lineage, checkpoint, shadow is not None
+
+
+def load_trained(checkpoint_or_run: str | Path) -> tuple[ForecastModule, Components, Path, dict[str, Any]]:
+    """(module in eval mode, its components, the checkpoint path, the lineage record) of a training checkpoint,
+    a run directory (its newest checkpoint) or an inference checkpoint; the data module reads the plan's store,
+    which ``predict`` and ``compare`` verify against."""
+    from anemoic.runtime.inference.inference_checkpoint import is_inference_checkpoint, load_inference
+
+    if not is_inference_checkpoint(checkpoint_or_run):
+        return load_training(checkpoint_or_run)[:4]
+    from anemoic.runtime.data.datamodule import AnemoicDataModule
+
+    loaded = load_inference(checkpoint_or_run)
+    module = loaded.module
+    data = AnemoicDataModule.from_plan(module.plan)
+    parts = Components(module.plan, data, loaded.graph, module.model, module.loss, module.preprocessor, module.task,
+                       module.node_weights)
+    return module, parts, loaded.path, module.lineage

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import enum
 import os
+import pickle
 import re
 import tempfile
 from collections.abc import Mapping
@@ -26,9 +27,11 @@ import torch
 from lightning.fabric.plugins.io.checkpoint_io import CheckpointIO
 
 from anemoic.runtime.errors import RuntimeUserError
+from anemoic.runtime.training.lineage import lineage_of
 
 CHECKPOINT_DIR = "checkpoints"
 TEMPORARY_PREFIX = ".tmp-"
+INFERENCE_METADATA = "metadata.json"  # what makes a folder an inference checkpoint (runtime/inference)
 _STEP_NAME = re.compile(r"^step-(\d+)\.ckpt$")
 
 
@@ -63,7 +66,7 @@ def to_weights_only_safe(value: Any, where: str = "checkpoint") -> Any:
     raise TypeError(f"{where} holds a {type(value).__qualname__}, which a weights_only checkpoint cannot store")
 
 
-def _fsync_directory(directory: Path) -> None:
+def fsync_directory(directory: Path) -> None:
     try:
         fd = os.open(directory, os.O_RDONLY)
     except OSError:
@@ -91,7 +94,21 @@ def atomic_torch_save(obj: Any, path: str | os.PathLike) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-    _fsync_directory(target.parent)
+    fsync_directory(target.parent)
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def refuse_pickled_code(target: Path, exc: Exception) -> RuntimeUserError:
+    """The one-line refusal of a file whose pickle names a global (a function or class) that ``weights_only``
+    loading does not allow: unpickling it would call that object, so the file could run code.  torch's own
+    message suggests loading with ``weights_only=False``, which is exactly what must never happen."""
+    found = re.search(r"GLOBAL ([\w.]+)", str(exc))
+    what = f" ({found.group(1)})" if found else ""
+    return RuntimeUserError(f"error: {target} holds a pickled Python object{what} that would run code if loaded; "
+                            "anemoic never runs code from a checkpoint, so the file was refused")
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -101,13 +118,15 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
         raise RuntimeUserError(f"error: checkpoint {target} does not exist")
     try:
         content = torch.load(target, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if "GLOBAL " in str(exc):  # names a function or class: code; anything else is a damaged file
+            raise refuse_pickled_code(target, exc) from None
+        raise RuntimeUserError(f"error: {target} is not a readable anemoic checkpoint ({_first_line(exc)})") from None
     except Exception as exc:  # torch raises several types for damaged/foreign files
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise RuntimeUserError(
-            f"error: {target} is not a readable anemoic checkpoint ({first_line})"
-        ) from None
+        raise RuntimeUserError(f"error: {target} is not a readable anemoic checkpoint ({_first_line(exc)})") from None
     if not isinstance(content, dict) or "anemoic" not in content:
         raise RuntimeUserError(f"error: {target} is not an anemoic training checkpoint (no lineage record)")
+    lineage_of(content, str(target))  # its format version: a newer one is refused with the anemoic to install
     return content
 
 
@@ -118,7 +137,7 @@ class AtomicCheckpointIO(CheckpointIO):
         atomic_torch_save(to_weights_only_safe(checkpoint), path)
 
     def load_checkpoint(self, path: Any, map_location: Any = None, weights_only: bool | None = None) -> dict[str, Any]:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        return load_checkpoint(path)
 
     def remove_checkpoint(self, path: Any) -> None:
         Path(path).unlink(missing_ok=True)
@@ -151,6 +170,11 @@ def resolve_checkpoint(run_dir_or_checkpoint: str | os.PathLike) -> Path:
         return given
     if not given.exists():
         raise RuntimeUserError(f"error: --resume {given}: no such run directory or checkpoint")
+    if (given / INFERENCE_METADATA).is_file():
+        raise RuntimeUserError(
+            f"error: {given} is an inference checkpoint (weights and metadata only, no optimiser or loop state); "
+            "it cannot be resumed or converted\nhint: use the training checkpoint it was converted from, named "
+            f"under provenance.parent.path in {given / INFERENCE_METADATA}")
     folder = given / CHECKPOINT_DIR if (given / CHECKPOINT_DIR).is_dir() else given
     found = list_checkpoints(folder)
     if not found:
