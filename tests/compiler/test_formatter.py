@@ -145,7 +145,9 @@ def test_a_file_with_a_syntax_error_is_refused_with_its_location() -> None:
 
 
 # ---- generated programs ------------------------------------------------------------------------
-NAMES = st.sampled_from(["a", "lr", "x1", "epochs", "train", "q_500"])
+NAMES = st.sampled_from(["a", "lr", "x1", "epochs", "q_500"])  # values, callees, `let` and declaration names
+IDENTS = st.sampled_from(["a", "lr", "x1", "epochs", "train", "q_500"])  # settings, keyword arguments, record keys
+# (a declaration keyword such as `train` may name a setting or a key, never a value: the grammar's `ident`)
 WORDS = st.sampled_from(["6h", "10u", "2t", "64GB"])
 SPACE = st.sampled_from([" ", "  ", "\n", " \n  ", "\t"])
 COMMENT = st.sampled_from(["", "", " // c", "  # note", " //"])
@@ -170,11 +172,11 @@ def expressions() -> st.SearchStrategy[str]:
                 lambda t: f"{group(t[0])}{t[2]}{t[1]}{t[2]}{group(t[3])}"),
             inner.map(lambda e: f"-{group(e)}"), inner.map(lambda e: f"({e})"), items.map(lambda s: f"[{s}]"),
             st.tuples(NAMES, items).map(lambda t: f"{t[0]}({t[1]})"),
-            st.tuples(NAMES, NAMES, inner).map(lambda t: f"{t[0]}({t[1]} = {t[2]})"),
-            st.tuples(NAMES, inner, SPACE).map(lambda t: f"{{{t[2]}{t[0]}:{t[1]}{t[2]}}}"),
+            st.tuples(NAMES, IDENTS, inner).map(lambda t: f"{t[0]}({t[1]} = {t[2]})"),
+            st.tuples(IDENTS, inner, SPACE).map(lambda t: f"{{{t[2]}{t[0]}:{t[1]}{t[2]}}}"),
             st.tuples(inner, inner).map(lambda t: f"{group(t[0])} with {group(t[1])}"),
             inner.map(lambda e: f"{group(e)} steps"), inner.map(lambda e: f"{group(e)}.b"),
-            st.tuples(inner, NAMES, inner).map(lambda t: f"{group(t[0])} except {{ {t[1]}: x, \"k 1\": {t[2]} }}"),
+            st.tuples(inner, IDENTS, inner).map(lambda t: f"{group(t[0])} except {{ {t[1]}: x, \"k 1\": {t[2]} }}"),
             st.tuples(inner, inner, st.sampled_from(["", " by 1", " by 2 every epoch", " every 3 epochs"])).map(
                 lambda t: f"{group(t[0])} -> {group(t[1])}{t[2]}"),
         )
@@ -186,7 +188,7 @@ EXPRESSIONS = expressions()
 
 
 def programs() -> st.SearchStrategy[str]:
-    setting = st.tuples(NAMES, SPACE, EXPRESSIONS, COMMENT).map(lambda t: f"{t[0]}{t[1]}={t[1]}{t[2]}{t[3]}\n")
+    setting = st.tuples(IDENTS, SPACE, EXPRESSIONS, COMMENT).map(lambda t: f"{t[0]}{t[1]}={t[1]}{t[2]}{t[3]}\n")
     item = st.one_of(
         st.tuples(NAMES, EXPRESSIONS, COMMENT).map(lambda t: f"let {t[0]} = {t[1]}{t[2]}\n"),
         st.tuples(st.sampled_from(["train", "parallel", "outputs", "task f(net)"]), st.lists(setting, max_size=4),

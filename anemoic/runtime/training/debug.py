@@ -65,16 +65,19 @@ class NonFiniteGuard:
 
     ``data_variables``/``output_variables``: the plan's ``indices.data`` and ``indices.output``;
     ``nan_allowed``: per data variable, True where the plan imputes (a NaN there is data, not a fault);
-    ``sample_dates(b, batch_size)``: the valid dates of sample ``b`` of the current training batch.
+    ``sample_dates(b, batch_size)``: the valid dates of sample ``b`` of the current training batch;
+    ``target_times(steps)``: the task's window positions of its first ``steps`` targets (``Task.target_times``),
+    so a bad output is dated for every task: a forecaster's lead, a downscaler's target, an autoencoder's state.
     """
 
     def __init__(self, data_variables: Sequence[str], output_variables: Sequence[str], nan_allowed: Sequence[bool],
-                 latitudes: np.ndarray, longitudes: np.ndarray, multistep: int,
+                 latitudes: np.ndarray, longitudes: np.ndarray,
+                 target_times: Callable[[int], slice | list[int]],
                  sample_dates: Callable[[int, int], np.ndarray | None]) -> None:
         self.data_variables, self.output_variables = tuple(data_variables), tuple(output_variables)
         self.nan_allowed = torch.tensor(list(nan_allowed), dtype=torch.bool)
         self.latitudes, self.longitudes = np.asarray(latitudes), np.asarray(longitudes)
-        self.multistep = multistep
+        self.target_times = target_times
         self.sample_dates = sample_dates
         self.active = False
         self.step, self.lead, self.batch_size = 0, 0, 1
@@ -171,17 +174,28 @@ class NonFiniteGuard:
             return
         self.lead += 1
         bad = ~torch.isfinite(output.detach())
-        if bool(bad.any()):
+        if not bool(bad.any()):
+            return
+        if output.dim() == 5:  # a downscaler's targets, all at once: (B, S, E, G, V)
+            b, s, e, g, v = _first(bad)
+            value, when, position = output[b, s, e, g, v], f"target {s + 1}", _positions(self.target_times(s + 1))[s]
+        else:  # one state per pass: (B, E, G, V)
             b, e, g, v = _first(bad)
-            raise NonFiniteValue(f"{_kind(float(output[b, e, g, v].detach()))} in the model output at {self._at()}, rollout "
-                                 f"lead {self.lead} (the decoder's output was finite: the output head made it): "
-                                 f"variable '{self.output_variables[v]}', {self._point(g)}, target "
-                                 f"{self._date(b, self.multistep + self.lead - 1)}")
+            value, when, position = output[b, e, g, v], f"rollout lead {self.lead}", \
+                _positions(self.target_times(self.lead))[-1]
+        raise NonFiniteValue(f"{_kind(float(value.detach()))} in the model output at {self._at()}, {when} (the "
+                             "decoder's output was finite: the output head made it): variable "
+                             f"'{self.output_variables[v]}', {self._point(g)}, target {self._date(b, position)}")
 
 
-def build_guard(plan: Any, data: Any, loader: Callable[[], Any]) -> NonFiniteGuard:
+def _positions(times: slice | list[int]) -> list[int]:
+    return list(range(times.start, times.stop)) if isinstance(times, slice) else list(times)
+
+
+def build_guard(plan: Any, data: Any, loader: Callable[[], Any], task: Any) -> NonFiniteGuard:
     """The guard of a run: ``data`` an ``AnemoicDataModule`` (already cut to the debug subset), ``loader``
-    returns the current ``ResumableLoader``, whose handed-out sample indices date the batch."""
+    returns the current ``ResumableLoader``, whose handed-out sample indices date the batch; ``task`` the
+    run's task, which places its targets in the window."""
     dataset = data.dataset("train")
 
     def sample_dates(sample: int, batch_size: int) -> np.ndarray | None:
@@ -191,4 +205,4 @@ def build_guard(plan: Any, data: Any, loader: Callable[[], Any]) -> NonFiniteGua
 
     store = data.store
     return NonFiniteGuard(plan.indices.data, plan.indices.output, [c.nan_allowed for c in data.channels],
-                          store.latitudes, store.longitudes, plan.task.multistep_input, sample_dates)
+                          store.latitudes, store.longitudes, task.target_times, sample_dates)

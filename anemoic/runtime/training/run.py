@@ -247,7 +247,7 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
                  f"(continue that run with --resume {archived})")
     data = TrainingData(parts.data, plan.training.limit_batches_per_epoch)
     if debug:
-        module.guard = build_guard(plan, parts.data, lambda: data.train_loader)
+        module.guard = build_guard(plan, parts.data, lambda: data.train_loader, module.task)
         module.guard.attach(module.model)
     ema = ExponentialMovingAverage(plan.training.ema_decay) if plan.training.ema_decay else None
     resumed_from = decision.checkpoint.parent if decision is not None and decision.mode == "resume" else None

@@ -16,7 +16,7 @@ from anemoic.datasets.synth import write_synthetic_store
 from anemoic.plan.io import write_plan
 from anemoic.plan.model import ImputerPlan
 from anemoic.runtime.training.build import TrainingData, build_components
-from anemoic.runtime.training.debug import TRAIN_SAMPLES, NonFiniteValue, build_guard, debug_subset
+from anemoic.runtime.training.debug import TRAIN_SAMPLES, NonFiniteGuard, NonFiniteValue, build_guard, debug_subset
 from anemoic.runtime.training.module import ForecastModule
 from anemoic.runtime.training.run import build_trainer
 from tests.golden import assert_golden
@@ -97,7 +97,7 @@ def _train_with_bad_weight(tmp_path: Path, component: str, step: int) -> str:
     module = ForecastModule(plan, parts.model, parts.loss, parts.preprocessor, parts.task, parts.node_weights,
                             total_steps=10, lineage={})
     data = TrainingData(parts.data, None)
-    module.guard = build_guard(plan, parts.data, lambda: data.train_loader)
+    module.guard = build_guard(plan, parts.data, lambda: data.train_loader, parts.task)
     module.guard.attach(module.model)
     trainer = build_trainer(plan, [BadWeight(component, step)], None, max_steps=step + 2, debug=True)
     trainer.enable_progress_bar = False
@@ -110,3 +110,35 @@ def test_a_bad_weight_names_the_step_and_the_component(tmp_path: Path) -> None:
     messages = [_train_with_bad_weight(tmp_path / c, c, step) for c, step in
                 (("encoder", 0), ("processor", 2), ("decoder", 1))]
     assert_golden("\n".join(messages) + "\n", GOLDEN / "debug_bad_weight.txt")
+
+
+def _guard(target_times: object) -> NonFiniteGuard:
+    """A guard over a 3-point grid whose samples hold the days 2020-01-01 .. 2020-01-05."""
+    dates = np.arange("2020-01-01", "2020-01-06", dtype="datetime64[D]").astype("datetime64[s]")
+    guard = NonFiniteGuard(("a", "b"), ("a", "b"), (False, False), np.array([10.0, 20.0, 30.0]),
+                           np.array([0.0, 90.0, 180.0]), target_times, lambda sample, size: dates)
+    guard.active = True
+    return guard
+
+
+def test_a_bad_output_is_dated_for_every_task() -> None:
+    """A forecaster's lead, each of a downscaler's targets (all at once: B, S, E, G, V) and an autoencoder's
+    one state are dated by the task's own target positions."""
+    forecaster = _guard(lambda steps: slice(2, 2 + steps))  # 2 inputs, then the leads
+    output = torch.zeros(1, 1, 3, 2)
+    forecaster._output(None, None, output)  # lead 1 is finite
+    output[0, 0, 2, 1] = float("nan")
+    with pytest.raises(NonFiniteValue, match=r"rollout lead 2 .*variable 'b', grid point 2 \(lat 30.00, lon 180.00\), "
+                                             r"target date 2020-01-04T00:00"):
+        forecaster._output(None, None, output)
+    downscaler = _guard(lambda steps: [1, 2, 3][:steps])  # inputs at 0 and 4, targets 1, 2, 3
+    output = torch.zeros(1, 3, 1, 3, 2)
+    output[0, 2, 0, 1, 0] = float("inf")
+    with pytest.raises(NonFiniteValue, match=r"\+inf in the model output at training step 0, target 3 .*variable 'a', "
+                                             r"grid point 1 .*target date 2020-01-04T00:00"):
+        downscaler._output(None, None, output)
+    autoencoder = _guard(lambda steps: slice(0, 1))
+    output = torch.zeros(1, 1, 3, 2)
+    output[0, 0, 0, 0] = float("nan")
+    with pytest.raises(NonFiniteValue, match=r"target date 2020-01-01T00:00"):
+        autoencoder._output(None, None, output)
