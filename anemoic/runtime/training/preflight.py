@@ -12,7 +12,6 @@ plan allows it.
 
 from __future__ import annotations
 
-import copy
 import random
 import resource
 from collections.abc import Iterator
@@ -76,8 +75,9 @@ def advice(plan: Plan, rollout: int, batch: int, device: str, reached: int, atte
     if training.batch_size > 1:
         hints.append(f"lower the batch size: train {{ batch = {max(training.batch_size // 2, 1)} }} "
                      f"(now {training.batch_size}; activations grow with it)")
-    hints.append(f"shard the model over more GPUs: parallel {{ gpus_per_model = {parallel.gpus_per_model * 2} }} "
-                 f"(now {parallel.gpus_per_model}; each GPU of a model group holds its share of the activations)")
+    if plan.task.kind != "temporal_downscaler":  # a sharded downscaler is refused (E1414)
+        hints.append(f"shard the model over more GPUs: parallel {{ gpus_per_model = {parallel.gpus_per_model * 2} }} "
+                     f"(now {parallel.gpus_per_model}; each GPU of a model group holds its share of the activations)")
     if not model.gradient_checkpointing:
         hints.append("recompute activations in the backward: gradient_checkpointing = true in the model's "
                      "arguments (now false)")
@@ -126,8 +126,7 @@ def kept_state(module: pl.LightningModule, optimisers: list[torch.optim.Optimize
     """Weights, buffers, optimiser states and random generators as they were before the block (on the
     host: the copies must not take the device memory the step measures)."""
     weights = {name: t.detach().to("cpu", copy=True) for name, t in module.state_dict(keep_vars=True).items()}
-    states = [copy.deepcopy({k: v for k, v in o.state_dict().items()}) for o in optimisers]
-    states = [_to_cpu(s) for s in states]
+    states = [_to_cpu(o.state_dict()) for o in optimisers]  # new containers, tensors copied: nothing shared
     rng = (torch.get_rng_state(), np.random.get_state(), random.getstate(),
            torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
     try:
@@ -146,6 +145,7 @@ def kept_state(module: pl.LightningModule, optimisers: list[torch.optim.Optimize
 
 
 def _to_cpu(value: Any) -> Any:
+    """A copy of an optimiser state dict with every tensor on the host (a device copy could itself not fit)."""
     if isinstance(value, torch.Tensor):
         return value.detach().to("cpu", copy=True)
     if isinstance(value, dict):

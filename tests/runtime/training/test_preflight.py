@@ -93,3 +93,5 @@ def test_the_advice_names_only_what_the_plan_allows() -> None:
     plan = dataclasses.replace(plan, model=dataclasses.replace(plan.model, gradient_checkpointing=True, num_chunks=4))
     text = advice(plan, rollout=1, batch=1, device="GPU", reached=80 * 1024**3, attempted=2 * 1024**3)
     assert_golden(text + "\n", GOLDEN / "preflight_advice_checkpointed.txt")
+    downscaler = dataclasses.replace(plan, task=dataclasses.replace(plan.task, kind="temporal_downscaler"))
+    assert "gpus_per_model" not in advice(downscaler, rollout=1, batch=1, device="GPU", reached=1, attempted=None)
