@@ -54,6 +54,8 @@ def test_the_check_prints_its_peak_next_to_the_estimate_and_leaves_training_bitw
     differ = [k for k in a if a[k].numpy().tobytes() != b[k].numpy().tobytes()]  # bits: NaN == NaN here
     assert not differ, differ
     assert (tmp_path / "on" / "report.txt").read_text() == (tmp_path / "off" / "report.txt").read_text()
+    flagged = run_runtime("exec", str(on), "--max-steps", "1", "--no-preflight", cwd=tmp_path)
+    assert flagged.returncode == 0 and "pre-flight" not in flagged.stdout, flagged.stderr[-2000:]
 
 
 def address_space_after_imports() -> int:
