@@ -23,7 +23,7 @@ def _exec(args: argparse.Namespace) -> int:
     from anemoic.runtime.training.run import exec_plan
 
     return exec_plan(args.plan, max_steps=args.max_steps, dry_run_only=args.dry_run, resume=args.resume,
-                     debug=args.debug)
+                     debug=args.debug, preflight=not args.no_preflight)
 
 
 def _profile(args: argparse.Namespace) -> int:
@@ -84,6 +84,9 @@ def make_parser() -> argparse.ArgumentParser:
     run.add_argument("--debug", action="store_true",
                      help="debug mode (as `train { debug = true }`): a few dates, deterministic algorithms, "
                           "anomaly detection, stop at the first NaN/Inf naming where it appeared")
+    run.add_argument("--no-preflight", action="store_true",
+                     help="skip the pre-flight check (as `train { preflight = false }`): one training step at the "
+                          "largest rollout and full batch before training, which stops an out-of-memory at once")
     run.set_defaults(func=_exec)
 
     prof = sub.add_parser("profile", help="time the phases of a few training steps and name the bottleneck")

@@ -268,6 +268,7 @@ class TrainingPlan:
     limit_batches_per_epoch: int | None = None
     deterministic: bool = False
     debug: bool = field(default=False, metadata=ADDED_IN_SCHEMA)  # a few dates, deterministic algorithms, anomaly detection, the NaN/Inf guard
+    preflight: bool = field(default=True, metadata=ADDED_IN_SCHEMA)  # one step at the largest rollout and full batch first
     num_workers: int = 2
     prefetch_factor: int = 2
     pin_memory: bool = True

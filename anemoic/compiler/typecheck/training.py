@@ -37,6 +37,7 @@ TABLE = (
     Setting("limit_batches", "training.limit_batches_per_epoch", whole(1)),
     Setting("deterministic", "training.deterministic", flag()),
     Setting("debug", "training.debug", flag()),
+    Setting("preflight", "training.preflight", flag()),
     Setting("workers", "training.num_workers", whole(0)),
     Setting("prefetch", "training.prefetch_factor", whole(1)),
     Setting("pin_memory", "training.pin_memory", flag()),

@@ -39,6 +39,7 @@ from anemoic.runtime.training.evaluation import build_climatology, validation_sc
 from anemoic.runtime.training.init import load_parts
 from anemoic.runtime.training.lineage import make_lineage
 from anemoic.runtime.training.module import ForecastModule
+from anemoic.runtime.training.preflight import PreflightCheck
 from anemoic.runtime.training.progress import progress_callback
 from anemoic.runtime.training.report import ENSEMBLE_REPORT, format_reconstruction, format_report
 from anemoic.runtime.training.requeue import RequeueOnSignal, SignalFlag, clear_marker, cluster_plugins, \
@@ -78,9 +79,9 @@ def _say(message: str) -> None:
 
 def build_callbacks(plan: Plan, run_dir: Path, data: TrainingData, ema: ExponentialMovingAverage | None,
                     tracking: TrackingCallback | None, total_steps: int,
-                    requeue_flag: SignalFlag | None = None) -> list[pl.Callback]:
+                    requeue_flag: SignalFlag | None = None, preflight: bool = False) -> list[pl.Callback]:
     outputs, training = plan.outputs, plan.training
-    callbacks: list[pl.Callback] = []
+    callbacks: list[pl.Callback] = [PreflightCheck(data.inner, _say)] if preflight else []
     if ema is not None:
         callbacks.append(ema)
     periodic = PeriodicCheckpoint(run_dir / CHECKPOINT_DIR, every_steps=outputs.checkpoint_every_steps,
@@ -211,8 +212,9 @@ def output_stdev(parts: Components) -> tuple[float, ...]:
 
 
 def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: bool = False,
-              resume: str | None = None, debug: bool = False) -> int:
-    """``debug`` (``exec --debug``) turns on debug mode for this run as ``train { debug = true }`` does."""
+              resume: str | None = None, debug: bool = False, preflight: bool = True) -> int:
+    """``debug`` (``exec --debug``) turns on debug mode for this run as ``train { debug = true }`` does;
+    ``preflight=False`` (``exec --no-preflight``) skips the pre-flight check as ``train { preflight = false }``."""
     requeue_flag = install_requeue_flag()  # first: a SIGUSR1 during start-up must not kill the job
     _quiet_lightning()
     plan, notes = read_plan_with_notes(plan_path)
@@ -252,7 +254,8 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     ema = ExponentialMovingAverage(plan.training.ema_decay) if plan.training.ema_decay else None
     resumed_from = decision.checkpoint.parent if decision is not None and decision.mode == "resume" else None
     logger, tracking = _tracking(plan, Path(plan_path), resumed_from)
-    callbacks = build_callbacks(plan, run_dir, data, ema, tracking, total_steps, requeue_flag)
+    callbacks = build_callbacks(plan, run_dir, data, ema, tracking, total_steps, requeue_flag,
+                                preflight=preflight and plan.training.preflight)
     trainer = build_trainer(plan, callbacks, logger, max_steps, debug=debug)
     ckpt_path = str(decision.checkpoint) if decision is not None and decision.mode == "resume" else None
     trainer.fit(module, datamodule=data, ckpt_path=ckpt_path)
