@@ -83,7 +83,8 @@ def test_register_refuses_missing_ancestors_unless_with_ancestors(converted: tup
     orphan = _copy(child, tmp_path / "alone" / "orphan", uuid=_uuid("d"), parent_uuid=_uuid("e"))
     texts = [_refusal(register, child, catalogue, with_ancestors=False),
              _refusal(register, orphan, catalogue, with_ancestors=True),
-             _refusal(register, tmp_path, catalogue, with_ancestors=False)]
+             _refusal(register, tmp_path, catalogue, with_ancestors=False),
+             _refusal(convert_command, [str(root)], output=str(tmp_path / "x"), parent="not-a-uuid")]
     assert catalogue.uuids() == []  # nothing registered by a refusal
     texts += register(child, catalogue, with_ancestors=True)
     texts += register(child, catalogue, with_ancestors=False)
@@ -111,7 +112,7 @@ def test_gc_keeps_the_newest_per_plan_hash_the_tagged_and_their_ancestors(conver
     root, child = converted
     root_id, child_id = (json.loads((p / METADATA_NAME).read_text())["uuid"] for p in converted)
     source = tmp_path / "source"
-    times = {name: f"2026-01-0{i}T00:00:00+00:00" for i, name in enumerate("ACTDEB", start=1)}
+    times = {name: f"2026-01-0{i}T00:00:00+00:00" for i, name in enumerate("ACDEB", start=1)}
     folders = [_copy(root, source / "a", created=times["A"]), _copy(child, source / "b", created=times["B"]),
                _copy(root, source / "c", uuid=_uuid("c"), created=times["C"]),
                _copy(child, source / "d", uuid=_uuid("d"), parent_uuid=_uuid("c"), created=times["D"]),
