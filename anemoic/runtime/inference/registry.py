@@ -136,6 +136,11 @@ def _store(catalogue: Catalogue, folder: Path, metadata: dict[str, Any]) -> bool
     identity = metadata["uuid"]
     target = catalogue.objects / identity
     if catalogue.has(identity):
+        if catalogue.metadata(identity).get("weights", {}).get("sha256") != metadata["weights"]["sha256"]:
+            raise RuntimeUserError(f"error: {folder} has the uuid {identity} of another checkpoint in the catalogue "
+                                   f"{catalogue.root} (their weights differ); nothing was registered\n"
+                                   "hint: a copied or edited checkpoint folder; convert the training checkpoint "
+                                   "again for a new uuid")
         return False
     temporary = Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-", dir=catalogue.objects))
     try:
@@ -272,10 +277,17 @@ def gc(catalogue: Catalogue, keep: int, *, dry_run: bool) -> list[str]:
     verb = "would delete" if dry_run else "deleted"
     lines = []
     for identity in doomed:
-        lines.append(f"{verb} {identity} ({_describe(catalogue.metadata(identity))})")
+        try:
+            described = _describe(catalogue.metadata(identity))
+        except RuntimeUserError:  # a concurrent gc took it
+            continue
+        lines.append(f"{verb} {identity} ({described})")
         if not dry_run:
             hidden = catalogue.objects / f"{TEMPORARY_PREFIX}{os.getpid()}-gc-{identity}"
-            os.rename(catalogue.objects / identity, hidden)  # out of view at once, then deleted
+            try:
+                os.rename(catalogue.objects / identity, hidden)  # out of view at once, then deleted
+            except FileNotFoundError:  # a concurrent gc took it
+                continue
             shutil.rmtree(hidden, ignore_errors=True)
             shutil.rmtree(catalogue.tags_dir / identity, ignore_errors=True)
     if not dry_run and doomed:

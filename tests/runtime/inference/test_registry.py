@@ -94,6 +94,14 @@ def test_register_refuses_missing_ancestors_unless_with_ancestors(converted: tup
         assert (stored / WEIGHTS_NAME).read_bytes() == (source / WEIGHTS_NAME).read_bytes()
         assert (stored / METADATA_NAME).read_text() == (source / METADATA_NAME).read_text()
     assert load_inference(catalogue.objects / child_id).metadata["parent_uuid"] == root_id
+    impostor = _copy(root, tmp_path / "impostor")  # the same uuid, other weights (a copy, edited)
+    with (impostor / WEIGHTS_NAME).open("ab") as weights:
+        weights.write(b" ")
+    metadata = json.loads((impostor / METADATA_NAME).read_text())
+    metadata["weights"]["sha256"] = _sha(impostor / WEIGHTS_NAME)
+    (impostor / METADATA_NAME).write_text(json.dumps(metadata))
+    texts.append(_refusal(register, impostor, catalogue, with_ancestors=False))
+    assert _sha(catalogue.objects / root_id / WEIGHTS_NAME) == _sha(root / WEIGHTS_NAME)
     texts += [tag(catalogue, child_id[:8], "candidate", remove=False),
               tag(catalogue, child_id, "candidate", remove=False),
               tag(catalogue, root_id, "production", remove=False)]
