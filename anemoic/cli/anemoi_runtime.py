@@ -54,7 +54,7 @@ def _compare(args: argparse.Namespace) -> int:
 def _checkpoint_convert(args: argparse.Namespace) -> int:
     from anemoic.runtime.inference.convert import convert_command
 
-    return convert_command(args.checkpoints, output=args.output)
+    return convert_command(args.checkpoints, output=args.output, parent=args.parent)
 
 
 def _checkpoint_list(args: argparse.Namespace) -> int:
@@ -67,6 +67,30 @@ def _checkpoint_show(args: argparse.Namespace) -> int:
     from anemoic.runtime.inference.catalogue import show_command
 
     return show_command(args.checkpoint, catalogue=args.catalogue)
+
+
+def _checkpoint_register(args: argparse.Namespace) -> int:
+    from anemoic.runtime.inference.registry import register_command
+
+    return register_command(args.checkpoint, catalogue=args.catalogue, with_ancestors=args.with_ancestors)
+
+
+def _checkpoint_tag(args: argparse.Namespace) -> int:
+    from anemoic.runtime.inference.registry import tag_command
+
+    return tag_command(args.id, args.tag, catalogue=args.catalogue, remove=args.checkpoint_command == "untag")
+
+
+def _checkpoint_lineage(args: argparse.Namespace) -> int:
+    from anemoic.runtime.inference.registry import lineage_command
+
+    return lineage_command(args.id, catalogue=args.catalogue)
+
+
+def _checkpoint_gc(args: argparse.Namespace) -> int:
+    from anemoic.runtime.inference.registry import gc_command
+
+    return gc_command(catalogue=args.catalogue, keep=args.keep, dry_run=args.dry_run)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -126,7 +150,8 @@ def make_parser() -> argparse.ArgumentParser:
     cmp.set_defaults(func=_compare)
 
     ckpt = sub.add_parser("checkpoint",
-                          help="convert training checkpoints into inference checkpoints; list and show them")
+                          help="convert training checkpoints into inference checkpoints; list, "
+                               "show and catalogue them")
     ckpt_sub = ckpt.add_subparsers(dest="checkpoint_command", metavar="ACTION", required=True)
     conv = ckpt_sub.add_parser("convert", help="write each training checkpoint as an inference checkpoint "
                                "(weights.safetensors + metadata.json)")
@@ -134,6 +159,8 @@ def make_parser() -> argparse.ArgumentParser:
                       help="training checkpoints (or run directories: their newest checkpoint)")
     conv.add_argument("-o", "--output", required=True, metavar="DIR",
                       help="folder that receives one inference checkpoint folder per CKPT")
+    conv.add_argument("--parent", default=None, metavar="UUID", help="the uuid of the inference checkpoint the "
+                      "training started from (fork, resume or warm start): the catalogue's lineage link")
     conv.set_defaults(func=_checkpoint_convert)
     lst = ckpt_sub.add_parser("list", help="the inference checkpoints of a folder (a local catalogue)")
     lst.add_argument("catalogue", nargs="?", default=".", metavar="DIR", help="the folder (default: .)")
@@ -143,6 +170,31 @@ def make_parser() -> argparse.ArgumentParser:
                       "of it) in the catalogue")
     show.add_argument("--catalogue", default=".", metavar="DIR", help="where to look a uuid up (default: .)")
     show.set_defaults(func=_checkpoint_show)
+    where = ("the catalogue folder (default: $ANEMOIC_CATALOGUE, else ~/.anemoic/catalogue)")
+    reg = ckpt_sub.add_parser("register", help="copy an inference checkpoint into the catalogue, atomically")
+    reg.add_argument("checkpoint", metavar="CKPT_DIR", help="an inference checkpoint folder")
+    reg.add_argument("--catalogue", default=None, metavar="DIR", help=where)
+    reg.add_argument("--with-ancestors", action="store_true", help="also register the ancestors missing from the "
+                     "catalogue, found beside CKPT_DIR")
+    reg.set_defaults(func=_checkpoint_register)
+    for action, text in (("tag", "tag a catalogued checkpoint (e.g. candidate, production)"),
+                         ("untag", "remove a tag from a catalogued checkpoint")):
+        tg = ckpt_sub.add_parser(action, help=text)
+        tg.add_argument("id", metavar="ID", help="a uuid in the catalogue (or the start of one)")
+        tg.add_argument("tag", metavar="TAG")
+        tg.add_argument("--catalogue", default=None, metavar="DIR", help=where)
+        tg.set_defaults(func=_checkpoint_tag)
+    lin = ckpt_sub.add_parser("lineage", help="a catalogued checkpoint and its ancestors, newest first")
+    lin.add_argument("id", metavar="ID", help="a uuid in the catalogue (or the start of one)")
+    lin.add_argument("--catalogue", default=None, metavar="DIR", help=where)
+    lin.set_defaults(func=_checkpoint_lineage)
+    gcp = ckpt_sub.add_parser("gc", help="delete catalogued checkpoints beyond the newest N per plan hash "
+                              "(never a tagged one or an ancestor of one kept)")
+    gcp.add_argument("--keep", type=int, default=3, metavar="N", help="newest checkpoints kept per plan hash "
+                     "(default 3)")
+    gcp.add_argument("--dry-run", action="store_true", help="list what would be deleted, delete nothing")
+    gcp.add_argument("--catalogue", default=None, metavar="DIR", help=where)
+    gcp.set_defaults(func=_checkpoint_gc)
     return parser
 
 

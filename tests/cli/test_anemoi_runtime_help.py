@@ -13,7 +13,9 @@ GOLDEN = Path(__file__).parent / "golden"
 
 
 @pytest.mark.parametrize("command", ["", "exec", "profile", "predict", "evaluate", "compare", "checkpoint",
-                                     "checkpoint convert", "checkpoint list", "checkpoint show"])
+                                     "checkpoint convert", "checkpoint list", "checkpoint show",
+                                     "checkpoint register", "checkpoint tag", "checkpoint untag",
+                                     "checkpoint lineage", "checkpoint gc"])
 def test_help_text(command: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "100")
     with pytest.raises(SystemExit) as exit_:

@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import tempfile
@@ -164,8 +165,9 @@ def _write_file(path: Path, data: bytes) -> None:
         os.fsync(handle.fileno())
 
 
-def convert_one(source: Path, output: Path) -> tuple[Path, dict[str, Any]]:
-    """Write the inference checkpoint of ``source`` into ``output``; (its folder, its metadata)."""
+def convert_one(source: Path, output: Path, parent: str | None = None) -> tuple[Path, dict[str, Any]]:
+    """Write the inference checkpoint of ``source`` into ``output``; (its folder, its metadata).  ``parent`` is
+    the uuid of the inference checkpoint the training started from (the catalogue's lineage link)."""
     from safetensors.torch import save
 
     from anemoic.runtime.inference.loading import load_training
@@ -180,6 +182,7 @@ def convert_one(source: Path, output: Path) -> tuple[Path, dict[str, Any]]:
     weights = save(state, metadata={"format": FORMAT, "format_version": str(FORMAT_VERSION), "uuid": identity})
     metadata = build_metadata(module, parts, path, checkpoint, lineage, hashlib.sha256(weights).hexdigest(),
                               identity, ema)
+    metadata["parent_uuid"] = parent
     text = metadata_text(metadata)
     temporary = Path(tempfile.mkdtemp(prefix=f"{TEMPORARY_PREFIX}{os.getpid()}-", dir=output))
     try:
@@ -199,7 +202,10 @@ def convert_one(source: Path, output: Path) -> tuple[Path, dict[str, Any]]:
     return target, metadata
 
 
-def convert_command(checkpoints: list[str], *, output: str) -> int:
+def convert_command(checkpoints: list[str], *, output: str, parent: str | None = None) -> int:
+    if parent is not None and not re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", parent):
+        raise RuntimeUserError(f"error: --parent {parent!r} is not a checkpoint uuid\n"
+                               "hint: `anemoi-runtime checkpoint show` prints the uuid of an inference checkpoint")
     folder = Path(output)
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -207,7 +213,7 @@ def convert_command(checkpoints: list[str], *, output: str) -> int:
         raise RuntimeUserError(f"error: cannot create the output folder {folder}: {exc.strerror or exc}") from None
     remove_stale_temporaries(folder)
     for source in checkpoints:
-        target, metadata = convert_one(Path(source), folder)
+        target, metadata = convert_one(Path(source), folder, parent)
         weights = metadata["weights"]
         size = (target / WEIGHTS_NAME).stat().st_size
         print(f"converted {metadata['provenance']['parent']['path']} -> {target} "
