@@ -166,7 +166,7 @@ class PreflightCheck(pl.Callback):
     def on_train_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         plan: Plan = pl_module.plan
         device = pl_module.device
-        dataset = self.data.dataset("train")
+        dataset = self.data.dataset("train", sharded=True)  # this rank's read slice, as its training batches
         batch = min(plan.training.batch_size, len(dataset))
         epoch = largest_rollout_epoch(plan)
         rollout = pl_module.task.rollout_for_epoch(epoch)
