@@ -59,11 +59,8 @@ def recipe_hash(sources: Sequence[Path], options: ImportOptions) -> str:
 
 
 def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def import_sources(sources: Sequence[str | os.PathLike], out: str | os.PathLike, options: ImportOptions) -> Path:
