@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from anemoic.plan.errors import PlanError
 from anemoic.plan.kinds import (
     Accelerator, Activation, AttentionBackend, Bounding, ClipAlgorithm, ComputedForcing, EdgeAttribute, EdgeMask,
     EdgesKind, ImputerKind, ImputerStatistic, LossKind, MapperKind, MethodKind, MetricKind, ModelPart, NodesKind,
@@ -51,6 +52,19 @@ class DatasetPlan:
     train: DateRangePlan
     validate: DateRangePlan
     test: DateRangePlan | None = None
+
+
+@dataclass(frozen=True)
+class BoundaryPlan:
+    """A limited-area model's surroundings (anemoi's cut-out): the points of ``dataset`` farther than
+    ``margin_km`` from every point of the region (``Plan.dataset``) follow the region's points on the model's
+    grid (``anemoic.graphs.cutout``).  The task's ``output_mask`` leaves them out of the loss, the metrics and
+    the forecasts, and the runtime overwrites them with this dataset's values at every rollout step."""
+
+    dataset: DatasetPlan  # time-aligned with Plan.dataset: its frequency divides the timestep, periods inside it
+    # one per Plan.variables entry, same name, role and order: where this store holds it and how it is normalised
+    variables: tuple[VariablePlan, ...]
+    margin_km: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -188,6 +202,10 @@ class TaskPlan:
     method: MethodPlan = field(default_factory=MethodPlan)
     input_offsets: tuple[int, ...] = field(default=(), metadata=ADDED_IN_SCHEMA)
     target_offsets: tuple[int, ...] = field(default=(), metadata=ADDED_IN_SCHEMA)
+    # a limited-area model's output mask: the dataset (``Plan.dataset``'s name) whose grid points alone are scored,
+    # written out and predicted; every other point of the model's grid (``Plan.boundary``) is forced from its
+    # dataset at every step.  Required with a boundary, absent without one (``anemoic.plan.io`` checks both ways)
+    output_mask: str | None = field(default=None, metadata=ADDED_IN_SCHEMA)
 
 
 @dataclass(frozen=True)
@@ -361,7 +379,25 @@ class Plan:
     site: SitePlan = field(default_factory=SitePlan)
     estimates: EstimatesPlan = field(default_factory=EstimatesPlan)
     sweep: SweepMemberPlan | None = None
+    # the dataset around a limited-area model's region; None for a model of one dataset (left out of the file)
+    boundary: BoundaryPlan | None = field(default=None, metadata=ADDED_IN_SCHEMA)
     schema_version: int = SCHEMA_VERSION
     # Not hashed: where each field was set ("training.optimiser.lr" -> "exp.anm:12:8"),
     # so that reformatting a source file never changes the plan hash.
     source_map: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        """A limited-area model and its output mask exist together or not at all: a boundary that is never
+        forced (anemoi issue 150) cannot be written down, even by hand."""
+        mask = self.task.output_mask
+        if self.boundary is None and mask is not None:
+            raise PlanError(f"the plan masks its output to `{mask}` but has no boundary dataset to force the rest")
+        if self.boundary is not None:
+            if mask != self.dataset.name:
+                raise PlanError(f"the plan has the boundary dataset `{self.boundary.dataset.name}` but its output "
+                                f"mask is {f'`{mask}`' if mask else 'missing'}, not the region `{self.dataset.name}`")
+            inner = [(x.name, x.role) for x in self.variables]
+            outer = [(x.name, x.role) for x in self.boundary.variables]
+            if inner != outer:
+                raise PlanError("the boundary dataset's variables differ from the region's: "
+                                f"{outer} instead of {inner}")
