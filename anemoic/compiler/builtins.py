@@ -68,11 +68,14 @@ _ALL = (
     Builtin("constant", "imputer", (Param("value", "float"),), summary="fill missing values with a number"),
     Builtin("copy", "imputer", (Param("source", "variable"),), summary="fill missing values from another variable"),
     Builtin("encode_process_decode", "graph", (
-        Param("data", "dataset"), Param("hidden", "nodes"),
+        Param("data", "dataset_or_cutout"), Param("hidden", "nodes"),
         Param("encoder", "edges", None), Param("processor", "edges", None), Param("decoder", "edges", None),
         Param("node_weights", enum(kinds.NODE_WEIGHTS), "spherical_area"),
         Param("node_weights_norm", enum(kinds.NODE_WEIGHTS_NORMS), "unit_sum"),
     ), summary="data grid -> hidden mesh -> data grid"),
+    Builtin("cutout", "grid", (Param("region", "dataset"), Param("boundary", "dataset"), Param("margin_km", "float")),
+            summary="a limited-area model's grid: the region's points, then the boundary dataset's points farther "
+            "than `margin_km` from all of them (anemoi's cutout)"),
     Builtin("icosahedral", "nodes", (Param("refinement", "int"), *_AREA), summary="a refined icosahedron mesh"),
     Builtin("healpix", "nodes", (Param("level", "int"), *_AREA), summary="a HEALPix mesh"),
     Builtin("latlon", "nodes", (Param("resolution_deg", "float"), *_AREA),

@@ -56,17 +56,20 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _build(plan: object, args: argparse.Namespace) -> tuple[object, Path | None]:
-    from anemoic.datasets.store import StoreError, open_store
+    from anemoic.compiler.data_grid import model_grid
+    from anemoic.datasets.store import StoreError
     from anemoic.graphs.build import build_or_load
     from anemoic.graphs.errors import GraphError
 
-    try:
-        store = open_store(plan.dataset.path)
+    try:  # the model's grid: a limited-area model's region, then its boundary beyond the margin
+        latitudes, longitudes = model_grid(plan)  # type: ignore[arg-type]
     except StoreError as exc:
         raise CommandFailed(f"error: {exc}", EXIT_USAGE) from None
+    except GraphError as exc:
+        raise CommandFailed(f"error: graph {plan.graph.name}: {exc}", EXIT_USAGE) from None
     cache_dir = None if args.no_cache else Path(args.cache_dir or Path(plan.outputs.run_dir) / "graphs")
     try:
-        return build_or_load(plan.graph, store.latitudes, store.longitudes, cache_dir)
+        return build_or_load(plan.graph, latitudes, longitudes, cache_dir)
     except GraphError as exc:
         raise CommandFailed(f"error: graph {plan.graph.name}: {exc}", EXIT_USAGE) from None
     except OSError as exc:

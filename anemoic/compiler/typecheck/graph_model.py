@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from anemoic.compiler import coerce
 from anemoic.compiler import values as v
 from anemoic.compiler.builtins import REGISTRY, Param
+from anemoic.compiler.diagnostics import Span
 from anemoic.compiler.typecheck.arguments import argument, component, failed
 from anemoic.compiler.typecheck.context import Context
 from anemoic.plan import kinds
@@ -17,15 +18,26 @@ _EDGE_DEFAULTS = {"encoder": ("cutoff", {"factor": 0.6, "max_neighbours": 64}),
 
 
 @dataclass(frozen=True)
+class Cutout:
+    """``cutout(region, boundary, margin_km = ...)``: a limited-area model's two datasets."""
+
+    region: v.DatasetV
+    boundary: v.DatasetV
+    margin_km: float
+    span: Span
+
+
+@dataclass(frozen=True)
 class GraphParts:
     name: str
-    dataset: str
+    dataset: str  # the model's dataset: the one it forecasts (a cut-out's region)
     hidden: NodesPlan
     encoder: EdgesPlan
     processor: EdgesPlan
     decoder: EdgesPlan
     node_weights: str | None  # as written; None: the loss's node scaler (or the default) decides in lowering
     node_weights_norm: str
+    cutout: Cutout | None = None
 
 
 def _nodes(ctx: Context, value: v.Value | None) -> NodesPlan | None:
@@ -130,11 +142,17 @@ def check_graph(ctx: Context, named: v.NamedV, dataset_name: str | None) -> Grap
     if graph is None:
         return None
     data = graph.get("data")
+    cut = _cutout(ctx, data) if isinstance(data, v.ComponentV) and data.builtin == "cutout" else None
+    if cut is False:
+        return None
+    if cut is not None:
+        data = cut.region  # type: ignore[union-attr]
     if not isinstance(data, v.DatasetV):
         where = data.span if data is not None else graph.span
         ctx.sink.error("E0702", f"the graph `{named.name}` must be built on the dataset"
                        f"{f' `{dataset_name}`' if dataset_name else ''}", where,
-                       hint=f"pass the dataset first: `{graph.builtin}({dataset_name or 'era5'}, ...)`")
+                       hint=f"pass the dataset first: `{graph.builtin}({dataset_name or 'era5'}, ...)`, or a "
+                       "limited-area model's `cutout(region, boundary, margin_km = 300)`")
         return None
     hidden = _nodes(ctx, graph.get("hidden"))
     if hidden is None:
@@ -148,7 +166,36 @@ def check_graph(ctx: Context, named: v.NamedV, dataset_name: str | None) -> Grap
         return None
     ctx.mark("graph.name", named.span)
     return GraphParts(named.name, data.name, hidden, parts["encoder"], parts["processor"],  # type: ignore[arg-type]
-                      parts["decoder"], weights, str(norm))  # type: ignore[arg-type]
+                      parts["decoder"], weights, str(norm), cut)  # type: ignore[arg-type]
+
+
+def _cutout(ctx: Context, value: v.ComponentV) -> Cutout | bool:
+    """The region and boundary datasets of ``cutout(...)`` and its margin; False after a diagnostic."""
+    datasets = []
+    for role in ("region", "boundary"):
+        item = value.get(role)
+        if item is None:
+            ctx.sink.error("E0211", f"`cutout` needs the {role} dataset", value.span,
+                           hint="write `cutout(region, boundary, margin_km = 300)`: the regional dataset first, then "
+                           "the global one around it")
+            return False
+        if not isinstance(item, v.DatasetV):
+            coerce.wrong(ctx.sink, "E0702", f"the {role} of `cutout`", "a dataset", item)
+            return False
+        datasets.append(item)
+    region, boundary = datasets
+    if region.name == boundary.name:
+        ctx.sink.error("E0702", f"`cutout` needs two datasets, not `{region.name}` twice", value.span,
+                       hint="the region first, then the (global) dataset around it: `cutout(region, globe, ...)`")
+        return False
+    margin = argument(ctx, value, "margin_km", "boundary.margin_km")
+    if failed(margin):
+        return False
+    if float(margin) < 0:  # type: ignore[arg-type]
+        ctx.sink.error("E0105", "`margin_km` must not be negative", value.get("margin_km").span,  # type: ignore
+                       hint="the boundary keeps the points farther than `margin_km` from every region point")
+        return False
+    return Cutout(region, boundary, float(margin), value.span)  # type: ignore[arg-type]
 
 
 def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelPlan | None:
