@@ -157,6 +157,11 @@ def test_estimates_count_the_combined_grid_exactly(stores):
 def test_an_ensemble_lam_compiles_and_other_tasks_are_refused(stores):
     ensemble = lam(stores, task_settings="\n  method = ensemble(members = 2)").plans[0]
     assert ensemble.task.method.kind == "ensemble" and ensemble.boundary is not None
+    text = LAM.format(region=stores["region_6h"], boundary=stores["globe_6h"], margin=300, timestep="6h",
+                      region_settings="", boundary_settings="", task_settings="")
+    downscale = text.replace("task forecast(net) {\n  timestep = 6h", "task temporal_downscale(net) {\n  "
+                             "inputs = [0, 18h]\n  targets = [6h, 12h]")
+    assert codes(compile_source(downscale, "lam.anm")) == ["E1418"]
 
 
 def test_graph_describe_builds_on_the_combined_grid(stores, tmp_path, capsys):
@@ -177,3 +182,14 @@ def test_the_lam_plan_round_trips_through_plan_json(stores, tmp_path):
     write_plan(plan, tmp_path / "plan.json")
     assert read_plan(tmp_path / "plan.json") == plan
     assert json.loads((tmp_path / "plan.json").read_text())["task"]["output_mask"] == "pacific"
+
+
+def test_the_documented_example_checks(stores, tmp_path):
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "language.md").read_text()
+    example = next(block for block in re.findall(r"```\n(.*?)```", docs, re.S) if "cutout(pacific" in block)
+    example = example.replace("data/pacific-12h.zarr", str(stores["region_12h"]))
+    example = example.replace("data/globe-6h.zarr", str(stores["globe_6h"]))
+    result = compile_source(example, str(tmp_path / "exp.anm"))
+    assert codes(result) == [], result.render()
+    assert codes(compile_source(example.replace("  output_mask = pacific", ""), str(tmp_path / "exp.anm"))) == \
+        ["E0830"]
