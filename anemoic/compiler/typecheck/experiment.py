@@ -135,6 +135,11 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
     cut = graph.cutout if graph is not None else None
     _unused_blocks(ctx, blocks, graph)
     if model_dataset not in blocks:
+        if cut is not None:
+            ctx.sink.error("E0402", f"the experiment has no `variables` block for the region `{model_dataset}`: "
+                           "it defines the limited-area model's variables", cut.span,
+                           hint=f"add `variables from {model_dataset} {{ prognostic = [...] }}` with the same "
+                           f"variables as `variables from {cut.boundary.name}`")
         return None
     var_section = blocks[model_dataset]
     dataset_value = _named(ctx, var_section.name, "dataset", ctx.main)  # type: ignore[arg-type]
