@@ -193,3 +193,15 @@ def test_the_documented_example_checks(stores, tmp_path):
     assert codes(result) == [], result.render()
     assert codes(compile_source(example.replace("  output_mask = pacific", ""), str(tmp_path / "exp.anm"))) == \
         ["E0830"]
+
+
+def test_build_summary_says_where_the_grid_points_come_from(stores, tmp_path, capsys):
+    experiment = tmp_path / "lam.anm"
+    experiment.write_text(LAM.format(region=stores["region_12h"], boundary=stores["globe_6h"], margin=300,
+                                     timestep="12h", region_settings="", boundary_settings="", task_settings=""))
+    assert main(["build", str(experiment), "-o", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    plan = compile_source(experiment.read_text(), str(experiment)).plans[0]
+    kept = estimate(plan).graph_nodes["data"] - plan.dataset.grid_size
+    assert f"  region  pacific ({plan.dataset.grid_size} points, the output mask), boundary globe ({kept:,} of " \
+        f"{plan.boundary.dataset.grid_size:,} points, beyond 300 km), forced at every step\n" in out
