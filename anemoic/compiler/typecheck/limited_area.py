@@ -95,24 +95,30 @@ def time_aligned(ctx: Context, region: DatasetInfo, boundary: DatasetInfo, times
     overlap the region's."""
     where = ctx.spans.get("boundary.dataset.frequency_s") or boundary.span
     outer = boundary.frequency_s
+    store_s = int(boundary.metadata.frequency_s) if boundary.metadata is not None else None
     if outer and region.frequency_s:
         for what, seconds in ((f"the region `{region.name}`'s frequency", region.frequency_s),
                               ("the task's timestep", timestep_s)):
-            if seconds and seconds % outer:
-                ctx.sink.error("E0511", f"the boundary `{boundary.name}` is read every {format_duration(outer)}, "
-                               f"which does not divide {what} ({format_duration(seconds)}): some of the model's "
-                               "states would have no boundary", where,
-                               notes=((f"`{region.name}` is declared here", region.span),) if region.span else (),
-                               hint=f"read the boundary at a common frequency or one dividing it (the store's, "
-                               f"or `frequency = {format_duration(_gcd(outer, seconds))}`), or read "
-                               f"`{region.name}` at a multiple of {format_duration(outer)}")
-                break
+            if not seconds or seconds % outer == 0:
+                continue
+            common = _gcd(outer, seconds)
+            fix = f"read `{region.name}` at a multiple of {format_duration(outer)} (`frequency = " \
+                f"{format_duration(outer)}` in its dataset block)"
+            if store_s is None or common % store_s == 0:
+                fix = f"read the boundary at a common frequency (`frequency = {format_duration(common)}` in its " \
+                    f"dataset block), or {fix}"
+            ctx.sink.error("E0511", f"the boundary `{boundary.name}` is read every {format_duration(outer)}, "
+                           f"which does not divide {what} ({format_duration(seconds)}): some of the model's "
+                           "states would have no boundary", where,
+                           notes=((f"`{region.name}` is declared here", region.span),) if region.span else (),
+                           hint=fix)
+            break
     meta = boundary.metadata
     for key, period in region.periods.items():
         if meta is None:
             break
         first, last = meta.start_date, meta.end_date
-        step = int(meta.frequency_s)
+        step = outer or int(meta.frequency_s)  # the dates the boundary is read at, from its store's first
         covers = f"the boundary store `{boundary.name}` covers {first.isoformat()} to {last.isoformat()}"
         notes = ((f"`{boundary.name}` is declared here", boundary.span),) if boundary.span else ()
         if period.start < first or period.end > last:

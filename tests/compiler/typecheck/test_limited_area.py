@@ -96,7 +96,10 @@ def test_a_boundary_at_a_finer_common_frequency_is_read_at_the_region_times(stor
 
 
 def test_a_coarser_boundary_is_refused_at_its_frequency(stores):
-    assert "E0511" in codes(lam(stores, region="region_6h", boundary="globe_12h", timestep="6h"))
+    result = lam(stores, region="region_6h", boundary="globe_12h", timestep="6h")
+    assert codes(result) == ["E0511"]
+    # a 12-hourly store cannot be read every 6 hours: the hint offers only reading the region less often
+    assert "hint: read `pacific` at a multiple of 12h (`frequency = 12h` in its dataset block)\n" in result.render()
     # reading the region every 12 hours makes the pair compatible again
     assert codes(lam(stores, region="region_6h", boundary="globe_12h", region_settings="frequency = 12h\n  ")) == []
 
