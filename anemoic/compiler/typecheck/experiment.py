@@ -198,7 +198,8 @@ def _unused_blocks(ctx: Context, blocks: dict[str, ast.Section], graph: GraphPar
     used = [graph.dataset] + ([graph.cutout.boundary.name] if graph.cutout is not None else [])
     built_on = f"cutout({graph.dataset}, {graph.cutout.boundary.name}, ...)" if graph.cutout else graph.dataset
     for dataset, section in blocks.items():
-        if dataset in used:
+        if dataset in used or not isinstance(_named(ctx, section.name, "dataset", ctx.main),  # type: ignore[arg-type]
+                                             v.DatasetV):  # a name that is no dataset: E0201 or E0702 said so
             continue
         if graph.dataset not in blocks:
             hint = f"write `variables from {graph.dataset} {{ ... }}`, or build the graph on `{dataset}`"
