@@ -42,7 +42,7 @@ def plot_graph(arrays: GraphArrays, output: str | os.PathLike, max_edges: int = 
             size = float(np.clip(scale / max(len(points), 1), 0.2, 12.0))
             for label, colour, chosen_points in _groups(arrays, node_type, points, sources):
                 axis.scatter(chosen_points[:, 0], chosen_points[:, 1], s=size, c=colour, label=label,
-                             linewidths=0, zorder=3)
+                             linewidths=0, zorder=4 if node_type == "data" else 3)  # the grid over the mesh
         axis.set_xlim(*limits[0])
         axis.set_ylim(*limits[1])
         axis.set_aspect("equal")
