@@ -17,10 +17,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-from anemoic.geo import grids, icosahedron
 from scipy.spatial import cKDTree
 
+from anemoic.geo import grids, icosahedron
 from anemoic.geo.sphere import EARTH_RADIUS_KM, arc_to_chord, inside_area, latlon_to_xyz
 from anemoic.graphs.errors import GraphError
 from anemoic.graphs.params import check_area, known, number, optional_number, whole
@@ -54,14 +53,14 @@ def build_nodes(plan: NodesPlan, role: str, latitudes_deg: np.ndarray, longitude
     known(params, names + ("margin_km",) + (("mask",) if plan.kind != "dataset" else ()), f"{where} ({plan.kind})")
     margin_km = optional_number(params, "margin_km", where, minimum=0.0) or 0.0
     near = None
-    if "mask" in params:
-        near = _region_points(params["mask"], where, latitudes_deg, longitudes_deg, region_size)
-        params["near"] = _Near(near, margin_km)
+    if "mask" in params:  # the builders read it as params["near"] (the stretched mesh refines there)
+        near = _Near(_region_points(params["mask"], where, latitudes_deg, longitudes_deg, region_size), margin_km)
+        params["near"] = near
     nodes = build(params, plan, where, latitudes_deg, longitudes_deg)
     if plan.area is not None and plan.kind != "stretched":
         nodes = _subset(nodes, inside_area(nodes.lat, nodes.lon, check_area(dict(plan.area)), margin_km))
     if near is not None and plan.kind != "stretched":
-        nodes = _subset(nodes, _Near(near, margin_km).keep(nodes.xyz))
+        nodes = _subset(nodes, near.keep(nodes.xyz))
     if len(nodes) == 0:
         raise GraphError(f"{role} nodes: the {plan.kind} node set is empty (is the area outside the grid?)")
     return nodes
@@ -76,6 +75,8 @@ class _Near:
 
     def keep(self, xyz: np.ndarray) -> np.ndarray:
         """Nodes within the margin of a region point, and each region point's nearest node."""
+        if len(xyz) == 0:
+            return np.zeros(0, dtype=bool)
         chord, _ = cKDTree(self.region).query(xyz, k=1)
         keep = chord <= arc_to_chord(self.margin_km / EARTH_RADIUS_KM) + 1e-9
         keep[cKDTree(xyz).query(self.region, k=1)[1]] = True
