@@ -121,7 +121,10 @@ def time_aligned(ctx: Context, region: DatasetInfo, boundary: DatasetInfo, times
         step = outer or int(meta.frequency_s)  # the dates the boundary is read at, from its store's first
         covers = f"the boundary store `{boundary.name}` covers {first.isoformat()} to {last.isoformat()}"
         notes = ((f"`{boundary.name}` is declared here", boundary.span),) if boundary.span else ()
-        if period.start < first or period.end > last:
+        inner = region.metadata  # the period's dates are the region store's: `2019..2021` ends at its last month
+        end = min(period.end, inner.end_date) if inner is not None else period.end
+        start = max(period.start, inner.start_date) if inner is not None else period.start
+        if start < first or end > last:
             ctx.sink.error("E0512", f"the region's `{key}` period ({period.start.isoformat()} to "
                            f"{period.end.isoformat()}) is not inside the boundary store's dates", period.span,
                            notes=notes, hint=f"each period must lie inside every store: {covers}")
