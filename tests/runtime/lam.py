@@ -9,12 +9,13 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
+import pytest
 from anemoic.datasets.store import open_store
 from anemoic.datasets.synth import write_synthetic_store
 from anemoic.plan.io import write_plan
 from anemoic.plan.model import BoundaryPlan, EdgesPlan, GraphPlan, NodesPlan, Plan
 from tests.factories import make_plan
-from tests.runtime.training.tiny_run import TINY_DEFAULTS
+from tests.runtime.training.tiny_run import TINY_DEFAULTS, TrainedRun, run_runtime
 
 PACIFIC = (30.0, 140.0, -30.0, 240.0)  # north, west, south, east
 MARGIN_KM = 400.0  # above the region's 5-degree spacing: no boundary point between two region points
@@ -58,3 +59,21 @@ def write_lam_plan(directory: Path, region: Path, globe: Path, name: str = "lam.
     path = directory / name
     write_plan(lam_plan(region, globe, directory / run, **overrides), path)
     return path
+
+
+_TRAINED: list[TrainedRun] = []
+
+
+@pytest.fixture(scope="session")
+def trained_lam(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
+    """One short real ``exec`` of the limited-area plan (import this fixture): its checkpoints feed the forcing,
+    predict and evaluate tests."""
+    if _TRAINED:
+        return _TRAINED[0]
+    directory = tmp_path_factory.mktemp("lam")
+    region, globe = write_region(directory), write_globe(directory, seed=5)
+    plan = write_lam_plan(directory, region, globe)
+    result = run_runtime("exec", str(plan), cwd=directory, timeout=240)
+    assert result.returncode == 0, result.stderr[-4000:]
+    _TRAINED.append(TrainedRun(directory, region, plan, directory / "run", result.stdout))
+    return _TRAINED[0]
