@@ -46,7 +46,7 @@ def write_synthetic_store(
     """Write a synthetic store at `path` (replacing one already there) and return the path.
 
     ``area`` = (north, west, south, east) in degrees keeps only the grid's points inside it: a regional
-    store (a limited-area model's region), whose values equal a global store's of the same seed there."""
+    store (a limited-area model's region; its toy atmosphere is its own, not a global store's cut out)."""
     variables = tuple(variables)
     if not variables or len(set(variables)) != len(variables):
         raise ValueError(f"variables must be a non-empty list of distinct names, got {variables}")
