@@ -76,8 +76,9 @@ class Boundary:
             WindowDataset(str(self.store.path), self.channels, boundary, step=self.step, length=length,
                           grid=self.grid.boundary_index))
 
-    def preprocessor(self, region: Preprocessor) -> Preprocessor:
-        outer = Preprocessor.from_plan(boundary_view(self.plan), self.store.statistics, store_name=str(self.store.path))
+    def preprocessor(self, region: Preprocessor, remapped: dict[str, dict[str, float]]) -> Preprocessor:
+        outer = Preprocessor.from_plan(boundary_view(self.plan), self.store.statistics, remapped_statistics=remapped,
+                                       store_name=str(self.store.path))
         return segmented(region, outer, self.grid.region_size, len(self.grid.boundary_index))
 
 
@@ -253,18 +254,26 @@ class AnemoicDataModule(pl.LightningDataModule):
 
     def preprocessor(self) -> Preprocessor:
         region = Preprocessor.from_store(self.plan, self.store, remapped_statistics=self.remapped_statistics())
-        return region if self.boundary is None else self.boundary.preprocessor(region)
+        if self.boundary is None:
+            return region
+        remapped = self.remapped_statistics(store=self.boundary.store, variables=self.plan.boundary.variables,
+                                            starts=self.boundary.starts["train"])
+        return self.boundary.preprocessor(region, remapped)
 
-    def remapped_statistics(self, max_dates: int = 32) -> dict[str, dict[str, float]]:
-        """Statistics of remapped variables after remapping, over (up to) `max_dates` training dates."""
-        remapped = [(v.name, v.store_index, v.remap) for v in self.plan.variables if v.remap and v.store_index >= 0]
+    def remapped_statistics(self, max_dates: int = 32, *, store: Store | None = None, variables: Any = None,
+                            starts: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+        """Statistics of remapped variables after remapping, over (up to) `max_dates` training dates (of the
+        region's store, or of ``store``: a limited-area model's boundary store, its variables and starts)."""
+        store = store or self.store
+        variables = self.plan.variables if variables is None else variables
+        remapped = [(v.name, v.store_index, v.remap) for v in variables if v.remap and v.store_index >= 0]
         if not remapped:
             return {}
-        dates = np.unique(self.train_starts)
+        dates = np.unique(self.train_starts if starts is None else starts)
         picks = dates[np.linspace(0, len(dates) - 1, min(max_dates, len(dates))).round().astype(int)]
         out = {}
         for name, index, remap in remapped:
-            values = np.stack([self.store.read(int(d), [index])[0] for d in picks])
+            values = np.stack([store.read(int(d), [index])[0] for d in picks])
             values = remap_numpy(values[np.isfinite(values)].astype(np.float64), remap)
             out[name] = {"mean": float(values.mean()), "stdev": float(values.std()),
                          "minimum": float(values.min()), "maximum": float(values.max())}

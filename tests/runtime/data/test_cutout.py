@@ -3,6 +3,7 @@ own statistics; windows a store lacks dates of are skipped and counted."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 from anemoic.datasets.store import open_store
 from anemoic.runtime.data.datamodule import AnemoicDataModule
+from tests.factories import make_plan
 from tests.runtime.lam import lam_plan, write_globe, write_region
 
 TWELVE_HOURS = {"task.timestep_s": 12 * 3600}
@@ -64,8 +66,11 @@ def test_missing_boundary_dates_skip_exactly_the_samples_that_read_them(tmp_path
 def test_each_part_of_the_grid_is_normalised_with_its_own_stores_statistics(tmp_path: Path) -> None:
     region = write_region(tmp_path)
     globe = write_globe(tmp_path, seed=7)
-    data = AnemoicDataModule(lam_plan(region, globe, tmp_path / "run"))
+    variables = tuple(dataclasses.replace(v, remap="log1p") if v.name == "tp" else v for v in make_plan().variables)
+    data = AnemoicDataModule(lam_plan(region, globe, tmp_path / "run", variables=variables))
     pre = data.preprocessor()
+    tp = data.channels.index(next(c for c in data.channels if c.name == "tp"))
+    assert pre.remap[0, tp] == pre.remap[-1, tp] == 1 and pre.scale[0, tp] != pre.scale[-1, tp]
     inner = data.boundary.grid.region_size
     assert tuple(pre.offset.shape) == (data.grid_size, len(data.channels))
     z = data.channels.index(next(c for c in data.channels if c.name == "z_500"))
