@@ -58,10 +58,6 @@ class Boundary:
                                 self.store.longitudes, plan.boundary.margin_km)
         self.starts: dict[str, np.ndarray] = {}
 
-    @classmethod
-    def open(cls, data: "AnemoicDataModule") -> "Boundary":
-        return cls(data)
-
     def windows(self, split: Split, start: str, end: str, step: int, length: int) -> tuple[np.ndarray, Skipped]:
         """The region's starts of ``split`` whose dates both stores hold (the boundary's are kept here)."""
         region, boundary, skipped = aligned_windows(self.region_store, self.store, self.names, split, start, end,
@@ -93,7 +89,7 @@ class AnemoicDataModule(pl.LightningDataModule):
         self._check_store(self.store, plan.dataset, self.channels)
         task = TASKS[plan.task.kind]
         self.lengths: dict[Split, int] = {split: task.window(plan.task, split) for split in ("train", "validate")}
-        self.boundary: Boundary | None = Boundary.open(self) if plan.boundary is not None else None
+        self.boundary: Boundary | None = Boundary(self) if plan.boundary is not None else None
         self.latitudes, self.longitudes = ((self.boundary.grid.lat, self.boundary.grid.lon) if self.boundary
                                            else (self.store.latitudes, self.store.longitudes))
         self.grid_size = len(self.latitudes)  # the model's grid: a limited-area model's region and boundary

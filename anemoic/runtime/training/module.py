@@ -38,8 +38,8 @@ class ForecastModule(pl.LightningModule):
     def __init__(self, plan: Plan, model: torch.nn.Module, loss: torch.nn.Module, preprocessor: torch.nn.Module,
                  task: Task, node_weights: torch.Tensor, total_steps: int, lineage: dict[str, Any], *,
                  latitudes: Any = None, longitudes: Any = None) -> None:
-        """``latitudes``/``longitudes`` (degrees, of the scored grid: a limited-area model's region) place the validation example the tracking
-        plots draw."""
+        """``latitudes``/``longitudes`` (degrees, of the scored grid: a limited-area model's region) place the
+        validation example the tracking plots draw."""
         super().__init__()
         self.plan = plan
         self.model = model
