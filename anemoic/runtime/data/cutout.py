@@ -44,12 +44,11 @@ class Skipped:
         return f"{self.count} {noun} sample{'s' if self.count != 1 else ''} skipped: {'; '.join(parts)}"
 
 
-def absent_dates(store: Store, dates: np.ndarray) -> np.ndarray:
-    """The ``dates`` that ``store`` does not hold, or holds as missing."""
+def held(store: Store, dates: np.ndarray) -> np.ndarray:
+    """Per date of ``dates``: whether ``store`` holds it and does not list it as missing."""
     index = np.minimum(np.searchsorted(store.dates, dates), len(store.dates) - 1)
-    held = store.dates[index] == dates
     missing = np.isin(dates, np.asarray(store.metadata.missing_dates, dtype="datetime64[s]"))
-    return dates[~held | missing]
+    return (store.dates[index] == dates) & ~missing
 
 
 def aligned_windows(region: Store, boundary: Store, names: tuple[str, str], split: str, start: str, end: str,
@@ -59,27 +58,18 @@ def aligned_windows(region: Store, boundary: Store, names: tuple[str, str], spli
     dates = region.dates
     inside = np.flatnonzero((dates >= np.datetime64(start, "s")) & (dates <= np.datetime64(end, "s")))
     span = (length - 1) * step
-    keep_region, keep_boundary = [], []
-    absent: dict[str, set[np.datetime64]] = {names[0]: set(), names[1]: set()}
-    count = 0
-    for first in inside:
-        if first + span > inside[-1]:
-            break
-        window = dates[first: first + span + 1: step]
-        lacking = [(name, absent_dates(store, window)) for name, store in zip(names, (region, boundary))]
-        if any(len(found) for _, found in lacking):
-            count += 1
-            for name, found in lacking:
-                absent[name].update(found)
-            continue
-        where = np.searchsorted(boundary.dates, window)
-        if not np.array_equal(np.diff(where), np.full(length - 1, boundary_step)):
-            raise boundary.error(f"its dates around {window[0]} are not regular: the boundary store is read at "
-                                 f"the region's valid times, every {boundary_step} of its dates")
-        keep_region.append(first)
-        keep_boundary.append(int(where[0]))
-    skipped = Skipped(split, count, tuple((name, tuple(sorted(found))) for name, found in absent.items() if found))
-    return np.asarray(keep_region, np.int64), np.asarray(keep_boundary, np.int64), skipped
+    firsts = inside[inside + span <= (inside[-1] if len(inside) else -1)]
+    offsets = firsts[:, None] + np.arange(length) * step  # (windows, length) region date indices
+    usable = [held(store, dates) for store in (region, boundary)]
+    ok = np.logical_and(*(u[offsets].all(axis=1) for u in usable)) if len(firsts) else np.zeros(0, bool)
+    absent = [(name, np.unique(dates[offsets[~ok]][~u[offsets[~ok]]])) for name, u in zip(names, usable)]
+    keep = firsts[ok]
+    where = np.searchsorted(boundary.dates, dates[offsets[ok]])  # (kept windows, length) boundary indices
+    if len(keep) and not (np.diff(where, axis=1) == boundary_step).all():
+        raise boundary.error(f"its dates are not regular around the region's: it is read at the region's valid "
+                             f"times, every {boundary_step} of its dates")
+    skipped = Skipped(split, int((~ok).sum()), tuple((name, tuple(found)) for name, found in absent if len(found)))
+    return keep.astype(np.int64), (where[:, 0] if len(keep) else where.reshape(-1)).astype(np.int64), skipped
 
 
 class CutoutWindowDataset(Dataset):

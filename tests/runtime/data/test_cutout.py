@@ -86,3 +86,16 @@ def test_a_boundary_store_with_other_ensemble_members_is_refused(tmp_path: Path)
     globe = write_globe(tmp_path, ensembles=2)
     with pytest.raises(Exception, match="ensemble members"):
         AnemoicDataModule(lam_plan(region, globe, tmp_path / "run"))
+
+
+def test_dates_missing_in_either_store_are_named_per_store(tmp_path: Path) -> None:
+    region = write_region(tmp_path, missing_dates=["2020-01-22T06:00"])
+    globe = write_globe(tmp_path, missing_dates=["2020-01-01T00:00", "2020-01-22T06:00", "2020-01-23T00:00"])
+    data = AnemoicDataModule(lam_plan(region, globe, tmp_path / "run"))
+    assert data.skipped_lines() == [
+        "1 training sample skipped: dates missing in globe (2020-01-01T00)",
+        "7 validation samples skipped: dates missing in pacific (2020-01-22T06); "
+        "dates missing in globe (2020-01-22T06, 2020-01-23T00)"]
+    assert len(data.validation_starts) + 7 == len(AnemoicDataModule(
+        lam_plan(write_region(tmp_path, name="whole.zarr"), write_globe(tmp_path, name="g.zarr"),
+                 tmp_path / "run")).validation_starts)
