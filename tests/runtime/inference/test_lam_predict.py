@@ -4,6 +4,7 @@ from its inference checkpoint; ``evaluate`` scores the region alone and says so 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -51,6 +52,11 @@ def test_predict_reproduces_the_validation_forecast_bit_for_bit(trained_lam: Tra
     assert forecast.info["output_mask"] == {"region": "pacific", "points": 252, "boundary": "globe",
                                             "boundary_points": 582,
                                             "boundary_store": str(trained_lam.directory / "globe.zarr")}
+    metadata = json.loads((_converted(trained_lam) / "metadata.json").read_text())
+    globe = open_store(trained_lam.directory / "globe.zarr")
+    assert metadata["grid"]["size"] == 834  # the cut-out grid the model was trained on
+    assert metadata["normaliser"]["z_500"]["offset"] == pytest.approx(float(region.statistics["mean"][0]))
+    assert metadata["normaliser"]["z_500"]["boundary"]["offset"] == pytest.approx(float(globe.statistics["mean"][0]))
     path = write_forecast(forecast, trained_lam.directory / "lam-forecast.zarr")
     text = evaluate(str(path))
     assert "scored over the region `pacific` (252 points); the boundary (582 points of `globe`) is forced, " \
