@@ -44,7 +44,7 @@ def enum(choices: tuple[str, ...] | dict[str, str]) -> str:
 NODE_WEIGHTS_FOR = {"area": "spherical_area", "cos_latitude": "cos_latitude", "uniform": "uniform"}
 """``node_weights(area)`` (the loss scaler's word) -> the graph's node weights (kinds.NODE_WEIGHTS)."""
 SCALER_KINDS = {"variable_weights": "variable", "level_weights": "pressure_level", "node_weights": "node_weights",
-                "lead_time": "lead_time", "nan_mask": "nan_mask"}
+                "lead_time": "lead_time", "nan_mask": "nan_mask", "dataset_weights": "dataset_weights"}
 """Scaler component -> plan kind (kinds.SCALERS)."""
 SCHEDULE_KINDS = {"cosine": "cosine", "constant_lr": "constant"}
 """Schedule component -> plan kind (kinds.SCHEDULES)."""
@@ -119,6 +119,8 @@ _ALL = (
             summary="weight grid points by their area"),
     Builtin("lead_time", "scaler", (Param("decay", "float", 1.0),), summary="down-weight later rollout steps"),
     Builtin("nan_mask", "scaler", (), summary="ignore grid points where the target is missing"),
+    Builtin("dataset_weights", "scaler", (), var_keyword=True,
+            summary="a stretched grid's share of the node weight per dataset (`pacific = 0.5`)"),
     Builtin("deterministic", "method", summary="one state per sample (the default)"),
     Builtin("ensemble", "method", (Param("members", "int"), Param("noise", "noise", None)),
             summary="`members` states per sample, made to differ by noise, trained with an ensemble loss"),

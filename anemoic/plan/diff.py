@@ -66,6 +66,9 @@ _RULES: tuple[tuple[str, Impact], ...] = (
     (r"^task\.(multistep_input|kind)$", Impact.INCOMPATIBLE),
     (r"^task\.target_offsets$", Impact.INCOMPATIBLE),  # a downscaler's output projection has a row per target
     (r"^task\.method\.(kind|noise)\b", Impact.INCOMPATIBLE),  # the noise module's weights come and go
+    # a limited-area model <-> a stretched grid: the same weights, another loss and rollout (not resumable)
+    (r"^task\.output_mask$", Impact.WARM_STARTABLE),
+    (r"^boundary\.forced$", Impact.WARM_STARTABLE),
     (r"^task\b", Impact.WARM_STARTABLE),
     (r"^loss\b", Impact.WARM_STARTABLE),
     (r"^dataset\.grid_size$", Impact.INCOMPATIBLE),

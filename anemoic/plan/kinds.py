@@ -50,7 +50,7 @@ AttentionBackend = Literal["auto", "triton", "reference"]
 
 # -- losses and scores ------------------------------------------------------------------------------
 LossKind = Literal["mse", "rmse", "mae", "huber", "logcosh", "crps", "energy_score"]
-ScalerKind = Literal["variable", "pressure_level", "node_weights", "lead_time", "nan_mask"]
+ScalerKind = Literal["variable", "pressure_level", "node_weights", "lead_time", "nan_mask", "dataset_weights"]
 LevelWeighting = Literal["relu", "linear", "polynomial", "none"]
 MetricKind = Literal["rmse", "mae", "bias", "crps", "spread", "spread_skill", "rank_histogram"]
 

@@ -58,13 +58,16 @@ class DatasetPlan:
 class BoundaryPlan:
     """A limited-area model's surroundings (anemoi's cut-out): the points of ``dataset`` farther than
     ``margin_km`` from every point of the region (``Plan.dataset``) follow the region's points on the model's
-    grid (``anemoic.graphs.cutout``).  The task's ``output_mask`` leaves them out of the loss, the metrics and
-    the forecasts, and the runtime overwrites them with this dataset's values at every rollout step."""
+    grid (``anemoic.graphs.cutout``).  ``forced``: a limited-area model, whose task's ``output_mask`` leaves them
+    out of the loss, the metrics and the forecasts, and whose runtime overwrites them with this dataset's values at
+    every rollout step; not forced: a stretched-grid model, which forecasts and scores every point of both datasets
+    (its task has no ``output_mask``; a ``dataset_weights`` scaler may share the loss between them)."""
 
     dataset: DatasetPlan  # time-aligned with Plan.dataset: its frequency divides the timestep, periods inside it
     # one per Plan.variables entry, same name, role and order: where this store holds it and how it is normalised
     variables: tuple[VariablePlan, ...]
     margin_km: float = 0.0
+    forced: bool = field(default=True, metadata=ADDED_IN_SCHEMA)  # False: a stretched-grid model
 
 
 @dataclass(frozen=True)
@@ -204,7 +207,8 @@ class TaskPlan:
     target_offsets: tuple[int, ...] = field(default=(), metadata=ADDED_IN_SCHEMA)
     # a limited-area model's output mask: the dataset (``Plan.dataset``'s name) whose grid points alone are scored,
     # written out and predicted; every other point of the model's grid (``Plan.boundary``) is forced from its
-    # dataset at every step.  Required with a boundary, absent without one (``anemoic.plan.io`` checks both ways)
+    # dataset at every step.  Required with a forced boundary, absent without one and with a stretched grid's
+    # (``Plan.__post_init__`` checks every way)
     output_mask: str | None = field(default=None, metadata=ADDED_IN_SCHEMA)
 
 
@@ -215,7 +219,9 @@ class ScalerPlan:
     kind "variable": weights per output variable (aligned with IndexPlan.output);
     kind "pressure_level": weights per output variable (1 for surface variables);
     kind "node_weights": params {"attribute": "area_weight"};
-    kind "lead_time": params {"decay": ...};  kind "nan_mask": no params.
+    kind "lead_time": params {"decay": ...};  kind "nan_mask": no params;
+    kind "dataset_weights" (a stretched grid's): weights (region's, boundary dataset's) fractions of the total
+    node weight, summing to 1 (anemoi's ReweightedGraphNodeAttribute ``weight_frac_of_total``).
     """
 
     name: str
@@ -386,16 +392,26 @@ class Plan:
     # so that reformatting a source file never changes the plan hash.
     source_map: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def output_points(self) -> int | None:
+        """How many of the grid's first points are scored, written out and predicted: a limited-area model's
+        region; None for every point (one dataset, or a stretched grid's two)."""
+        return self.dataset.grid_size if self.boundary is not None and self.boundary.forced else None
+
     def __post_init__(self) -> None:
         """A limited-area model and its output mask exist together or not at all: a boundary that is never
-        forced (anemoi issue 150) cannot be written down, even by hand."""
+        forced (anemoi issue 150) cannot be written down, even by hand.  A stretched-grid model (a boundary that
+        is not forced) forecasts every point and has no output mask."""
         mask = self.task.output_mask
         if self.boundary is None and mask is not None:
             raise PlanError(f"the plan masks its output to `{mask}` but has no boundary dataset to force the rest")
         if self.boundary is not None:
-            if mask != self.dataset.name:
+            if self.boundary.forced and mask != self.dataset.name:
                 raise PlanError(f"the plan has the boundary dataset `{self.boundary.dataset.name}` but its output "
                                 f"mask is {f'`{mask}`' if mask else 'missing'}, not the region `{self.dataset.name}`")
+            if not self.boundary.forced and mask is not None:
+                raise PlanError(f"the plan's stretched grid forecasts `{self.boundary.dataset.name}` too (its boundary "
+                                f"is not forced) but its output mask is `{mask}`: a stretched grid has none")
             inner = [(x.name, x.role) for x in self.variables]
             outer = [(x.name, x.role) for x in self.boundary.variables]
             if inner != outer:

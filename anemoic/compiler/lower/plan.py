@@ -45,7 +45,8 @@ def _boundary(checked: CheckedExperiment) -> BoundaryPlan | None:
     if checked.boundary is None:
         return None
     b = checked.boundary
-    return BoundaryPlan(dataset=_dataset(checked, b.dataset), variables=b.variables, margin_km=b.margin_km)
+    return BoundaryPlan(dataset=_dataset(checked, b.dataset), variables=b.variables, margin_km=b.margin_km,
+                        forced=b.forced)
 
 
 def _grid_fingerprint(dataset: DatasetPlan, boundary: BoundaryPlan | None) -> str:

@@ -13,7 +13,7 @@ from anemoic.compiler import ast
 from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import did_you_mean
 from anemoic.compiler.modules import Program
-from anemoic.compiler.typecheck import limited_area, rules
+from anemoic.compiler.typecheck import limited_area, rules, stretched
 from anemoic.compiler.typecheck.context import Context
 from anemoic.compiler.typecheck.dataset import DatasetInfo, check_dataset
 from anemoic.compiler.typecheck.graph_model import Cutout, GraphParts, check_graph, check_model
@@ -157,14 +157,17 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
         if task_section.block else None
     mask = limited_area.output_mask(ctx, task_settings.get("output_mask"), mask_at, graph, task_section.span) \
         if "output_mask" in task_settings or "output_mask" not in task_settings.given else None
-    if task is not None and mask is not None:
-        task = dataclasses.replace(task, plan=dataclasses.replace(task.plan, output_mask=mask))
+    if task is not None and mask is not None and mask.region is not None:
+        task = dataclasses.replace(task, plan=dataclasses.replace(task.plan, output_mask=mask.region))
     boundary = _boundary(ctx, cut, blocks, directories, require_dataset, variables) if cut is not None else None
+    if boundary is not None and mask is not None:
+        boundary = dataclasses.replace(boundary, forced=mask.region is not None)
     if cut is not None and info is not None and boundary is not None:
         limited_area.time_aligned(ctx, info, boundary.dataset, task.plan.timestep_s if task is not None else None)
         limited_area.cutout_fits(ctx, cut, info, boundary.dataset)
-    loss = check_loss(ctx, task.loss, variables.indices.output, variables.levels, task.metrics, task.plan.method) \
-        if task is not None and variables is not None else None
+    scored = stretched.Scored.of(graph, mask)
+    loss = check_loss(ctx, task.loss, variables.indices.output, variables.levels, task.metrics, task.plan.method,
+                      scored) if task is not None and variables is not None else None
     train_section, _ = sections["train"]
     train = check_train(ctx, ctx.read_block("train", train_section.block, TRAIN_SETTINGS), directories)
     parallel, site, outputs = _run_settings(ctx, sections, name)

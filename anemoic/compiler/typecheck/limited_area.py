@@ -35,6 +35,7 @@ class CheckedBoundary:
     dataset: DatasetInfo
     variables: tuple[VariablePlan, ...]
     margin_km: float
+    forced: bool = True  # False: a stretched grid (``output_mask = none``)
 
 
 def as_boundary(ctx: Context, check: Callable[[], T]) -> T:
@@ -149,37 +150,54 @@ def _gcd(a: int, b: int) -> int:
     return a
 
 
+@dataclass(frozen=True)
+class OutputMask:
+    """The task's explicit choice on a cut-out grid: ``region`` masks the output to it (a limited-area model,
+    forced at its boundary); None (``output_mask = none``) forecasts and scores both datasets (a stretched grid)."""
+
+    region: str | None
+
+
+def _choices(cut: Cutout) -> str:
+    return (f"add `output_mask = {cut.region.name}` (a limited-area model: the region is forecast and scored, the "
+            f"boundary forced from `{cut.boundary.name}` at every step) or `output_mask = none` (a stretched-grid "
+            "model: both datasets are forecast and scored)")
+
+
 def output_mask(ctx: Context, value: v.Value | None, at: Span | None, graph: GraphParts | None,
-                task_span: Span) -> str | None:
-    """The region's name for ``task.output_mask`` (``value``, written ``at``); None without a cut-out (and after
-    a diagnostic)."""
+                task_span: Span) -> OutputMask | None:
+    """The task's ``output_mask`` (``value``, written ``at``); None without a cut-out (and after a diagnostic)."""
     cut = graph.cutout if graph is not None else None
     where = at or task_span
     if value is not None:
         ctx.mark("task.output_mask", where)
+    none = isinstance(value, v.Symbol) and value.name == "none"
     if cut is None:
         if value is not None and graph is not None:
-            ctx.sink.error("E0832", f"`output_mask` applies to a limited-area model, but the graph `{graph.name}` "
-                           f"is built on the dataset `{graph.dataset}` alone", where,
+            ctx.sink.error("E0832", f"`output_mask` applies to a limited-area or stretched-grid model, but the graph "
+                           f"`{graph.name}` is built on the dataset `{graph.dataset}` alone", where,
                            hint="remove `output_mask`, or build the graph on `cutout(region, boundary, margin_km = "
                            "300)`")
         return None
     if value is None:
-        ctx.sink.error("E0830", f"the graph `{graph.name}` is a limited-area model (`cutout({cut.region.name}, "  # type: ignore[union-attr]
-                       f"{cut.boundary.name}, ...)`) but the task has no `output_mask`: the boundary would be trained "
-                       "on and never forced at inference (anemoi issue 150)", task_span,
-                       notes=(("the cut-out is here", cut.span),),
-                       hint=f"add `output_mask = {cut.region.name}` to the task")
+        ctx.sink.error("E0830", f"the graph `{graph.name}` is built on `cutout({cut.region.name}, "  # type: ignore[union-attr]
+                       f"{cut.boundary.name}, ...)` but the task has no `output_mask`: say whether the boundary is "
+                       "forced (a limited-area model) or forecast too (a stretched grid); a boundary trained on and "
+                       "never forced at inference is anemoi issue 150", task_span,
+                       notes=(("the cut-out is here", cut.span),), hint=_choices(cut))
         return None
+    if none:
+        return OutputMask(None)
     if not isinstance(value, v.DatasetV) or value.name != cut.region.name:
         shown = f"the boundary `{value.name}`" if isinstance(value, v.DatasetV) and value.name == cut.boundary.name \
             else v.describe(value)
         ctx.sink.error("E0831", f"`output_mask` is {shown}, but the model forecasts the region "
                        f"`{cut.region.name}` of `cutout({cut.region.name}, {cut.boundary.name}, ...)`", where,
-                       hint=f"write `output_mask = {cut.region.name}`: the loss, the metrics and the forecasts cover "
-                       "the region, and the boundary is forced from its dataset")
+                       hint=f"write `output_mask = {cut.region.name}` (the loss, the metrics and the forecasts cover "
+                       "the region, and the boundary is forced from its dataset) or `output_mask = none` (a "
+                       "stretched grid: both datasets are forecast and scored)")
         return None
-    return cut.region.name
+    return OutputMask(cut.region.name)
 
 
 def supported(ctx: Context, cut: Cutout, task: TaskPlan | None, parallel: ParallelPlan | None) -> None:

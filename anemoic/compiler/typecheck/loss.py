@@ -11,6 +11,7 @@ from anemoic.compiler.builtins import CRPS_ALPHA, LOSS_KINDS, NODE_WEIGHTS_FOR, 
 from anemoic.compiler.diagnostics import did_you_mean
 from anemoic.compiler.typecheck.arguments import argument, failed
 from anemoic.compiler.typecheck.context import Context
+from anemoic.compiler.typecheck.stretched import Scored, dataset_weights
 from anemoic.compiler.typecheck.variables import variable_list
 from anemoic.plan import kinds
 from anemoic.plan.model import LossPlan, LossTermPlan, MethodPlan, ScalerPlan
@@ -78,8 +79,10 @@ def _factors(ctx: Context, value: v.Value) -> list[v.Num | v.ComponentV] | None:
 
 
 def _scaler(ctx: Context, scaler: v.ComponentV, output: tuple[str, ...],
-            levels: dict[str, tuple[str | None, int | None]]) -> ScalerPlan | None:
+            levels: dict[str, tuple[str | None, int | None]], scored: Scored | None) -> ScalerPlan | None:
     kind = SCALER_KINDS[scaler.builtin]
+    if kind == "dataset_weights":
+        return dataset_weights(ctx, scaler, scored)
     if kind == "variable":
         default = argument(ctx, scaler, "default")
         if failed(default):
@@ -185,8 +188,9 @@ def _fits_method(ctx: Context, terms: list[Term], method: MethodPlan) -> bool:
 
 def check_loss(ctx: Context, value: v.Value, output: tuple[str, ...],
                levels: dict[str, tuple[str | None, int | None]], metrics: tuple[str, ...],
-               method: MethodPlan) -> CheckedLoss | None:
-    """The loss plan, and the node weights its node scaler asks the graph for."""
+               method: MethodPlan, scored: Scored | None = None) -> CheckedLoss | None:
+    """The loss plan, and the node weights its node scaler asks the graph for; ``scored``: the datasets the
+    model's graph scores (for ``dataset_weights``), None when the graph did not check."""
     terms = _terms(ctx, value)
     if terms is None:
         return None
@@ -200,7 +204,7 @@ def check_loss(ctx: Context, value: v.Value, output: tuple[str, ...],
         assert term.loss is not None
         names = []
         for scaler_value in term.scalers:
-            plan = _scaler(ctx, scaler_value, output, levels)
+            plan = _scaler(ctx, scaler_value, output, levels, scored)
             if plan is None:
                 return None
             if scaler_value.builtin == "node_weights":

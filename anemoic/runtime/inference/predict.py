@@ -1,7 +1,9 @@
 """``anemoi-runtime predict CKPT --date D --steps N -o forecast.zarr|.nc``.
 
 A limited-area model reads its boundary store too (the forcing of every step, at the same valid times) and
-writes its region's points only (the output mask).
+writes its region's points only (the output mask).  A stretched-grid model writes every point of its cut-out
+grid: the region's first, then the outer dataset's (the forecast's ``stretched`` record names both, the
+number of region points and each outer point's index in the outer store).
 The initial state is read from the plan's store at ``D`` (with the earlier
 input steps the model needs); forcings of future steps come from the store
 too, so the forecast must lie inside the store's dates.  Fields are written
@@ -99,7 +101,11 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
     dates = window.dates(0)[[initial, *times]]
     info = {**_info(plan, path, lineage, str(dates[0]), steps),
             "lead_offsets": [int(o) for o in task.lead_offsets(steps)]}
-    if data.boundary is not None:  # evaluate says what it scored and what was forced
+    if data.boundary is not None and not plan.boundary.forced:  # a stretched grid: both datasets, region first
+        info["stretched"] = {"region": plan.dataset.name, "points": plan.dataset.grid_size,
+                             "outer": plan.boundary.dataset.name, "outer_store": plan.boundary.dataset.path,
+                             "outer_index": [int(i) for i in data.boundary.grid.boundary_index]}
+    elif data.boundary is not None:  # evaluate says what it scored and what was forced
         info["output_mask"] = {"region": plan.dataset.name, "points": plan.dataset.grid_size,
                                "boundary": plan.boundary.dataset.name,
                                "boundary_points": len(data.boundary.grid.boundary_index),
@@ -107,8 +113,9 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
     if plan.task.kind == "temporal_downscaler":  # evaluate compares it with the interpolation between its inputs
         info["interpolation"] = {"input_dates": [str(d) for d in window.dates(0)[list(plan.task.input_offsets)]],
                                  "weights": [list(row) for row in interpolation_weights(plan.task)[:steps]]}
-    return Forecast(plan.indices.output, dates, fields, np.asarray(store.latitudes), np.asarray(store.longitudes),
-                    module.node_weights.double().cpu().numpy(), info)
+    points = plan.output_points  # the grid's points written out: a limited-area model's region, else all
+    return Forecast(plan.indices.output, dates, fields, np.asarray(data.latitudes[:points]),
+                    np.asarray(data.longitudes[:points]), module.node_weights.double().cpu().numpy(), info)
 
 
 def _info(plan: Plan, path: object, lineage: dict, initial: str, steps: int) -> dict:

@@ -26,7 +26,7 @@ def build_loss(plan: Plan, graph: HeteroData) -> CombinedLoss:
     """
     if not plan.loss.terms:
         raise ValueError("the plan's loss has no terms")
-    region = plan.dataset.grid_size if plan.boundary is not None else None
+    region = plan.output_points
     if region is not None:  # a limited-area model: the loss's graph is the region's part of the data nodes
         graph = region_graph(graph, region)
     terms = [_build_term(term, plan, graph) for term in plan.loss.terms]
@@ -52,7 +52,8 @@ def region_graph(graph: HeteroData, region: int) -> HeteroData:
 
 
 def _build_term(term: LossTermPlan, plan: Plan, graph: HeteroData) -> WeightedLoss:
-    scalers = resolve_term_scalers(term.scalers, plan.loss.scalers, plan.indices.output, graph)
+    stretched = plan.dataset.grid_size if plan.boundary is not None and not plan.boundary.forced else None
+    scalers = resolve_term_scalers(term.scalers, plan.loss.scalers, plan.indices.output, graph, stretched)
     delta = float(term.params.get("delta", 1.0))  # type: ignore[arg-type]
     reduction = str(term.params.get("variable_reduction", "sum"))
     alpha = float(term.params.get("alpha", 1.0))  # type: ignore[arg-type]

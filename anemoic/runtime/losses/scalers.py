@@ -5,6 +5,8 @@ Every scaler multiplies the point-wise error before reduction:
   node_weights                a graph node attribute         (G,)   e.g. ``graph["data"].area_weight``
   lead_time                   decay ** lead_time_index       ()     1 when the index is not given
   nan_mask                    0 where the target is missing  (B, E, G, V) from the target / the mask passed in
+  dataset_weights             a stretched grid's node weights (G,) rescaled so that the region's points (the
+                              grid's first) carry the given share of the total (anemoi's weight_frac_of_total)
 The product of a term's selected scalers is the weight of each error element.
 """
 
@@ -70,6 +72,8 @@ class _Selected:
     node: Tensor | None = None
     lead_time: LeadTimeDecay | None = None
     masks_nans: bool = False
+    region_points: int | None = None  # a cut-out grid's region size: its first points
+    region_share: float | None = None  # the region's share of the total node weight (dataset_weights)
 
 
 def _times(current: Tensor | None, weights: Tensor) -> Tensor:
@@ -93,22 +97,43 @@ def _select_nan_mask(plan: ScalerPlan, into: _Selected) -> None:
     into.masks_nans = True
 
 
+def _select_dataset_weights(plan: ScalerPlan, into: _Selected) -> None:
+    if into.region_points is None or len(plan.weights) != 2:
+        raise ValueError(f"scaler {plan.name!r} shares the node weight between a cut-out grid's two datasets; "
+                         "this model's grid has one")
+    into.region_share = float(plan.weights[0])
+
+
+def reweight_datasets(node: Tensor, region_points: int, share: float) -> Tensor:
+    """``node`` (G,) rescaled so that its first ``region_points`` carry ``share`` of its total and the rest
+    ``1 - share`` (each part keeps its shape; anemoi's ReweightedGraphNodeAttribute)."""
+    total = node.sum()
+    region, outer = node[:region_points], node[region_points:]
+    if not 0 < region_points < node.numel() or float(region.sum()) <= 0 or float(outer.sum()) <= 0:
+        raise ValueError(f"dataset weights need node weight on both datasets: {region_points} region points of "
+                         f"{node.numel()}")
+    return torch.cat([region * (share * total / region.sum()), outer * ((1 - share) * total / outer.sum())])
+
+
 SCALERS: dict[ScalerKind, Callable[[ScalerPlan, _Selected], None]] = {
     "variable": _select_variable,
     "pressure_level": _select_variable,  # weights per output variable too, resolved by the compiler
     "node_weights": _select_node,
     "lead_time": _select_lead_time,
     "nan_mask": _select_nan_mask,
+    "dataset_weights": _select_dataset_weights,  # applied last, to the product of the node scalers
 }
 """How each scaler kind joins a term's scalers."""
 
 
 def resolve_term_scalers(
-    names: tuple[str, ...], plans: tuple[ScalerPlan, ...], output_variables: tuple[str, ...], graph: HeteroData
+    names: tuple[str, ...], plans: tuple[ScalerPlan, ...], output_variables: tuple[str, ...], graph: HeteroData,
+    region_points: int | None = None,
 ) -> TermScalers:
-    """Build the scalers a loss term names; variable-dimension scalers multiply into one vector."""
+    """Build the scalers a loss term names; variable-dimension scalers multiply into one vector.
+    ``region_points``: a stretched grid's region size (its first points), which ``dataset_weights`` needs."""
     by_name = {p.name: p for p in plans}
-    selected = _Selected(output_variables, graph)
+    selected = _Selected(output_variables, graph, region_points=region_points)
     for name in names:
         if name not in by_name:
             raise ValueError(f"loss term uses scaler {name!r}, which the plan does not define "
@@ -117,6 +142,9 @@ def resolve_term_scalers(
         if plan.kind not in SCALERS:
             raise ValueError(f"scaler {name!r} has unknown kind {plan.kind!r}; choose one of {', '.join(SCALERS)}")
         SCALERS[plan.kind](plan, selected)
+    if selected.region_share is not None and selected.region_points is not None:
+        node = selected.node if selected.node is not None else torch.ones(graph["data"].num_nodes)
+        selected.node = reweight_datasets(node.to(torch.float32), selected.region_points, selected.region_share)
     return TermScalers(selected.variable, selected.node, selected.lead_time, selected.masks_nans)
 
 

@@ -35,8 +35,8 @@ class ForecasterTask(Task):
 
     @classmethod
     def from_plan(cls, plan: Plan, *, tendency_scale: torch.Tensor | None = None) -> ForecasterTask:
-        forced = plan.dataset.grid_size if plan.boundary is not None else None
-        return cls(plan.task, RoutingIndices.from_plan(plan.indices), tendency_scale, forced)
+        # a stretched grid (a boundary that is not forced) forecasts every point
+        return cls(plan.task, RoutingIndices.from_plan(plan.indices), tendency_scale, plan.output_points)
 
     @property
     def multistep(self) -> int:

@@ -52,10 +52,11 @@ def build_graph_for(plan: Plan, latitudes: Any, longitudes: Any, cache_dir: Path
 
 def output_weights(plan: Plan, graph: Any) -> torch.Tensor:
     """The area weights the validation scores use, summing to 1: over the whole grid, or over a limited-area
-    model's output mask (its region, the first ``plan.dataset.grid_size`` points)."""
+    model's output mask (its region, the first ``plan.dataset.grid_size`` points); a stretched grid's over
+    both datasets."""
     weights = graph["data"].area_weight.float()
-    if plan.boundary is not None:
-        weights = weights[: plan.dataset.grid_size]
+    if plan.output_points is not None:
+        weights = weights[: plan.output_points]
     return weights / weights.sum()
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import torch
 
 from anemoic.plan.kinds import MetricKind
+from anemoic.plan.model import Plan
 from anemoic.runtime.data.datamodule import AnemoicDataModule
 from anemoic.runtime.methods import Stream
 from anemoic.runtime.training.climatology import Climatology
@@ -25,15 +26,28 @@ def build_climatology(data: AnemoicDataModule) -> Climatology:
     return Climatology.from_store(data.store, plan.dataset.train.start, plan.dataset.train.end, indices)
 
 
+def dataset_parts(plan: Plan) -> tuple[tuple[str, slice], ...]:
+    """A stretched grid's datasets and their points (the region's first); none for any other model."""
+    if plan.boundary is None or plan.boundary.forced:
+        return ()
+    region = plan.dataset.grid_size
+    return ((plan.dataset.name, slice(0, region)), (plan.boundary.dataset.name, slice(region, None)))
+
+
 @torch.no_grad()
 def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatology: Climatology,
-                      batch_size: int = 4, metrics: tuple[MetricKind, ...] = ("rmse",)) -> ScoreSums:
-    """An ensemble draws its noise from the ``SCORE`` stream, seeded per batch: the same scores every time."""
+                      batch_size: int = 4, metrics: tuple[MetricKind, ...] = ("rmse",),
+                      per_dataset: dict[str, ScoreSums] | None = None) -> ScoreSums:
+    """An ensemble draws its noise from the ``SCORE`` stream, seeded per batch: the same scores every time.
+    ``per_dataset``: filled, for a stretched grid, with each dataset's scores over its own points."""
     plan = module.plan
     dataset = data.dataset("validate")
     steps = module.task.validation_steps
     target_times = module.task.target_times(steps)
     scores = ScoreSums(steps, len(plan.indices.output), metrics=metrics)
+    parts = dataset_parts(plan) if per_dataset is not None else ()
+    for name, _ in parts:
+        per_dataset[name] = ScoreSums(steps, len(plan.indices.output), metrics=metrics)  # type: ignore[index]
     was_training = module.training
     module.eval()
     device = module.device
@@ -44,12 +58,17 @@ def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatolo
         result = module.task.validation_rollout(model, module.normalise(batch), steps)
         target, baseline = module.physical_truth(batch, steps)  # NaN where data is missing: not scored
         target, baseline = module.on_output_grid(target), module.on_output_grid(baseline)
-        weights = module.node_weights
-        scores.add("model", module.on_output_grid(module.denormalise_output(result.predictions)), target, weights)
-        if module.task.has_lead_times:  # an autoencoder's "persistence" is the truth it reconstructs
-            scores.add(module.task.baseline_name, baseline, target, weights)
+        prediction = module.on_output_grid(module.denormalise_output(result.predictions))
         valid_times = np.stack([dataset.dates(i)[target_times] for i in picked])
         clim = climatology.for_dates(valid_times.reshape(-1)).reshape(len(picked), steps, 1, *target.shape[3:])
-        scores.add("climatology", torch.from_numpy(clim).to(target).expand_as(target), target, weights)
+        clim_t = torch.from_numpy(clim).to(target).expand_as(target)
+        into = [(scores, slice(None))] + [(per_dataset[name], points) for name, points in parts]  # type: ignore[index]
+        for sums, points in into:
+            at = lambda t: t[..., points, :]  # noqa: E731
+            weights = module.node_weights[points]
+            sums.add("model", at(prediction), at(target), weights)
+            if module.task.has_lead_times:  # an autoencoder's "persistence" is the truth it reconstructs
+                sums.add(module.task.baseline_name, at(baseline), at(target), weights)
+            sums.add("climatology", at(clim_t), at(target), weights)
     module.train(was_training)
     return scores

@@ -166,8 +166,9 @@ class ForecastModule(pl.LightningModule):
 
     def on_output_grid(self, t: torch.Tensor) -> torch.Tensor:
         """``(..., G, V)`` over the points that are scored and written: a limited-area model's output mask (its
-        region, the grid's first points); the whole grid otherwise."""
-        return t if self.plan.boundary is None else t[..., : self.plan.dataset.grid_size, :]
+        region, the grid's first points); the whole grid otherwise (a stretched grid's two datasets)."""
+        points = self.plan.output_points
+        return t if points is None else t[..., :points, :]
 
     def _score(self, prediction: torch.Tensor, target: torch.Tensor, baseline: torch.Tensor) -> None:
         """Add to the validation sums; in a model group each rank adds its own grid points (B, R, E, G, V)."""

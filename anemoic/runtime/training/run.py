@@ -42,6 +42,7 @@ from anemoic.runtime.training.module import ForecastModule
 from anemoic.runtime.training.preflight import PreflightCheck
 from anemoic.runtime.training.progress import progress_callback
 from anemoic.runtime.training.report import ENSEMBLE_REPORT, format_reconstruction, format_report
+from anemoic.runtime.training.scores import ScoreSums
 from anemoic.runtime.training.requeue import RequeueOnSignal, SignalFlag, clear_marker, cluster_plugins, \
     install_requeue_flag, requeued_checkpoint, slurm_job_id
 from anemoic.runtime.training.resume import ResumeDecision, decide_resume, warm_start
@@ -182,8 +183,23 @@ def grid_points(parts: Components) -> str:
     if data.boundary is None:
         return f"{data.grid_size} grid points"
     boundary = len(data.boundary.grid.boundary_index)
+    if not plan.boundary.forced:
+        return (f"{data.grid_size} grid points: the region `{plan.dataset.name}` ({plan.dataset.grid_size}) and "
+                f"{boundary} points of `{plan.boundary.dataset.name}` around it (a stretched grid: both forecast "
+                "and scored)")
     return (f"{data.grid_size} grid points: the region `{plan.dataset.name}` ({plan.dataset.grid_size}, scored) and "
             f"{boundary} points of `{plan.boundary.dataset.name}` around it (forced from {plan.boundary.dataset.path})")
+
+
+def scored_over(plan: Plan, boundary_points: int) -> str:
+    """What a model on a cut-out grid is scored over, in one line (the report's and ``evaluate``'s words)."""
+    assert plan.boundary is not None
+    region, outer = plan.dataset.name, plan.boundary.dataset.name
+    if not plan.boundary.forced:
+        return (f"Scored over both datasets: the region `{region}` ({plan.dataset.grid_size} points) and `{outer}` "
+                f"({boundary_points} points); nothing is forced (a stretched grid)")
+    return (f"Scored over the region `{region}` ({plan.dataset.grid_size} points); the boundary ({boundary_points} "
+            f"points of `{outer}`) is forced, not scored")
 
 
 def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovingAverage | None,
@@ -191,9 +207,10 @@ def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovi
     plan = module.plan
     ensemble = plan.task.method.members > 1
     metrics = ENSEMBLE_REPORT if ensemble else ("rmse",)
+    per_dataset: dict[str, ScoreSums] = {}
     with ema.averaged_weights(module) if ema is not None else contextlib.nullcontext():
         scores = validation_scores(module, parts.data, build_climatology(parts.data), plan.training.batch_size,
-                                   metrics=metrics)
+                                   metrics=metrics, per_dataset=per_dataset)
     if not module.task.has_lead_times:  # an autoencoder
         text = format_reconstruction(scores, plan.indices.output, output_stdev(parts), title=(
             f"End of run {plan.name}: reconstruction of {scores.samples} validation states "
@@ -207,9 +224,11 @@ def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovi
     leads, offsets = tuple(range(shown)), module.task.lead_offsets(scores.leads)
     text = format_report(scores, plan.indices.output, plan.task.timestep_s, title=title, leads=leads, offsets=offsets)
     if plan.boundary is not None:
-        text += (f"Scored over the region `{plan.dataset.name}` ({plan.dataset.grid_size} points); the boundary "
-                 f"({len(parts.data.boundary.grid.boundary_index)} points of `{plan.boundary.dataset.name}`) is "
-                 "forced, not scored\n" + "".join(line + "\n" for line in parts.data.skipped_lines()))
+        text += scored_over(plan, len(parts.data.boundary.grid.boundary_index)) + "\n" + \
+            "".join(line + "\n" for line in parts.data.skipped_lines())
+    for name, sums in per_dataset.items():  # a stretched grid: each dataset's scores on its own points
+        text += "\n" + format_report(sums, plan.indices.output, plan.task.timestep_s, leads=leads, offsets=offsets,
+                                     title=f"{what} over `{name}` alone")
     if ensemble:
         text += "\n" + format_report(scores, plan.indices.output, plan.task.timestep_s, leads=leads, metric="crps",
                                      title=f"The {plan.task.method.members}-member ensemble's CRPS on the same samples",
@@ -250,8 +269,8 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     lineage = make_lineage(plan, parts.data.store.metadata.fingerprint, parent=parent)
     total_steps = total_optimiser_steps(plan, len(parts.data.train_starts), max_steps)
     module = ForecastModule(plan, parts.model, parts.loss, parts.preprocessor, parts.task, parts.node_weights,
-                            total_steps=total_steps, lineage=lineage, latitudes=parts.data.store.latitudes,
-                            longitudes=parts.data.store.longitudes)
+                            total_steps=total_steps, lineage=lineage, latitudes=parts.data.latitudes[:plan.output_points],
+                            longitudes=parts.data.longitudes[:plan.output_points])  # what is scored
     if decision is None and plan.training.init is not None:  # a fresh run: --resume (any mode) takes precedence
         _say(load_parts(module, plan.training.init))
     if dry_run_only:
