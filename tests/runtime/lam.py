@@ -1,4 +1,5 @@
-"""A small limited-area set-up for runtime tests: a regional store (the tropical Pacific on a 5-degree grid) and a
+"""A small limited-area (and stretched-grid: the same grid, nothing forced, both datasets scored) set-up for
+runtime tests: a regional store (the tropical Pacific on a 5-degree grid) and a
 global store (10 degrees) around it, and a hand-built plan whose model has a bounded receptive field (a gnn
 processor of one layer over knn edges, short encoder and decoder edges), so "far inside" the region exists.
 """
@@ -13,7 +14,7 @@ import pytest
 from anemoic.datasets.store import open_store
 from anemoic.datasets.synth import write_synthetic_store
 from anemoic.plan.io import write_plan
-from anemoic.plan.model import BoundaryPlan, EdgesPlan, GraphPlan, NodesPlan, Plan
+from anemoic.plan.model import BoundaryPlan, EdgesPlan, GraphPlan, NodesPlan, Plan, ScalerPlan
 from tests.factories import make_plan
 from tests.runtime.training.tiny_run import TINY_DEFAULTS, TrainedRun, run_runtime
 
@@ -54,11 +55,44 @@ def lam_plan(region: Path, globe: Path, run_dir: Path, **overrides: Any) -> Plan
                                task=dataclasses.replace(plan.task, output_mask="pacific"))
 
 
+def stretched_plan(region: Path, globe: Path, run_dir: Path, share: float | None = 0.5, **overrides: Any) -> Plan:
+    """The same cut-out grid as a stretched-grid model (``output_mask = none``): the boundary is not forced, both
+    datasets are scored, the region's nodes carry ``share`` of the node weight (no dataset weights: None)."""
+    plan = lam_plan(region, globe, run_dir, **overrides)
+    plan = dataclasses.replace(plan, boundary=dataclasses.replace(plan.boundary, forced=False),
+                               task=dataclasses.replace(plan.task, output_mask=None))
+    if share is None:
+        return plan
+    scaler = ScalerPlan("dataset_weights", "dataset_weights", weights=(share, 1 - share),
+                        params={"region": "pacific", "boundary": "globe"})
+    terms = tuple(dataclasses.replace(t, scalers=(*t.scalers, "dataset_weights")) for t in plan.loss.terms)
+    return dataclasses.replace(plan, loss=dataclasses.replace(plan.loss, terms=terms,
+                                                              scalers=(*plan.loss.scalers, scaler)))
+
+
 def write_lam_plan(directory: Path, region: Path, globe: Path, name: str = "lam.json", run: str = "run",
                    **overrides: Any) -> Path:
     path = directory / name
     write_plan(lam_plan(region, globe, directory / run, **overrides), path)
     return path
+
+
+_STRETCHED: list[TrainedRun] = []
+
+
+@pytest.fixture(scope="session")
+def trained_stretched(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
+    """One short real ``exec`` of the stretched-grid plan (import this fixture)."""
+    if _STRETCHED:
+        return _STRETCHED[0]
+    directory = tmp_path_factory.mktemp("stretched")
+    region, globe = write_region(directory), write_globe(directory, seed=5)
+    path = directory / "stretched.json"
+    write_plan(stretched_plan(region, globe, directory / "run"), path)
+    result = run_runtime("exec", str(path), cwd=directory, timeout=240)
+    assert result.returncode == 0, result.stderr[-4000:]
+    _STRETCHED.append(TrainedRun(directory, region, path, directory / "run", result.stdout))
+    return _STRETCHED[0]
 
 
 _TRAINED: list[TrainedRun] = []

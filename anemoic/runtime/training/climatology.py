@@ -77,3 +77,12 @@ class Climatology:
     def for_dates(self, dates: np.ndarray) -> np.ndarray:
         """``(N, G, V)`` float32 climatology for valid times ``dates`` (datetime64)."""
         return np.stack([self.by_month_hour.get(_key(d), self.overall) for d in np.asarray(dates)]).astype(np.float32)
+
+    def beside(self, other: Climatology, points: np.ndarray) -> Climatology:
+        """This grid's climatology followed by ``other``'s at its ``points`` (a stretched grid's outer dataset)."""
+        def join(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return np.concatenate([a, b[points]], axis=0)
+
+        keys = set(self.by_month_hour) | set(other.by_month_hour)
+        return Climatology({k: join(self.by_month_hour.get(k, self.overall), other.by_month_hour.get(k, other.overall))
+                            for k in keys}, join(self.overall, other.overall))

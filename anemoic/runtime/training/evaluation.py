@@ -20,10 +20,17 @@ from anemoic.runtime.training.scores import ScoreSums
 
 
 def build_climatology(data: AnemoicDataModule) -> Climatology:
+    """Over the scored points: a stretched grid's outer dataset's from its own store."""
     plan = data.plan
     by_name = {v.name: v for v in plan.variables}
     indices = [by_name[name].store_index for name in plan.indices.output]
-    return Climatology.from_store(data.store, plan.dataset.train.start, plan.dataset.train.end, indices)
+    climatology = Climatology.from_store(data.store, plan.dataset.train.start, plan.dataset.train.end, indices)
+    if data.boundary is None or plan.output_points is not None:  # one dataset, or a limited-area model's region
+        return climatology
+    outer = {v.name: v for v in plan.boundary.variables}  # type: ignore[union-attr]
+    around = Climatology.from_store(data.boundary.store, plan.dataset.train.start, plan.dataset.train.end,
+                                    [outer[name].store_index for name in plan.indices.output])
+    return climatology.beside(around, data.boundary.grid.boundary_index)
 
 
 def dataset_parts(plan: Plan) -> tuple[tuple[str, slice], ...]:
