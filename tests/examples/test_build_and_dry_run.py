@@ -166,3 +166,30 @@ def test_large_example_dry_runs_at_reduced_size(stem: str, tmp_path: Path, capsy
     write_plan(reduced, small)
     out = dry_run(small, capsys)
     assert f"model    {plan.model.processor}," in out
+
+
+TRAINED_EXAMPLES = ("lam_pacific", "stretched_pacific")  # the issue-13 examples: several datasets on real data
+"""Examples that also train a few steps here (``exec``): the plan as built, with one epoch of two batches."""
+
+
+@pytest.mark.parametrize("stem", TRAINED_EXAMPLES)
+def test_example_trains_a_few_steps(stem: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    example = REPO / "examples" / f"{stem}.anm"
+    if not _store_is_present(example):
+        pytest.skip(f"{stem}: its stores are not on this machine (`make data`)")
+    monkeypatch.chdir(tmp_path)
+    (plan_file,) = build(example, tmp_path / "build", capsys)
+    plan = read_plan(plan_file)
+    short = dataclasses.replace(plan, training=dataclasses.replace(plan.training, epochs=1,
+                                                                   limit_batches_per_epoch=2),
+                                outputs=dataclasses.replace(plan.outputs, run_dir=str(tmp_path / "run")))
+    small = tmp_path / "short" / "plan.json"
+    small.parent.mkdir()
+    write_plan(short, small)
+    code = runtime_main(["exec", str(small)])
+    text = capsys.readouterr()
+    assert code == 0, text.out + text.err
+    report = (tmp_path / "run" / "report.txt").read_text()
+    assert ("nothing is forced (a stretched grid)" if stem.startswith("stretched") else "is forced, not scored") \
+        in report

@@ -124,3 +124,9 @@ def test_rendered_differences_golden() -> None:
     text = render_differences(diff_plans(a, b), "a.anm", "b.anm")
     assert_golden(text, GOLDEN / "differences.txt")
     assert render_differences([], "a.anm", "b.anm") == "no differences: a.anm and b.anm resolve to the same plan\n"
+
+
+@pytest.mark.parametrize("path", ["task.output_mask", "boundary.forced"])
+def test_a_limited_area_model_and_a_stretched_grid_do_not_resume_each_other(path: str) -> None:
+    """The same grid and weights (a warm start), but another loss, other scores and another rollout."""
+    assert impact_of(path) == Impact.WARM_STARTABLE
