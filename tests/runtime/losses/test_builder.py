@@ -72,6 +72,8 @@ def _error_messages() -> list[str]:
         LossPlan(terms=(LossTermPlan("mse", scalers=("odd",)),), scalers=(ScalerPlan("odd", "tendency"),)),
         LossPlan(terms=(LossTermPlan("mse", scalers=("lat",)),),
                  scalers=(ScalerPlan("lat", "node_weights", params={"attribute": "cos_lat"}),)),
+        LossPlan(terms=(LossTermPlan("mse", scalers=("shares",)),),
+                 scalers=(ScalerPlan("shares", "dataset_weights", weights=(0.5, 0.5)),)),
         LossPlan(terms=(LossTermPlan("mse", params={"variable_reduction": "max"}),)),
         LossPlan(terms=()),
     ]
