@@ -197,6 +197,8 @@ def graph_sizes(plan: Plan) -> dict[str, Any] | None:
 def estimate(plan: Plan) -> EstimatesPlan:
     sizes = graph_sizes(plan)
     nodes = dict(sizes["nodes"]) if sizes else {"data": plan.dataset.grid_size}
+    if plan.source is not None:  # a spatial downscaler's data nodes: the coarse grid's, then the fine grid's
+        nodes["data"] = nodes.get("data", plan.dataset.grid_size) + plan.source.dataset.grid_size
     edges = dict(sizes["edges"]) if sizes else {}
     params = parameter_count(plan, nodes.get("data", plan.dataset.grid_size), nodes.get("hidden", 0))
     return EstimatesPlan(

@@ -11,8 +11,8 @@ import json
 
 from anemoic.compiler.typecheck.experiment import CheckedExperiment
 from anemoic.plan.model import (
-    DatasetPlan, DateRangePlan, GraphPlan, NodesPlan, OptimiserPlan, ParallelPlan, Plan, SweepMemberPlan,
-    TrainingPlan,
+    DatasetPlan, DateRangePlan, GraphPlan, NodesPlan, OptimiserPlan, ParallelPlan, Plan, SourcePlan,
+    SweepMemberPlan, TrainingPlan,
 )
 
 
@@ -36,6 +36,20 @@ def _dataset(checked: CheckedExperiment) -> DatasetPlan:
         frequency_s=info.frequency_s, grid_size=meta.grid_size if meta is not None else 0,
         ensemble_size=meta.ensemble_size if meta is not None else 1,
         train=periods["train"], validate=periods["validate"], test=periods.get("test"))
+
+
+def _source(checked: CheckedExperiment, fine: DatasetPlan) -> SourcePlan | None:
+    """A spatial downscaler's coarse dataset, read at the fine dataset's periods."""
+    if checked.source is None:
+        return None
+    info, meta = checked.source.info, checked.source.info.metadata
+    assert info.frequency_s is not None  # checked
+    dataset = DatasetPlan(
+        name=info.name, path=info.path, fingerprint=meta.fingerprint if meta is not None else "",
+        frequency_s=info.frequency_s, grid_size=meta.grid_size if meta is not None else 0,
+        ensemble_size=meta.ensemble_size if meta is not None else 1, train=fine.train, validate=fine.validate,
+        test=fine.test)
+    return SourcePlan(dataset=dataset, variables=checked.source.variables)
 
 
 def _graph(checked: CheckedExperiment, fingerprint: str) -> GraphPlan:
@@ -67,9 +81,12 @@ def _source_map(checked: CheckedExperiment) -> dict[str, str]:
 
 def lower(checked: CheckedExperiment, name: str, sweep: SweepMemberPlan | None) -> Plan:
     dataset = _dataset(checked)
+    source = _source(checked, dataset)
+    fingerprint = dataset.fingerprint + (source.dataset.fingerprint if source is not None else "")
     parallel: ParallelPlan = dataclasses.replace(checked.parallel, data_parallel_size=checked.data_parallel)
     return Plan(
         name=name, seed=checked.training.seed, dataset=dataset, variables=checked.variables.variables,
-        indices=checked.variables.indices, graph=_graph(checked, dataset.fingerprint), model=checked.model,
+        indices=checked.variables.indices, graph=_graph(checked, fingerprint), model=checked.model,
         task=checked.task.plan, loss=checked.loss.plan, training=_training(checked), parallel=parallel,
-        outputs=checked.outputs, site=checked.site, sweep=sweep, source_map=_source_map(checked))
+        outputs=checked.outputs, site=checked.site, sweep=sweep, source=source,
+        source_map=_source_map(checked))

@@ -12,7 +12,7 @@ from anemoic.compiler import ast
 from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import did_you_mean
 from anemoic.compiler.modules import Program
-from anemoic.compiler.typecheck import rules
+from anemoic.compiler.typecheck import rules, spatial
 from anemoic.compiler.typecheck.context import Context
 from anemoic.compiler.typecheck.dataset import DatasetInfo, check_dataset
 from anemoic.compiler.typecheck.graph_model import GraphParts, check_graph, check_model
@@ -91,6 +91,7 @@ class CheckedExperiment:
     outputs: OutputsPlan
     data_parallel: int
     source_map: dict[str, str]
+    source: spatial.CheckedSource | None = None  # a spatial downscaler's coarse dataset
 
 
 def check_experiment(ctx: Context, program: Program, directory: Path, require_dataset: bool,
@@ -115,6 +116,15 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
                       ctx.read_block("task", task_section.block, TASK_SETTINGS), task_section.span,
                       info.frequency_s if info else None)
     model, graph = _network(ctx, task_section, dataset_value.name)
+    source, source_ok = None, True
+    if task is not None and graph is not None:
+        downscaler = task.plan.kind == "spatial_downscaler"
+        source_ok = spatial.source_mismatch(ctx, downscaler, graph.source, ctx.span_of("graph.name"),
+                                            task_section.span)
+        if source_ok and downscaler and info is not None and variables is not None:
+            source = spatial.check_source(ctx, graph.source, info, variables.variables,  # type: ignore[arg-type]
+                                          directories, require_dataset)
+            source_ok = source is not None
     loss = check_loss(ctx, task.loss, variables.indices.output, variables.levels, task.metrics, task.plan.method) \
         if task is not None and variables is not None else None
     train_section, _ = sections["train"]
@@ -129,16 +139,20 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
         rules.ensemble_unsharded(ctx, parallel, task.plan.method)
         rules.downscaler_unsharded(ctx, parallel, task.plan)
         rules.autoencoder_unsharded(ctx, parallel, task.plan)
+        if task.plan.kind == "spatial_downscaler":
+            spatial.unsharded(ctx, parallel)
+    if task is not None and loss is not None and task.plan.kind == "spatial_downscaler":
+        spatial.loss_weighs_points(ctx, loss.plan)
     data_parallel = rules.parallel_layout(ctx, parallel, model, train.fields["batch_size"]) \
         if parallel is not None and model is not None and train is not None else None
     if site is not None and outputs is not None:
         rules.site_time(ctx, site, outputs, "site" in sections)
     parts = (info, variables, task, model, graph, loss, train, parallel, site, outputs, data_parallel)
-    if any(p is None for p in parts) or ctx.sink.has_errors():
+    if any(p is None for p in parts) or not source_ok or ctx.sink.has_errors():
         return None
     ctx.mark("name", ctx.file_span())
     return CheckedExperiment(info, variables, graph, model, task, loss, train, parallel, site,  # type: ignore[arg-type]
-                             outputs, data_parallel, ctx.source_map())  # type: ignore[arg-type]
+                             outputs, data_parallel, ctx.source_map(), source)  # type: ignore[arg-type]
 
 
 def _network(ctx: Context, task_section: ast.Section, dataset_name: str) -> tuple[ModelPlan | None, GraphParts | None]:

@@ -26,6 +26,7 @@ class GraphParts:
     decoder: EdgesPlan
     node_weights: str | None  # as written; None: the loss's node scaler (or the default) decides in lowering
     node_weights_norm: str
+    source: v.Value | None = None  # a spatial downscaler's coarse dataset, as written (``typecheck.spatial``)
 
 
 def _nodes(ctx: Context, value: v.Value | None) -> NodesPlan | None:
@@ -148,7 +149,7 @@ def check_graph(ctx: Context, named: v.NamedV, dataset_name: str | None) -> Grap
         return None
     ctx.mark("graph.name", named.span)
     return GraphParts(named.name, data.name, hidden, parts["encoder"], parts["processor"],  # type: ignore[arg-type]
-                      parts["decoder"], weights, str(norm))  # type: ignore[arg-type]
+                      parts["decoder"], weights, str(norm), graph.get("source"))  # type: ignore[arg-type]
 
 
 def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelPlan | None:

@@ -51,7 +51,21 @@ class AnemoicDataModule(pl.LightningDataModule):
 
     @classmethod
     def from_plan(cls, plan: Any, **kwargs: Any) -> "AnemoicDataModule":
+        """A plan with a coarse ``source`` (a spatial downscaler) reads two stores (``runtime.data.pairs``)."""
+        if getattr(plan, "source", None) is not None and cls is AnemoicDataModule:
+            from anemoic.runtime.data.pairs import PairDataModule
+
+            return PairDataModule(plan, **kwargs)
         return cls(plan, **kwargs)
+
+    @property
+    def latitudes(self) -> np.ndarray:
+        """Degrees of the model's data nodes: the store's grid."""
+        return self.store.latitudes
+
+    @property
+    def longitudes(self) -> np.ndarray:
+        return self.store.longitudes
 
     # -- checks -----------------------------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ under a second even for n320-sized graphs).  ``g["data"]`` also carries ``area_w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -28,6 +28,15 @@ def build_graph(graph: GraphPlan, latitudes_deg: np.ndarray, longitudes_deg: np.
     """Build (or load from ``cache_dir``) the graph of ``graph`` on the given dataset grid, as tensors."""
     arrays, _ = build_or_load(graph, latitudes_deg, longitudes_deg, cache_dir)
     return to_hetero_data(arrays)
+
+
+def build_downscale_graph(graph: GraphPlan, source: Any, target: Any) -> HeteroData:
+    """A spatial downscaler's graph from the ``source`` store's grid to the ``target`` store's
+    (``anemoic.graphs.downscale``)."""
+    from anemoic.graphs.downscale import downscale_arrays
+
+    return to_hetero_data(downscale_arrays(graph, source.latitudes, source.longitudes, target.latitudes,
+                                           target.longitudes))
 
 
 def to_hetero_data(arrays: GraphArrays) -> HeteroData:

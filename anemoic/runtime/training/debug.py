@@ -205,4 +205,4 @@ def build_guard(plan: Any, data: Any, loader: Callable[[], Any], task: Any) -> N
 
     store = data.store
     return NonFiniteGuard(plan.indices.data, plan.indices.output, [c.nan_allowed for c in data.channels],
-                          store.latitudes, store.longitudes, task.target_times, sample_dates)
+                          data.latitudes, data.longitudes, task.target_times, sample_dates)

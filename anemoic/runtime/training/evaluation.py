@@ -48,7 +48,11 @@ def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatolo
         if module.task.has_lead_times:  # an autoencoder's "persistence" is the truth it reconstructs
             scores.add(module.task.baseline_name, baseline, target, weights)
         valid_times = np.stack([dataset.dates(i)[target_times] for i in picked])
-        clim = climatology.for_dates(valid_times.reshape(-1)).reshape(len(picked), steps, 1, *target.shape[3:])
+        clim = climatology.for_dates(valid_times.reshape(-1))
+        if clim.shape[-2] < target.shape[3]:  # a spatial downscaler: the fine points follow the unscored coarse ones
+            unscored = np.full((*clim.shape[:-2], target.shape[3] - clim.shape[-2], clim.shape[-1]), np.nan)
+            clim = np.concatenate([unscored, clim], axis=-2)
+        clim = clim.reshape(len(picked), steps, 1, *target.shape[3:])
         scores.add("climatology", torch.from_numpy(clim).to(target).expand_as(target), target, weights)
     module.train(was_training)
     return scores

@@ -234,8 +234,8 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     lineage = make_lineage(plan, parts.data.store.metadata.fingerprint, parent=parent)
     total_steps = total_optimiser_steps(plan, len(parts.data.train_starts), max_steps)
     module = ForecastModule(plan, parts.model, parts.loss, parts.preprocessor, parts.task, parts.node_weights,
-                            total_steps=total_steps, lineage=lineage, latitudes=parts.data.store.latitudes,
-                            longitudes=parts.data.store.longitudes)
+                            total_steps=total_steps, lineage=lineage, latitudes=parts.data.latitudes,
+                            longitudes=parts.data.longitudes)
     if decision is None and plan.training.init is not None:  # a fresh run: --resume (any mode) takes precedence
         _say(load_parts(module, plan.training.init))
     if dry_run_only:

@@ -1,0 +1,180 @@
+"""A spatial downscaler's data: the coarse (source) and the fine (target) store read at the same valid times.
+
+A sample is two states over the model's grid, the coarse points then the fine ones
+(``anemoic.graphs.downscale``), both at one valid time t: ``(2, E, G_coarse + G_fine, V_data)``.
+
+* state 0, the model's input: the coarse field on the coarse points; on the fine points the coarse field
+  interpolated onto them (``plan.source.interpolation``, NaN-aware) for every variable read from the stores
+  but forcings, which are the fine grid's own (computed there, or read from the fine store);
+* state 1, the truth: the coarse field again on the coarse points (never scored: their node weight is 0),
+  the fine store's field on the fine points.
+
+Dates are the fine store's; a date the coarse store lacks leaves its sample out (counted, and said once).
+The coarse points are normalised with the coarse store's statistics, the fine points with the fine store's
+(``PairPreprocessor``).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import Dataset
+
+from anemoic.datasets.store import Store, open_store
+from anemoic.geo.interpolation import InterpolationMatrix, bilinear
+from anemoic.graphs.downscale import combined_grid
+from anemoic.plan.windows import Split
+from anemoic.runtime.data.datamodule import AnemoicDataModule
+from anemoic.runtime.data.dataset import Channel, WindowDataset
+from anemoic.runtime.data.preprocessing import Preprocessor
+
+LOGGER = logging.getLogger(__name__)
+
+
+class PairDataset(Dataset):
+    """Item ``i``: the float32 tensor ``(2, E, G_coarse + G_fine, V_data)`` described in the module docstring."""
+
+    def __init__(self, coarse: WindowDataset, fine: WindowDataset, matrix: InterpolationMatrix,
+                 interpolated: np.ndarray) -> None:
+        self.coarse, self.fine, self.matrix = coarse, fine, matrix
+        self.interpolated = np.asarray(interpolated, dtype=np.int64)  # data channels taken from the coarse field
+
+    def __len__(self) -> int:
+        return len(self.fine)
+
+    def dates(self, index: int) -> np.ndarray:
+        """Both states' valid time: the same t twice."""
+        return np.repeat(self.fine.dates(index), 2)
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        return torch.from_numpy(self.read(index))
+
+    def read(self, index: int) -> np.ndarray:
+        coarse, fine = self.coarse.read(index)[:1], self.fine.read(index)[:1]  # (1, E, G, V) each
+        base = fine.copy()
+        if len(self.interpolated):
+            base[..., self.interpolated] = self.matrix.apply(coarse[..., self.interpolated]).astype(np.float32)
+        return np.concatenate([np.concatenate([coarse, base], axis=2), np.concatenate([coarse, fine], axis=2)])
+
+
+class PairDataModule(AnemoicDataModule):
+    """The data module of a plan with a ``source``: ``store`` is the fine (target) store, ``source_store`` the
+    coarse one; loaders, samplers and ranks are the base class's."""
+
+    def __init__(self, plan: Any, **kwargs: Any) -> None:
+        super().__init__(plan, **kwargs)
+        source = plan.source
+        self.source_store: Store = open_store(source.dataset.path)
+        self.source_plan = replace(plan, variables=source.variables, dataset=source.dataset, source=None,
+                                   task=replace(plan.task, kind="autoencoder"))  # the same channels on its grid
+        self.source_channels = AnemoicDataModule._channels(_View(self.source_plan, self.source_store))
+        self.matrix = bilinear(self.source_store.latitudes, self.source_store.longitudes,
+                               self.store.latitudes, self.store.longitudes)
+        by_name = {v.name: v for v in plan.variables}
+        self.interpolated = np.array([i for i, name in enumerate(plan.indices.data)
+                                      if by_name[name].role != "forcing"], dtype=np.int64)
+        self.source_starts = {split: self._source_starts(split) for split in ("train", "validate")}
+
+    @property
+    def latitudes(self) -> np.ndarray:
+        """Degrees of the model's data nodes: the coarse points, then the fine ones."""
+        return combined_grid(self.source_store.latitudes, self.source_store.longitudes, self.store.latitudes,
+                             self.store.longitudes)[0]
+
+    @property
+    def longitudes(self) -> np.ndarray:
+        return combined_grid(self.source_store.latitudes, self.source_store.longitudes, self.store.latitudes,
+                             self.store.longitudes)[1]
+
+    @property
+    def source_size(self) -> int:
+        return int(self.source_store.metadata.grid_size)
+
+    def _source_starts(self, split: Split) -> np.ndarray:
+        """The coarse store's index of each sample's date; samples whose date it lacks are dropped here."""
+        starts = self.train_starts if split == "train" else self.validation_starts
+        index = {np.datetime64(d, "s"): i for i, d in enumerate(self.source_store.dates)}
+        wanted = [index.get(np.datetime64(d, "s"), -1) for d in self.store.dates[starts]]
+        keep = np.array([i >= 0 for i in wanted], dtype=bool)
+        if not keep.all():
+            LOGGER.warning("%s: %d %s sample(s) left out: their dates are not in %s", self.plan.dataset.name,
+                           int((~keep).sum()), split, self.source_store.path)
+        if not keep.any():
+            raise self.source_store.error(f"holds none of the {split} dates of {self.plan.dataset.path}")
+        if split == "train":
+            self.train_starts = starts[keep]
+        else:
+            self.validation_starts = starts[keep]
+        return np.array([i for i in wanted if i >= 0], dtype=np.int64)
+
+    def pair_at(self, starts: np.ndarray, source_starts: np.ndarray) -> PairDataset:
+        """The samples at these fine-store and coarse-store date indices."""
+        fine = WindowDataset(str(self.store.path), self.channels, starts, step=self.step, length=1)
+        coarse = WindowDataset(str(self.source_store.path), self.source_channels, source_starts, step=1, length=1)
+        return PairDataset(coarse, fine, self.matrix, self.interpolated)
+
+    def dataset(self, split: Split, *, sharded: bool = False) -> PairDataset:  # type: ignore[override]
+        """The whole grid always: the compiler refuses a downscaler on a sharded model (E1424)."""
+        starts = self.train_starts if split == "train" else self.validation_starts
+        return self.pair_at(starts, self.source_starts[split])
+
+    def source_index(self, date: np.datetime64) -> int:
+        """The coarse store's index of ``date`` (a StoreError naming the store when it lacks it)."""
+        return self.source_store.date_index(str(np.datetime64(date, "s")))
+
+    def preprocessor(self) -> PairPreprocessor:  # type: ignore[override]
+        fine = super().preprocessor()
+        coarse = Preprocessor.from_store(self.source_plan, self.source_store)
+        return PairPreprocessor(coarse, fine, self.source_size)
+
+
+class _View:
+    """What ``AnemoicDataModule._channels`` reads (``plan``, ``store``), for the coarse store's channels."""
+
+    def __init__(self, plan: Any, store: Store) -> None:
+        self.plan, self.store = plan, store
+
+
+class PairPreprocessor(nn.Module):
+    """Normalises the coarse points with the coarse store's statistics and the fine points with the fine
+    store's; outputs are denormalised the same way.  Both halves are buffers, so a checkpoint holds both."""
+
+    def __init__(self, source: Preprocessor, target: Preprocessor, source_size: int) -> None:
+        super().__init__()
+        self.source, self.target, self.source_size = source, target, int(source_size)
+
+    def _split(self, x: torch.Tensor, source: Any, target: Any) -> torch.Tensor:
+        n = self.source_size
+        return torch.cat([source(x[..., :n, :]), target(x[..., n:, :])], dim=-2)
+
+    def nan_mask(self, x: torch.Tensor) -> torch.Tensor:
+        return ~torch.isnan(x)
+
+    def normalise(self, x: torch.Tensor) -> torch.Tensor:
+        return self._split(x, self.source.normalise, self.target.normalise)
+
+    def normalise_input(self, x: torch.Tensor) -> torch.Tensor:
+        return self.normalise(x)[..., self.target.input_index]
+
+    def denormalise_output(self, y: torch.Tensor) -> torch.Tensor:
+        return self._split(y, self.source.denormalise_output, self.target.denormalise_output)
+
+    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
+        return self._split(x, self.source.denormalise, self.target.denormalise)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return self.target.names
+
+    @property
+    def tendency_scale(self) -> torch.Tensor:
+        return self.target.tendency_scale
+
+    @property
+    def prognostic_in_output(self) -> torch.Tensor:
+        return self.target.prognostic_in_output
