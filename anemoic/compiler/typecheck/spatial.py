@@ -107,9 +107,10 @@ def _aligned(ctx: Context, coarse: DatasetInfo, fine: DatasetInfo, span: Span) -
     if meta is None or fine.frequency_s is None:
         return True
     ok, step = True, datetime.timedelta(seconds=int(meta.frequency_s))  # the last state covers its step
-    if fine.frequency_s % int(meta.frequency_s):
-        ctx.sink.error("E0845", f"the source store `{coarse.name}` has a state every "
-                       f"{format_duration(int(meta.frequency_s))}, which does not divide the frequency of "
+    every = coarse.frequency_s or int(meta.frequency_s)  # as the source dataset is read
+    if fine.frequency_s % every:
+        ctx.sink.error("E0845", f"the source `{coarse.name}` is read every {format_duration(every)}, which does "
+                       "not divide the frequency of "
                        f"`{fine.name}` ({format_duration(fine.frequency_s)})", span,
                        hint="the coarse field is read at the fine dataset's times: give it those times")
         ok = False
