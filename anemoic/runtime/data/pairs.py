@@ -98,7 +98,9 @@ class PairDataModule(AnemoicDataModule):
     def _source_starts(self, split: Split) -> np.ndarray:
         """The coarse store's index of each sample's date; samples whose date it lacks are dropped here."""
         starts = self.train_starts if split == "train" else self.validation_starts
-        index = {np.datetime64(d, "s"): i for i, d in enumerate(self.source_store.dates)}
+        missing = {np.datetime64(d, "s") for d in self.source_store.metadata.missing_dates}
+        index = {np.datetime64(d, "s"): i for i, d in enumerate(self.source_store.dates)
+                 if np.datetime64(d, "s") not in missing}
         wanted = [index.get(np.datetime64(d, "s"), -1) for d in self.store.dates[starts]]
         keep = np.array([i >= 0 for i in wanted], dtype=bool)
         if not keep.all():
@@ -125,7 +127,10 @@ class PairDataModule(AnemoicDataModule):
 
     def source_index(self, date: np.datetime64) -> int:
         """The coarse store's index of ``date`` (a StoreError naming the store when it lacks it)."""
-        return self.source_store.date_index(str(np.datetime64(date, "s")))
+        when = np.datetime64(date, "s")
+        if when in {np.datetime64(d, "s") for d in self.source_store.metadata.missing_dates}:
+            raise self.source_store.error(f"marks {when} as a missing date")
+        return self.source_store.date_index(str(when))
 
     def preprocessor(self) -> PairPreprocessor:  # type: ignore[override]
         fine = super().preprocessor()
