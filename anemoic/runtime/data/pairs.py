@@ -72,13 +72,19 @@ class PairDataModule(AnemoicDataModule):
         self.source_store: Store = open_store(source.dataset.path)
         self.source_plan = replace(plan, variables=source.variables, dataset=source.dataset, source=None,
                                    task=replace(plan.task, kind="autoencoder"))  # the same channels on its grid
-        self.source_channels = AnemoicDataModule._channels(_View(self.source_plan, self.source_store))
+        view = _View(self.source_plan, self.source_store)
+        self.source_channels = view.channels = AnemoicDataModule._channels(view)
+        AnemoicDataModule._check_store(view)  # type: ignore[arg-type]  # its fingerprint, grid size and NaNs
         self.matrix = bilinear(self.source_store.latitudes, self.source_store.longitudes,
                                self.store.latitudes, self.store.longitudes)
         by_name = {v.name: v for v in plan.variables}
         self.interpolated = np.array([i for i, name in enumerate(plan.indices.data)
                                       if by_name[name].role != "forcing"], dtype=np.int64)
-        self.source_starts = {split: self._source_starts(split) for split in ("train", "validate")}
+        missing = {np.datetime64(d, "s") for d in self.source_store.metadata.missing_dates}
+        self._source_index = {np.datetime64(d, "s"): i for i, d in enumerate(self.source_store.dates)
+                              if np.datetime64(d, "s") not in missing}
+        self.train_starts = self._in_source("train", self.train_starts)
+        self.validation_starts = self._in_source("validate", self.validation_starts)
 
     @property
     def latitudes(self) -> np.ndarray:
@@ -95,24 +101,20 @@ class PairDataModule(AnemoicDataModule):
     def source_size(self) -> int:
         return int(self.source_store.metadata.grid_size)
 
-    def _source_starts(self, split: Split) -> np.ndarray:
-        """The coarse store's index of each sample's date; samples whose date it lacks are dropped here."""
-        starts = self.train_starts if split == "train" else self.validation_starts
-        missing = {np.datetime64(d, "s") for d in self.source_store.metadata.missing_dates}
-        index = {np.datetime64(d, "s"): i for i, d in enumerate(self.source_store.dates)
-                 if np.datetime64(d, "s") not in missing}
-        wanted = [index.get(np.datetime64(d, "s"), -1) for d in self.store.dates[starts]]
-        keep = np.array([i >= 0 for i in wanted], dtype=bool)
+    def _in_source(self, split: Split, starts: np.ndarray) -> np.ndarray:
+        """The samples whose date the coarse store holds (the others are left out, and counted)."""
+        keep = np.array([np.datetime64(d, "s") in self._source_index for d in self.store.dates[starts]], dtype=bool)
         if not keep.all():
             LOGGER.warning("%s: %d %s sample(s) left out: their dates are not in %s", self.plan.dataset.name,
                            int((~keep).sum()), split, self.source_store.path)
         if not keep.any():
             raise self.source_store.error(f"holds none of the {split} dates of {self.plan.dataset.path}")
-        if split == "train":
-            self.train_starts = starts[keep]
-        else:
-            self.validation_starts = starts[keep]
-        return np.array([i for i in wanted if i >= 0], dtype=np.int64)
+        return starts[keep]
+
+    def source_starts(self, starts: np.ndarray) -> np.ndarray:
+        """The coarse store's index of each of these fine-store dates."""
+        return np.array([self._source_index[np.datetime64(d, "s")] for d in self.store.dates[starts]],
+                        dtype=np.int64)
 
     def pair_at(self, starts: np.ndarray, source_starts: np.ndarray) -> PairDataset:
         """The samples at these fine-store and coarse-store date indices."""
@@ -123,14 +125,14 @@ class PairDataModule(AnemoicDataModule):
     def dataset(self, split: Split, *, sharded: bool = False) -> PairDataset:  # type: ignore[override]
         """The whole grid always: the compiler refuses a downscaler on a sharded model (E1424)."""
         starts = self.train_starts if split == "train" else self.validation_starts
-        return self.pair_at(starts, self.source_starts[split])
+        return self.pair_at(starts, self.source_starts(starts))
 
     def source_index(self, date: np.datetime64) -> int:
         """The coarse store's index of ``date`` (a StoreError naming the store when it lacks it)."""
         when = np.datetime64(date, "s")
-        if when in {np.datetime64(d, "s") for d in self.source_store.metadata.missing_dates}:
-            raise self.source_store.error(f"marks {when} as a missing date")
-        return self.source_store.date_index(str(when))
+        if when not in self._source_index:
+            raise self.source_store.error(f"has no state at {when}")
+        return self._source_index[when]
 
     def preprocessor(self) -> PairPreprocessor:  # type: ignore[override]
         fine = super().preprocessor()
@@ -139,10 +141,11 @@ class PairDataModule(AnemoicDataModule):
 
 
 class _View:
-    """What ``AnemoicDataModule._channels`` reads (``plan``, ``store``), for the coarse store's channels."""
+    """What ``AnemoicDataModule._channels`` and ``_check_store`` read, for the coarse store."""
 
     def __init__(self, plan: Any, store: Store) -> None:
         self.plan, self.store = plan, store
+        self.channels: list[Channel] = []
 
 
 class PairPreprocessor(nn.Module):

@@ -71,3 +71,13 @@ def test_a_date_the_coarse_store_lacks_leaves_its_sample_out(tmp_path: Path, cap
     assert "1 validate sample(s) left out" in caplog.text
     dates = [str(gappy.dataset("validate").dates(i)[0]) for i in range(len(gappy.validation_starts))]
     assert "2020-01-22T06:00:00" not in dates
+
+
+def test_compare_shows_the_interpolation_and_convert_refuses_in_one_line(spatial_run: TrainedRun) -> None:
+    from anemoic.runtime.inference.compare import compare
+    from anemoic.runtime.inference.convert import convert_one
+
+    text = compare([str(spatial_run.run_dir)])
+    assert "bilinear" in text
+    with pytest.raises(RuntimeUserError, match="spatial downscaler's checkpoint"):
+        convert_one(spatial_run.run_dir, spatial_run.directory)
