@@ -18,9 +18,9 @@ from typing import Union
 from anemoic.plan.errors import PlanError
 from anemoic.plan.kinds import (
     Accelerator, Activation, AttentionBackend, Bounding, ClipAlgorithm, ComputedForcing, EdgeAttribute, EdgeMask,
-    EdgesKind, ImputerKind, ImputerStatistic, Interpolation, LossKind, MapperKind, MethodKind, MetricKind, ModelPart, NodesKind,
-    NodeWeights, NodeWeightsNorm, NoiseKind, Norm, Normaliser, OptimiserKind, Precision, Prediction, ProcessorKind,
-    Remap, Role, ScalerKind, ScheduleKind, ShardStrategy, TaskKind,
+    EdgesKind, ImputerKind, ImputerStatistic, Interpolation, LossKind, MapperKind, MethodKind, MetricKind, ModelPart,
+    NodesKind, NodeWeights, NodeWeightsNorm, NoiseKind, Norm, Normaliser, OptimiserKind, Precision, Prediction,
+    ProcessorKind, Remap, Role, ScalerKind, ScheduleKind, ShardStrategy, TaskKind,
 )
 
 SCHEMA_VERSION = 3

@@ -14,4 +14,5 @@ from anemoic.runtime.tasks.temporal_downscaler import TemporalDownscalerTask
 TASKS: dict[TaskKind, type[Task]] = {"forecaster": ForecasterTask, "temporal_downscaler": TemporalDownscalerTask,
                                      "autoencoder": AutoencoderTask, "spatial_downscaler": SpatialDownscalerTask}
 
-__all__ = ["TASKS", "AutoencoderTask", "ForecasterTask", "RolloutResult", "SpatialDownscalerTask", "Task", "TemporalDownscalerTask"]
+__all__ = ["TASKS", "AutoencoderTask", "ForecasterTask", "RolloutResult", "SpatialDownscalerTask", "Task",
+           "TemporalDownscalerTask"]
