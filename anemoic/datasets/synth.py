@@ -41,8 +41,12 @@ def write_synthetic_store(
     statistics_end: str | None = None,
     grid_chunk: int | None = None,
     compressed: bool = True,
+    area: tuple[float, float, float, float] | None = None,
 ) -> Path:
-    """Write a synthetic store at `path` (replacing one already there) and return the path."""
+    """Write a synthetic store at `path` (replacing one already there) and return the path.
+
+    ``area`` = (north, west, south, east) in degrees keeps only the grid's points inside it: a regional
+    store (a limited-area model's region; its toy atmosphere is its own, not a global store's cut out)."""
     variables = tuple(variables)
     if not variables or len(set(variables)) != len(variables):
         raise ValueError(f"variables must be a non-empty list of distinct names, got {variables}")
@@ -60,6 +64,8 @@ def write_synthetic_store(
     if ensembles < 1:
         raise ValueError(f"ensembles must be >= 1, got {ensembles}")
     lat, lon, resolution, field_shape = grid_points(grid)
+    if area is not None:
+        lat, lon, field_shape = _inside(lat, lon, area)
     stats_end = np.datetime64(_iso(statistics_end), "s") if statistics_end else dates[-1]
     writer = StoreWriter(
         path,
@@ -97,6 +103,16 @@ def write_synthetic_store(
             block[:, nan_mask[0], :, :] = np.where(nan_mask[1][None, :, None, :], np.nan, block[:, nan_mask[0]])
         writer.write(block)
     return writer.close()
+
+
+def _inside(lat: np.ndarray, lon: np.ndarray, area: tuple[float, float, float, float]
+            ) -> tuple[np.ndarray, np.ndarray, tuple[int, ...]]:
+    north, west, south, east = area
+    east_of_west = (lon - west) % 360.0
+    keep = (lat <= north) & (lat >= south) & (east_of_west <= (east - west) % 360.0)
+    if not keep.any():
+        raise ValueError(f"no point of the grid lies inside the area {area}")
+    return lat[keep], lon[keep], (int(keep.sum()),)
 
 
 def _dates(start: str, end: str, frequency_s: int, months: int) -> np.ndarray:

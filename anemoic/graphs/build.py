@@ -25,26 +25,34 @@ LOGGER = logging.getLogger(__name__)
 
 
 def build_or_load(graph: GraphPlan, latitudes_deg: np.ndarray, longitudes_deg: np.ndarray,
-                  cache_dir: str | Path | None = None) -> tuple[GraphArrays, Path | None]:
-    """The graph's arrays and the cache file they live in (None without a cache directory)."""
+                  cache_dir: str | Path | None = None,
+                  region_size: int | None = None) -> tuple[GraphArrays, Path | None]:
+    """The graph's arrays and the cache file they live in (None without a cache directory).
+
+    ``region_size``: on a limited-area model's cut-out grid (``anemoic.graphs.cutout``), how many of its first
+    points are the region's; the meshes' ``mask`` keeps nodes near them, and describe/plot name them."""
     if cache_dir is None:
-        return build_arrays(graph, latitudes_deg, longitudes_deg), None
-    key = cache.cache_key(graph, cache.grid_fingerprint(latitudes_deg, longitudes_deg))
+        return build_arrays(graph, latitudes_deg, longitudes_deg, region_size), None
+    fingerprint = cache.grid_fingerprint(latitudes_deg, longitudes_deg)
+    if region_size is not None:  # the same points split differently between region and boundary differ
+        fingerprint += f":region={region_size}"
+    key = cache.cache_key(graph, fingerprint)
     path = cache.cache_path(cache_dir, key)
     arrays = cache.load(path, key)
     if arrays is None:
-        arrays = build_arrays(graph, latitudes_deg, longitudes_deg)
+        arrays = build_arrays(graph, latitudes_deg, longitudes_deg, region_size)
         cache.save(path, key, arrays)
         LOGGER.info("graph %s built and cached in %s", graph.name, path)
     return arrays, path
 
 
-def build_arrays(graph: GraphPlan, latitudes_deg: np.ndarray, longitudes_deg: np.ndarray) -> GraphArrays:
+def build_arrays(graph: GraphPlan, latitudes_deg: np.ndarray, longitudes_deg: np.ndarray,
+                 region_size: int | None = None) -> GraphArrays:
     """Build nodes, edges and attributes with numpy/scipy only."""
     started = time.perf_counter()
     nodes = {
-        "data": build_nodes(graph.data, "data", latitudes_deg, longitudes_deg),
-        "hidden": build_nodes(graph.hidden, "hidden", latitudes_deg, longitudes_deg),
+        "data": build_nodes(graph.data, "data", latitudes_deg, longitudes_deg, region_size),
+        "hidden": build_nodes(graph.hidden, "hidden", latitudes_deg, longitudes_deg, region_size),
     }
     region = graph.hidden.area if graph.hidden.area is not None else graph.data.area
     region = dict(region) if region is not None else None

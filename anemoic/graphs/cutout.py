@@ -51,3 +51,23 @@ def cutout_grid(region_lat: np.ndarray, region_lon: np.ndarray, boundary_lat: np
     lat = np.concatenate([np.asarray(region_lat, dtype=np.float64), np.asarray(boundary_lat, dtype=np.float64)[keep]])
     lon = np.concatenate([np.asarray(region_lon, dtype=np.float64), np.asarray(boundary_lon, dtype=np.float64)[keep]])
     return CutoutGrid(lat, lon, len(region_lat), keep.astype(np.int64))
+
+
+@dataclass(frozen=True)
+class GridSources:
+    """Which dataset each point of a cut-out grid comes from: what ``graph describe`` counts and ``graph plot``
+    colours, so a person sees the region and its boundary before training on them."""
+
+    region: str  # the region dataset's name (the task's output mask)
+    boundary: str
+    region_size: int
+    boundary_points: int  # the boundary dataset's whole grid, before the cut-out
+    margin_km: float
+
+    @classmethod
+    def of(cls, grid: CutoutGrid, region: str, boundary: str, boundary_points: int, margin_km: float) -> GridSources:
+        return cls(region, boundary, grid.region_size, int(boundary_points), float(margin_km))
+
+    def in_region(self, grid_index: np.ndarray) -> np.ndarray:
+        """True for the grid positions (e.g. ``GraphArrays.data_grid_index``) that are the region's."""
+        return np.asarray(grid_index) < self.region_size

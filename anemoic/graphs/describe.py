@@ -1,4 +1,5 @@
-"""The text of ``anemoic graph describe``: node and edge counts, degrees, orphans, cache path."""
+"""The text of ``anemoic graph describe``: node and edge counts, degrees, orphans, cache path; on a limited-area
+model's cut-out grid, the data nodes of each dataset."""
 
 from __future__ import annotations
 
@@ -8,15 +9,19 @@ import numpy as np
 
 from anemoic.plan.model import EdgesPlan, GraphPlan, NodesPlan
 from anemoic.graphs.arrays import EDGE_SETS, GraphArrays
+from anemoic.graphs.cutout import GridSources
 
 
-def describe(graph: GraphPlan, arrays: GraphArrays, cache_file: Path | None) -> str:
+def describe(graph: GraphPlan, arrays: GraphArrays, cache_file: Path | None,
+             sources: GridSources | None = None) -> str:
     """A table a person reads to check a graph before training on it."""
     lines = [f"graph {graph.name}", f"  cache: {cache_file if cache_file is not None else 'none (built in memory)'}",
              "", "nodes"]
     for role in ("data", "hidden"):
         plan: NodesPlan = getattr(graph, role)
         lines.append(f"  {role:<8}{arrays.num_nodes(role):>10,}  {_recipe(plan.kind, plan.params, plan.area)}")
+    if sources is not None:
+        lines += ["", "data nodes by dataset", *_by_dataset(arrays, sources)]
     lines += ["", "edges", f"  {'set':<10}{'source -> target':<18}{'edges':>11}  "
               f"{'in-degree min/mean/max':<24}{'out-degree min/mean/max':<25}recipe"]
     warnings = []
@@ -39,6 +44,16 @@ def describe(graph: GraphPlan, arrays: GraphArrays, cache_file: Path | None) -> 
               f"min {weights.min():.3g}  max {weights.max():.3g}  sum {weights.sum(dtype=np.float64):.6g}"]
     lines += [f"warning: {text}" for text in warnings]
     return "\n".join(lines) + "\n"
+
+
+def _by_dataset(arrays: GraphArrays, sources: GridSources) -> list[str]:
+    inside = int(sources.in_region(arrays.data_grid_index).sum())
+    width = max(len(sources.region), len(sources.boundary)) + 2
+    return [f"  region    {sources.region:<{width}}{inside:>8,}  of its {sources.region_size:,} points: "
+            "scored and predicted (the output mask)",
+            f"  boundary  {sources.boundary:<{width}}{arrays.num_nodes('data') - inside:>8,}  of its "
+            f"{sources.boundary_points:,} points, those farther than {sources.margin_km:g} km from the region: "
+            "forced at every step"]
 
 
 def _stats(degree: np.ndarray) -> str:

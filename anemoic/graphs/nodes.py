@@ -3,7 +3,11 @@
 Parameter names (the language lowers the ``.anm`` graph recipe into them; docs/graphs.md lists them):
 ``dataset {}``, ``icosahedral {refinement}``, ``healpix {level}``, ``latlon {resolution_deg}``,
 ``stretched {global_refinement, area_refinement, margin_km?}``; any kind may carry an ``area``
-(limited area: only nodes inside the box are kept) and ``margin_km`` widens it.
+(limited area: only nodes inside the box are kept) and ``margin_km`` widens it.  On a cut-out grid (a
+limited-area model: the region's ``region_size`` points first) the meshes also take ``mask`` (the region
+dataset's name, anemoi's mask-limited ``LimitedAreaTriNodes``): only mesh nodes within ``margin_km`` of a
+region point are kept, plus each region point's nearest mesh node so that none is left without one; a
+stretched mesh refines there instead of inside an ``area``.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from anemoic.geo import grids, icosahedron
-from anemoic.geo.sphere import inside_area, latlon_to_xyz
+from anemoic.geo.sphere import EARTH_RADIUS_KM, arc_to_chord, inside_area, latlon_to_xyz
 from anemoic.graphs.errors import GraphError
 from anemoic.graphs.params import check_area, known, number, optional_number, whole
 from anemoic.plan.kinds import NodesKind
@@ -36,20 +41,58 @@ class NodeSet:
         return int(self.lat.shape[0])
 
 
-def build_nodes(plan: NodesPlan, role: str, latitudes_deg: np.ndarray, longitudes_deg: np.ndarray) -> NodeSet:
-    """Build the ``role`` ("data" or "hidden") node set of the recipe."""
+def build_nodes(plan: NodesPlan, role: str, latitudes_deg: np.ndarray, longitudes_deg: np.ndarray,
+                region_size: int | None = None) -> NodeSet:
+    """Build the ``role`` ("data" or "hidden") node set of the recipe; ``region_size``: on a cut-out grid, how
+    many of its first points are the region's (what a ``mask`` keeps the mesh near)."""
     if plan.kind not in BUILDERS:
         raise GraphError(f"{role} nodes: unknown kind {plan.kind!r}; choose {', '.join(BUILDERS)}")
     names, build = BUILDERS[plan.kind]
     params = dict(plan.params)
-    known(params, names + ("margin_km",), f"{role} nodes ({plan.kind})")
-    margin_km = optional_number(params, "margin_km", f"{role} nodes", minimum=0.0) or 0.0
-    nodes = build(params, plan, f"{role} nodes", latitudes_deg, longitudes_deg)
+    where = f"{role} nodes"
+    known(params, names + ("margin_km",) + (("mask",) if plan.kind != "dataset" else ()), f"{where} ({plan.kind})")
+    margin_km = optional_number(params, "margin_km", where, minimum=0.0) or 0.0
+    near = None
+    if "mask" in params:  # the builders read it as params["near"] (the stretched mesh refines there)
+        near = _Near(_region_points(params["mask"], where, latitudes_deg, longitudes_deg, region_size), margin_km)
+        params["near"] = near
+    nodes = build(params, plan, where, latitudes_deg, longitudes_deg)
     if plan.area is not None and plan.kind != "stretched":
         nodes = _subset(nodes, inside_area(nodes.lat, nodes.lon, check_area(dict(plan.area)), margin_km))
+    if near is not None and plan.kind != "stretched":
+        nodes = _subset(nodes, near.keep(nodes.xyz))
     if len(nodes) == 0:
         raise GraphError(f"{role} nodes: the {plan.kind} node set is empty (is the area outside the grid?)")
     return nodes
+
+
+@dataclass(frozen=True)
+class _Near:
+    """The region's points (unit vectors) and the distance from them within which a mask keeps mesh nodes."""
+
+    region: np.ndarray
+    margin_km: float
+
+    def keep(self, xyz: np.ndarray) -> np.ndarray:
+        """Nodes within the margin of a region point, and each region point's nearest node."""
+        if len(xyz) == 0:
+            return np.zeros(0, dtype=bool)
+        chord, _ = cKDTree(self.region).query(xyz, k=1)
+        keep = chord <= arc_to_chord(self.margin_km / EARTH_RADIUS_KM) + 1e-9
+        keep[cKDTree(xyz).query(self.region, k=1)[1]] = True
+        return keep
+
+
+def _region_points(mask: object, where: str, lat_deg: np.ndarray, lon_deg: np.ndarray,
+                   region_size: int | None) -> np.ndarray:
+    if not isinstance(mask, str) or not mask:
+        raise GraphError(f"{where}: mask must name the region's dataset, got {mask!r}")
+    if region_size is None:
+        raise GraphError(f"{where}: mask = {mask} needs a cut-out grid (a region and a boundary dataset)")
+    if not 0 < region_size <= len(lat_deg):
+        raise GraphError(f"{where}: the region has {region_size} points, the grid {len(lat_deg)}")
+    lat = np.radians(np.asarray(lat_deg[:region_size], np.float64))
+    return latlon_to_xyz(lat, np.radians(np.asarray(lon_deg[:region_size], np.float64)))
 
 
 def _dataset(params: dict[str, Any], plan: NodesPlan, where: str, lat_deg: np.ndarray, lon_deg: np.ndarray) -> NodeSet:
@@ -73,16 +116,22 @@ def _latlon(params: dict[str, Any], plan: NodesPlan, where: str, *grid: np.ndarr
 
 
 def _stretched(params: dict[str, Any], plan: NodesPlan, where: str, *grid: np.ndarray) -> NodeSet:
-    """Fine refinement inside the area (plus margin), the coarse global refinement everywhere else."""
-    if plan.area is None:
-        raise GraphError(f"{where}: stretched nodes need an area (north, west, south, east)")
+    """Fine refinement inside the area (plus margin) or near the masked region, the coarse global refinement
+    everywhere else."""
+    near: _Near | None = params.get("near")
+    if (plan.area is None) == (near is None):
+        raise GraphError(f"{where}: stretched nodes need an area (north, west, south, east) or a mask, not "
+                         f"{'both' if near is not None else 'neither'}")
     margin_km = optional_number(params, "margin_km", where, minimum=0.0) or 0.0
     coarse = whole(params, "global_refinement", where, minimum=0, maximum=10)
     fine = whole(params, "area_refinement", where, minimum=coarse, maximum=10)
     mesh = icosahedron.refine(fine)
     lat = np.arcsin(np.clip(mesh.xyz[:, 2], -1.0, 1.0))
     lon = np.arctan2(mesh.xyz[:, 1], mesh.xyz[:, 0])
-    keep = inside_area(lat, lon, check_area(dict(plan.area)), margin_km)
+    if near is not None:
+        keep = near.keep(mesh.xyz)
+    else:
+        keep = inside_area(lat, lon, check_area(dict(plan.area)), margin_km)
     keep[: icosahedron.num_nodes(coarse)] = True
     return _from_mesh(mesh, keep)
 

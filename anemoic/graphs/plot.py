@@ -1,4 +1,5 @@
-"""The picture of ``anemoic graph plot``: nodes and a sample of each edge set on a lon/lat map (PNG)."""
+"""The picture of ``anemoic graph plot``: nodes and a sample of each edge set on a lon/lat map (PNG); on a
+limited-area model's cut-out grid the data nodes are coloured by dataset (region, boundary)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ from pathlib import Path
 import numpy as np
 
 from anemoic.graphs.arrays import EDGE_SETS, GraphArrays
+from anemoic.graphs.cutout import GridSources
 
-_COLOURS = {"data": "#9a9a9a", "hidden": "#1f5fbf"}
+_COLOURS = {"data": "#9a9a9a", "hidden": "#1f5fbf", "region": "#1b9e77", "boundary": "#7570b3"}
 
 
-def plot_graph(arrays: GraphArrays, output: str | os.PathLike, max_edges: int = 2000, title: str = "") -> Path:
+def plot_graph(arrays: GraphArrays, output: str | os.PathLike, max_edges: int = 2000, title: str = "",
+               sources: GridSources | None = None) -> Path:
     """Draw three panels (encoder, processor, decoder) and write them atomically to ``output``."""
     import matplotlib
 
@@ -37,8 +40,9 @@ def plot_graph(arrays: GraphArrays, output: str | os.PathLike, max_edges: int = 
             points = _degrees(arrays, node_type, centre)
             scale = 4000.0 if node_type == "data" else 12000.0
             size = float(np.clip(scale / max(len(points), 1), 0.2, 12.0))
-            axis.scatter(points[:, 0], points[:, 1], s=size, c=_COLOURS[node_type], label=node_type,
-                         linewidths=0, zorder=3)
+            for label, colour, chosen_points in _groups(arrays, node_type, points, sources):
+                axis.scatter(chosen_points[:, 0], chosen_points[:, 1], s=size, c=colour, label=label,
+                             linewidths=0, zorder=4 if node_type == "data" else 3)  # the grid over the mesh
         axis.set_xlim(*limits[0])
         axis.set_ylim(*limits[1])
         axis.set_aspect("equal")
@@ -50,6 +54,17 @@ def plot_graph(arrays: GraphArrays, output: str | os.PathLike, max_edges: int = 
     if title:
         figure.suptitle(title)
     return _save(figure, Path(output))
+
+
+def _groups(arrays: GraphArrays, node_type: str, points: np.ndarray,
+            sources: GridSources | None) -> list[tuple[str, str, np.ndarray]]:
+    """(legend label, colour, points) per group drawn: the data nodes split by dataset on a cut-out grid."""
+    if node_type != "data" or sources is None:
+        return [(node_type, _COLOURS[node_type], points)]
+    inside = sources.in_region(arrays.data_grid_index)
+    return [(f"data: {sources.region} (region, {int(inside.sum()):,})", _COLOURS["region"], points[inside]),
+            (f"data: {sources.boundary} (boundary, {int((~inside).sum()):,})", _COLOURS["boundary"],
+             points[~inside])]
 
 
 def _degrees(arrays: GraphArrays, node_type: str, centre: float) -> np.ndarray:

@@ -3,7 +3,9 @@
 Used by the compiler's resource estimates. Exact for the mesh node sets (icosahedral
 10*4^n + 2, HEALPix 12*4^l, lat/lon rows*columns), for k-nearest-neighbour edges (k per
 searching node) and for multi-scale icosahedral edges (60*4^r directed edges at level r);
-cut-off edges, limited areas, masks and stretched meshes are estimated from node densities.
+cut-off edges, limited areas, masks and stretched meshes are estimated from node densities.  A mesh kept
+near a limited-area model's region (``mask``) is estimated from the region's box (``region_area``, widened by
+the margin), or counted whole when the box is not given: an upper bound.
 """
 
 from __future__ import annotations
@@ -37,10 +39,12 @@ class _Count:
         return self.value / max(self.fraction, 1e-12)
 
 
-def estimate_sizes(graph: GraphPlan, grid_size: int) -> dict[str, Any]:
-    """``{"nodes": {"data", "hidden"}, "edges": {"encoder", "processor", "decoder"}, "exact": bool}``."""
-    data = _nodes(graph.data, "data", grid_size)
-    hidden = _nodes(graph.hidden, "hidden", grid_size)
+def estimate_sizes(graph: GraphPlan, grid_size: int, region_area: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``{"nodes": {"data", "hidden"}, "edges": {"encoder", "processor", "decoder"}, "exact": bool}``.
+
+    ``region_area``: the north/west/south/east box of a cut-out grid's region, for meshes with a ``mask``."""
+    data = _nodes(graph.data, "data", grid_size, region_area)
+    hidden = _nodes(graph.hidden, "hidden", grid_size, region_area)
     sets = {"encoder": (data, hidden), "processor": (hidden, hidden), "decoder": (hidden, data)}
     edges = {name: _edges(getattr(graph, name), name, src, dst, graph.hidden) for name, (src, dst) in sets.items()}
     counts = [data, hidden, *edges.values()]
@@ -69,17 +73,23 @@ def area_fraction(area: dict[str, Any], margin_km: float = 0.0) -> float:
     return band * width / 360.0
 
 
-def _nodes(plan: NodesPlan, role: str, grid_size: int) -> _Count:
+def _nodes(plan: NodesPlan, role: str, grid_size: int, region_area: dict[str, Any] | None = None) -> _Count:
     where = f"{role} nodes"
     if plan.kind not in NODE_COUNTS:
         raise GraphError(f"{where}: unknown kind {plan.kind!r}")
     params = dict(plan.params)
     margin = optional_number(params, "margin_km", where, minimum=0.0) or 0.0
+    masked = params.pop("mask", None) is not None
+    if masked and plan.kind == "stretched":  # refined near the region instead of inside an area
+        plan = NodesPlan(plan.kind, params, region_area or {"north": 90, "west": 0, "south": -90, "east": 360})
     count = NODE_COUNTS[plan.kind](params, plan, where, grid_size, margin)
+    if masked and plan.kind != "stretched":
+        fraction = area_fraction(dict(region_area), margin) if region_area is not None else 1.0
+        count = _Count(count.value * fraction, exact=False, fraction=fraction, reference=count.reference)
     if plan.area is None or plan.kind == "stretched":  # a stretched mesh's count already knows its area
         return count
     fraction = area_fraction(dict(plan.area), margin)
-    return _Count(count.value * fraction, exact=False, fraction=fraction, reference=count.reference)
+    return _Count(count.value * fraction, exact=False, fraction=count.fraction * fraction, reference=count.reference)
 
 
 def _dataset_count(params: dict[str, Any], plan: NodesPlan, where: str, grid_size: int, margin: float) -> _Count:

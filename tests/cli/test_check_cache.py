@@ -72,3 +72,18 @@ def test_flags_and_broken_entries(folder: Path, capsys: pytest.CaptureFixture[st
     for entry in (folder / "cache" / "anemoic" / "check").glob("*.json"):
         entry.write_text("{broken")
     assert check(capsys, "exp.anm")[0] == 0
+
+
+def test_a_changed_boundary_store_is_seen(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A limited-area model's boundary store is one of the stores a check depends on."""
+    from tests.compiler.typecheck.test_limited_area import AREA, LAM
+
+    write_synthetic_store(folder / "region.zarr", grid="o32", area=AREA, frequency="12h")
+    write_synthetic_store(folder / "globe.zarr", grid="o16")
+    (folder / "exp.anm").write_text(LAM.format(region="region.zarr", boundary="globe.zarr", margin=300,
+                                               timestep="12h", region_settings="", boundary_settings="",
+                                               task_settings=""))
+    assert check(capsys, "exp.anm")[0] == 0
+    write_synthetic_store(folder / "globe.zarr", grid="o16", end="2020-01-25T18:00")
+    code, out = check(capsys, "exp.anm")
+    assert code == 1 and "E0512" in out

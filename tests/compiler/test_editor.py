@@ -40,7 +40,8 @@ def test_hover_on_a_preset_a_component_and_a_keyword() -> None:
     assert editor.hover(text, line, 14) == (
         "```\nlet graphtransformer = encoder_processor_decoder(    // std.models\n```")
     line = next(i for i, row in enumerate(text.split("\n")) if row.startswith("graph g"))
-    assert editor.hover(text, line, 50).startswith("```\nicosahedral(refinement, area = unset, margin_km = unset)")
+    assert editor.hover(text, line, 50).startswith(
+        "```\nicosahedral(refinement, area = unset, margin_km = unset, mask = unset)")
     assert editor.hover(text, 0, 2) == "keyword `import`"
 
 

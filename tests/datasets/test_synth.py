@@ -69,3 +69,18 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="nan_variables"):
         write_synthetic_store(tmp_path / "x.zarr", nan_variables=("sst",), nan_fraction=0.1)
     assert not (tmp_path / "x.zarr").exists()
+
+
+def test_an_area_keeps_the_grids_points_inside_it_across_the_dateline(tmp_path: Path) -> None:
+    store = open_store(write_synthetic_store(tmp_path / "r.zarr", grid=(36, 72), end="2020-01-02",
+                                             area=(30.0, 140.0, -30.0, 240.0)))
+    lat, lon, _, _ = grid_points((36, 72))
+    inside = (np.abs(lat) <= 30) & (lon >= 140) & (lon <= 240)
+    np.testing.assert_array_equal(store.latitudes, lat[inside])
+    np.testing.assert_array_equal(store.longitudes, lon[inside])
+    assert store.metadata.grid_size == 12 * 21 and store.attrs["field_shape"] == [252]
+    wrapped = open_store(write_synthetic_store(tmp_path / "w.zarr", grid=(18, 36), end="2020-01-02",
+                                               area=(20.0, 340.0, -20.0, 20.0)))
+    assert set(np.unique(wrapped.longitudes)) == {340.0, 350.0, 0.0, 10.0, 20.0}
+    with pytest.raises(ValueError, match="no point of the grid"):
+        write_synthetic_store(tmp_path / "x.zarr", grid=(18, 36), area=(1.0, 0.0, -1.0, 1.0))

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
 import numpy as np
 
-from anemoic.plan.model import EdgesPlan, GraphPlan, NodesPlan
+from anemoic.plan.model import BoundaryPlan, EdgesPlan, GraphPlan, NodesPlan, Plan
 from anemoic.geo.grids import octahedral_reduced_gaussian
 from anemoic.graphs.nodes import NodeSet
 from anemoic.geo.sphere import latlon_to_xyz
@@ -40,3 +41,35 @@ def random_node_set(count: int, seed: int) -> NodeSet:
     lat_deg = np.degrees(np.arcsin(xyz[:, 2]))
     lon_deg = np.degrees(np.arctan2(xyz[:, 1], xyz[:, 0]))
     return node_set(lat_deg, lon_deg)
+
+
+def lam_stores(folder: Path) -> tuple[Path, Path]:
+    """Two real stores for a limited-area model: a 5-degree box over the maritime continent (imported from a
+    netCDF file as ``anemoic data import`` does) and the synthetic o16 globe around it."""
+    import pandas as pd
+    import xarray as xr
+
+    from anemoic.datasets.importer import ImportOptions, import_sources
+    from anemoic.datasets.synth import write_synthetic_store
+
+    months = pd.date_range("2020-01-01", periods=4, freq="MS")
+    lat, lon = np.arange(-10.0, 15.0, 5.0), np.arange(100.0, 145.0, 5.0)
+    values = np.random.default_rng(0).normal(size=(len(months), len(lat), len(lon)))
+    xr.Dataset({"2t": (("time", "lat", "lon"), values)}, coords={"time": months, "lat": lat, "lon": lon}
+               ).to_netcdf(folder / "region.nc")
+    region = import_sources([folder / "region.nc"], folder / "region.zarr", ImportOptions(monthly=True))
+    globe = write_synthetic_store(folder / "globe.zarr", grid="o16", end="2020-01-02T18:00")
+    return Path(region), Path(globe)
+
+
+def lam_plan(region: Path, boundary: Path, run_dir: Path, margin_km: float = 500.0, **graph: object) -> Plan:
+    """``tests.factories.make_plan`` over ``region`` with ``boundary`` around it (as a LAM plan is lowered)."""
+    from tests.factories import make_plan
+
+    plan = make_plan(str(region), str(run_dir))
+    outer = dataclasses.replace(plan.dataset, name="globe", path=str(boundary))
+    return dataclasses.replace(
+        plan, dataset=dataclasses.replace(plan.dataset, name="maritime"),
+        boundary=BoundaryPlan(dataset=outer, variables=plan.variables, margin_km=margin_km),
+        task=dataclasses.replace(plan.task, output_mask="maritime"),
+        graph=dataclasses.replace(plan.graph, **graph))

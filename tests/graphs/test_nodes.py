@@ -1,3 +1,5 @@
+import re
+
 import numpy as np
 import pytest
 
@@ -90,5 +92,69 @@ def test_unusable_grids_are_refused():
 
 
 def test_misspelt_parameters_are_refused():
-    with pytest.raises(GraphError, match=r"unknown parameter 'level' \(expected: refinement, margin_km\)"):
+    with pytest.raises(GraphError, match=r"unknown parameter 'level' \(expected: refinement, margin_km, mask\)"):
         build_nodes(NodesPlan("icosahedral", {"refinement": 2, "level": 3}), "hidden", [], [])
+
+
+def _region_and_globe(margin_km: float = 0.0) -> tuple[np.ndarray, np.ndarray, int]:
+    """A cut-out grid: a 2-degree box over the maritime continent first, then the o16 globe beyond it."""
+    from anemoic.graphs.cutout import cutout_grid
+
+    region_lat, region_lon = (a.ravel() for a in np.meshgrid(np.arange(-10.0, 11.0, 2.0), np.arange(100.0, 141.0, 2.0)))
+    grid = cutout_grid(region_lat, region_lon, *o_grid(16), margin_km=margin_km)
+    return grid.lat, grid.lon, grid.region_size
+
+
+def _distance_km(nodes, lat_deg, lon_deg):
+    from scipy.spatial import cKDTree
+
+    from anemoic.geo.sphere import EARTH_RADIUS_KM, latlon_to_xyz
+
+    chord, _ = cKDTree(latlon_to_xyz(np.radians(lat_deg), np.radians(lon_deg))).query(nodes.xyz, k=1)
+    return 2.0 * np.arcsin(np.clip(chord / 2.0, 0.0, 1.0)) * EARTH_RADIUS_KM
+
+
+@pytest.mark.parametrize("plan", [NodesPlan("icosahedral", {"refinement": 4}), NodesPlan("healpix", {"level": 3}),
+                                  NodesPlan("latlon", {"resolution_deg": 4.0})], ids=lambda p: p.kind)
+def test_a_mask_keeps_the_mesh_within_the_margin_of_the_region(plan):
+    lat, lon, region_size = _region_and_globe()
+    full = build_nodes(plan, "hidden", lat, lon)
+    masked_plan = NodesPlan(plan.kind, {**plan.params, "mask": "maritime", "margin_km": 800.0})
+    masked = build_nodes(masked_plan, "hidden", lat, lon, region_size=region_size)
+    near = _distance_km(full, lat[:region_size], lon[:region_size]) <= 800.0
+    kept = np.isin(full.grid_index, masked.grid_index)
+    assert kept[near].all() and 0 < near.sum() <= len(masked) < len(full) / 5
+    # beyond the margin only the region points' nearest nodes survive: none here, the margin is wider than a cell
+    assert (_distance_km(masked, lat[:region_size], lon[:region_size]) <= 800.0 + 1e-6).all()
+
+
+def test_a_mask_keeps_each_region_points_nearest_node_even_with_no_margin():
+    lat, lon, region_size = _region_and_globe()
+    masked = build_nodes(NodesPlan("icosahedral", {"refinement": 2, "mask": "maritime"}), "hidden", lat, lon,
+                         region_size=region_size)
+    assert 0 < len(masked) <= 20  # a few level-2 nodes (about 1,000 km apart) over the 20x40 degree box
+    assert all(((pair >= 0) & (pair < len(masked))).all() for pair in masked.mesh_edges)
+
+
+def test_a_stretched_mesh_refines_near_the_masked_region():
+    lat, lon, region_size = _region_and_globe()
+    nodes = build_nodes(NodesPlan("stretched", {"global_refinement": 2, "area_refinement": 4, "mask": "maritime",
+                                                "margin_km": 500.0}), "hidden", lat, lon, region_size=region_size)
+    far = _distance_km(nodes, lat[:region_size], lon[:region_size]) > 500.0
+    assert np.array_equal(nodes.grid_index[: num_nodes(2)], np.arange(num_nodes(2)))  # the whole coarse globe
+    assert (nodes.grid_index[far] < num_nodes(2)).all()  # fine nodes only near the region
+    assert len(nodes) - num_nodes(2) > 50
+
+
+@pytest.mark.parametrize("plan, region_size, message", [
+    (NodesPlan("icosahedral", {"refinement": 2, "mask": "maritime"}), None,
+     "hidden nodes: mask = maritime needs a cut-out grid"),
+    (NodesPlan("dataset", {"mask": "maritime"}), 10, "unknown parameter 'mask'"),
+    (NodesPlan("stretched", {"global_refinement": 1, "area_refinement": 2, "mask": "maritime"}, area=EUROPE), 10,
+     "stretched nodes need an area (north, west, south, east) or a mask, not both"),
+    (NodesPlan("healpix", {"level": 1, "mask": 3}), 10, "mask must name the region's dataset, got 3"),
+])
+def test_mask_mistakes_name_the_problem(plan, region_size, message):
+    lat, lon, _ = _region_and_globe()
+    with pytest.raises(GraphError, match=re.escape(message)):
+        build_nodes(plan, "hidden", lat, lon, region_size=region_size)

@@ -60,6 +60,26 @@ def test_limited_area_estimates_are_approximate():
     assert estimate["edges"]["processor"] == pytest.approx(built["edges"]["processor"], rel=0.25)
 
 
+@pytest.mark.parametrize("hidden", [
+    NodesPlan("icosahedral", {"refinement": 5, "mask": "maritime", "margin_km": 600.0}),
+    NodesPlan("stretched", {"global_refinement": 2, "area_refinement": 5, "mask": "maritime", "margin_km": 600.0}),
+], ids=lambda n: n.kind)
+def test_masked_mesh_estimates_follow_the_region_box_or_bound_it(hidden):
+    import numpy as np
+
+    from anemoic.graphs.cutout import cutout_grid
+
+    box = {"north": 10.0, "west": 100.0, "south": -10.0, "east": 140.0}
+    region_lat, region_lon = (a.ravel() for a in np.meshgrid(np.arange(-10.0, 11.0, 2.0), np.arange(100.0, 141.0, 2.0)))
+    grid = cutout_grid(region_lat, region_lon, *o_grid(16), margin_km=0.0)
+    plan = recipe(hidden=hidden, processor=EdgesPlan("knn", {"k": 6}))
+    built = build_arrays(plan, grid.lat, grid.lon, region_size=grid.region_size).num_nodes("hidden")
+    estimate = estimate_sizes(plan, len(grid.lat), region_area=box)
+    assert estimate["exact"] is False
+    assert estimate["nodes"]["hidden"] == pytest.approx(built, rel=0.3)
+    assert estimate_sizes(plan, len(grid.lat))["nodes"]["hidden"] > 3 * built  # no box: the whole mesh, a bound
+
+
 def test_anemoi_default_recipe_at_n320_and_level_6():
     plan = recipe(hidden=NodesPlan("icosahedral", {"refinement": 6}), processor=EdgesPlan("multiscale", {"levels": 6}))
     estimate = estimate_sizes(plan, 542_080)

@@ -1,7 +1,8 @@
 """`anemoic graph describe|plot EXP.anm`: build an experiment's graph and show it before training.
 
 ``describe`` prints node and edge counts, degree statistics per edge set, orphan warnings and
-the cache file; ``plot`` draws nodes and a sample of each edge set on a map (PNG). Both build
+the cache file; ``plot`` draws nodes and a sample of each edge set on a map (PNG); for a limited-area
+model both name the data nodes of the region and of the boundary dataset (the cut-out grid). Both build
 the graph with the runtime's builder into the run's graph cache (``<run_dir>/graphs``, the
 directory ``anemoi-runtime exec`` reads), so a later run starts with the graph ready. torch and
 the builders load inside the handler: registering the command costs nothing at start-up.
@@ -36,17 +37,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     try:
         plan = pick_member(load_plans(args.file, require_dataset=True), args.member, args.file)
-        arrays, cache_file = _build(plan, args)
+        arrays, cache_file, sources = _build(plan, args)
         if args.action == "describe":
             from anemoic.graphs.describe import describe
 
-            print(describe(plan.graph, arrays, cache_file), end="")
+            print(describe(plan.graph, arrays, cache_file, sources), end="")
         else:
             if args.edges < 1:
                 raise CommandFailed("error: --edges must be at least 1", EXIT_USAGE)
             from anemoic.graphs.plot import plot_graph
 
-            output = plot_graph(arrays, args.output, max_edges=args.edges, title=f"graph {plan.graph.name}")
+            output = plot_graph(arrays, args.output, max_edges=args.edges, title=f"graph {plan.graph.name}",
+                                sources=sources)
             print(f"wrote {output}")
         return EXIT_OK
     except CommandFailed as failed:
@@ -55,18 +57,28 @@ def run(args: argparse.Namespace) -> int:
         return failed.code
 
 
-def _build(plan: object, args: argparse.Namespace) -> tuple[object, Path | None]:
+def _build(plan: object, args: argparse.Namespace) -> tuple[object, Path | None, object]:
+    """The graph's arrays, its cache file and, for a limited-area model, which dataset each grid point is from."""
+    from anemoic.compiler.data_grid import combined_grid
     from anemoic.datasets.store import StoreError, open_store
     from anemoic.graphs.build import build_or_load
+    from anemoic.graphs.cutout import GridSources
     from anemoic.graphs.errors import GraphError
 
-    try:
-        store = open_store(plan.dataset.path)
-    except StoreError as exc:
-        raise CommandFailed(f"error: {exc}", EXIT_USAGE) from None
     cache_dir = None if args.no_cache else Path(args.cache_dir or Path(plan.outputs.run_dir) / "graphs")
     try:
-        return build_or_load(plan.graph, store.latitudes, store.longitudes, cache_dir)
+        store = open_store(plan.dataset.path)
+        latitudes, longitudes, region_size, sources = store.latitudes, store.longitudes, None, None
+        if plan.boundary is not None:  # the region, then the boundary beyond the margin (as the runtime builds it)
+            grid = combined_grid(plan.dataset.path, plan.boundary.dataset.path, plan.boundary.margin_km)
+            latitudes, longitudes, region_size = grid.lat, grid.lon, grid.region_size
+            sources = GridSources.of(grid, plan.dataset.name, plan.boundary.dataset.name,
+                                     len(open_store(plan.boundary.dataset.path).latitudes),
+                                     plan.boundary.margin_km)
+        arrays, cache_file = build_or_load(plan.graph, latitudes, longitudes, cache_dir, region_size)
+        return arrays, cache_file, sources
+    except StoreError as exc:
+        raise CommandFailed(f"error: {exc}", EXIT_USAGE) from None
     except GraphError as exc:
         raise CommandFailed(f"error: graph {plan.graph.name}: {exc}", EXIT_USAGE) from None
     except OSError as exc:

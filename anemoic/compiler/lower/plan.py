@@ -9,9 +9,10 @@ import datetime
 import hashlib
 import json
 
+from anemoic.compiler.typecheck.dataset import DatasetInfo
 from anemoic.compiler.typecheck.experiment import CheckedExperiment
 from anemoic.plan.model import (
-    DatasetPlan, DateRangePlan, GraphPlan, NodesPlan, OptimiserPlan, ParallelPlan, Plan, SourcePlan,
+    BoundaryPlan, DatasetPlan, DateRangePlan, GraphPlan, NodesPlan, OptimiserPlan, ParallelPlan, Plan, SourcePlan,
     SweepMemberPlan, TrainingPlan,
 )
 
@@ -27,9 +28,11 @@ def _iso(value: datetime.datetime) -> str:
     return value.strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def _dataset(checked: CheckedExperiment) -> DatasetPlan:
-    info, meta = checked.dataset, checked.dataset.metadata
-    periods = {k: DateRangePlan(_iso(p.start), _iso(p.end)) for k, p in info.periods.items()}
+def _dataset(checked: CheckedExperiment, info: DatasetInfo | None = None) -> DatasetPlan:
+    """The region's dataset, or (``info``) a limited-area model's boundary, read over the region's periods."""
+    info = info or checked.dataset
+    meta = info.metadata
+    periods = {k: DateRangePlan(_iso(p.start), _iso(p.end)) for k, p in checked.dataset.periods.items()}
     assert info.frequency_s is not None  # checked
     return DatasetPlan(
         name=info.name, path=info.path, fingerprint=meta.fingerprint if meta is not None else "",
@@ -38,22 +41,34 @@ def _dataset(checked: CheckedExperiment) -> DatasetPlan:
         train=periods["train"], validate=periods["validate"], test=periods.get("test"))
 
 
-def _source(checked: CheckedExperiment, fine: DatasetPlan) -> SourcePlan | None:
-    """A spatial downscaler's coarse dataset, read at the fine dataset's periods."""
+def _boundary(checked: CheckedExperiment) -> BoundaryPlan | None:
+    if checked.boundary is None:
+        return None
+    b = checked.boundary
+    return BoundaryPlan(dataset=_dataset(checked, b.dataset), variables=b.variables, margin_km=b.margin_km)
+
+
+def _source(checked: CheckedExperiment) -> SourcePlan | None:
+    """A spatial downscaler's coarse dataset, read over the fine dataset's periods."""
     if checked.source is None:
         return None
-    info, meta = checked.source.info, checked.source.info.metadata
-    assert info.frequency_s is not None  # checked
-    dataset = DatasetPlan(
-        name=info.name, path=info.path, fingerprint=meta.fingerprint if meta is not None else "",
-        frequency_s=info.frequency_s, grid_size=meta.grid_size if meta is not None else 0,
-        ensemble_size=meta.ensemble_size if meta is not None else 1, train=fine.train, validate=fine.validate,
-        test=fine.test)
-    return SourcePlan(dataset=dataset, variables=checked.source.variables)
+    return SourcePlan(dataset=_dataset(checked, checked.source.info), variables=checked.source.variables)
+
+
+def _grid_fingerprint(dataset: DatasetPlan, boundary: BoundaryPlan | None, source: SourcePlan | None = None) -> str:
+    """What the graph's data grid is made of: the store's, the region's and the boundary's with the margin, or a
+    spatial downscaler's coarse store's then the fine store's."""
+    if source is not None:
+        return f"{source.dataset.fingerprint}+{dataset.fingerprint}"
+    if boundary is None:
+        return dataset.fingerprint
+    return f"{dataset.fingerprint}+cutout({boundary.dataset.fingerprint},{boundary.margin_km!r})"
 
 
 def _graph(checked: CheckedExperiment, fingerprint: str) -> GraphPlan:
-    """Node weights: as the graph says, else as the loss's node scaler asks, else spherical areas."""
+    """Node weights: as the graph says, else as the loss's node scaler asks, else spherical areas.  For a
+    limited-area model the node-weights scaler is normalised over the region (``task.output_mask``), where
+    alone the loss is computed."""
     g = checked.graph
     weights = g.node_weights or checked.loss.node_weights or "spherical_area"
     graph = GraphPlan(name=g.name, cache_key="", data=NodesPlan("dataset"), hidden=g.hidden, encoder=g.encoder,
@@ -81,12 +96,11 @@ def _source_map(checked: CheckedExperiment) -> dict[str, str]:
 
 def lower(checked: CheckedExperiment, name: str, sweep: SweepMemberPlan | None) -> Plan:
     dataset = _dataset(checked)
-    source = _source(checked, dataset)
-    fingerprint = dataset.fingerprint + (source.dataset.fingerprint if source is not None else "")
+    boundary, source = _boundary(checked), _source(checked)
     parallel: ParallelPlan = dataclasses.replace(checked.parallel, data_parallel_size=checked.data_parallel)
     return Plan(
         name=name, seed=checked.training.seed, dataset=dataset, variables=checked.variables.variables,
-        indices=checked.variables.indices, graph=_graph(checked, fingerprint), model=checked.model,
-        task=checked.task.plan, loss=checked.loss.plan, training=_training(checked), parallel=parallel,
-        outputs=checked.outputs, site=checked.site, sweep=sweep, source=source,
+        indices=checked.variables.indices, graph=_graph(checked, _grid_fingerprint(dataset, boundary, source)),
+        model=checked.model, task=checked.task.plan, loss=checked.loss.plan, training=_training(checked),
+        parallel=parallel, outputs=checked.outputs, site=checked.site, sweep=sweep, boundary=boundary, source=source,
         source_map=_source_map(checked))

@@ -64,6 +64,13 @@ def render_summary(plans: Sequence[Plan], output: BuildOutput, *, source: str, t
     if count > 1:
         lines.append("  member 0:")
     lines.append(f"  graph   {_graph_line(first)}")
+    if first.boundary is not None:  # a limited-area model: which points of the data grid come from where
+        region, boundary = first.dataset, first.boundary
+        around = first.estimates.graph_nodes.get("data", 0) - region.grid_size
+        lines.append(f"  region  {region.name} ({human_count(region.grid_size)} points, the output mask), boundary "
+                     f"{boundary.dataset.name} ({human_count(max(around, 0))} of "
+                     f"{human_count(boundary.dataset.grid_size)} points, beyond {boundary.margin_km:g} km), forced "
+                     "at every step")
     model = first.model
     processor = f"no processor (an autoencoder), {model.channels} channels" if first.task.kind == "autoencoder" \
         else f"{model.processor} processor ({model.layers} layers, {model.channels} channels)"

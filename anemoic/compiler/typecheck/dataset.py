@@ -72,10 +72,10 @@ def _store_path(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path])
 
 
 def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path],
-                  require: bool, *, periods: bool = True, plan_field: str = "dataset") -> DatasetInfo | None:
-    """``directories``: each source file's folder, against which relative store paths resolve.  ``periods``:
-    whether the dataset needs its own train and validate periods (a spatial downscaler's source is read at the
-    fine dataset's); ``plan_field``: the plan field its settings are marked on."""
+                  require: bool, periods_required: bool = True, *, plan_field: str = "dataset") -> DatasetInfo | None:
+    """``directories``: each source file's folder, against which relative store paths resolve.
+    ``periods_required``: False for a limited-area model's boundary or a spatial downscaler's source, which are
+    read over the periods of the dataset they serve; ``plan_field``: the plan field its settings are marked on."""
     found = _store_path(ctx, dataset, directories)
     settings = {k: (s, x) for k, s, x in dataset.settings}
     for key, (span, _) in settings.items():
@@ -109,7 +109,7 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path
     step = frequency or (metadata.frequency_s if metadata is not None else DAY_S)
     for key in ("train", "validate", "test"):
         if key not in settings:
-            if key != "test" and key not in dataset.failed and periods:
+            if key != "test" and key not in dataset.failed and periods_required:
                 ctx.sink.error("E0506", f"the dataset `{dataset.name}` has no `{key}` period", dataset.span,
                                hint=f"add `{key} = 2019..2019` (years or dates) inside the dataset's `{{ }}`")
             continue

@@ -5,6 +5,7 @@ checking never writes a derived plan field and lowering never diagnoses."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,10 +13,10 @@ from anemoic.compiler import ast
 from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import did_you_mean
 from anemoic.compiler.modules import Program
-from anemoic.compiler.typecheck import rules, spatial
+from anemoic.compiler.typecheck import limited_area, rules, spatial
 from anemoic.compiler.typecheck.context import Context
 from anemoic.compiler.typecheck.dataset import DatasetInfo, check_dataset
-from anemoic.compiler.typecheck.graph_model import GraphParts, check_graph, check_model
+from anemoic.compiler.typecheck.graph_model import Cutout, GraphParts, check_graph, check_model
 from anemoic.compiler.typecheck.loss import CheckedLoss, check_loss
 from anemoic.compiler.typecheck.run_settings import (
     OUTPUTS, PARALLEL, SITE, TRACKING, check_outputs, check_parallel, check_site, check_tracking,
@@ -32,7 +33,10 @@ REQUIRED = {"variables": "variables from era5 { prognostic = [...] }", "task": "
             "train": "train { epochs = 10 }"}
 
 
-def _sections(ctx: Context, program: Program) -> dict[str, tuple[ast.Section, str]]:
+def _sections(ctx: Context, program: Program
+              ) -> tuple[dict[str, tuple[ast.Section, str]], list[tuple[ast.Section, str]]]:
+    """The experiment's blocks, one of each kind, and its `variables` blocks: one per dataset (E0403 for two
+    of one kind, or two `variables` blocks of one dataset)."""
     found: dict[str, list[tuple[ast.Section, str]]] = {}
     main = program.modules[ctx.main]
     for decl in main.tree.decls:
@@ -48,15 +52,34 @@ def _sections(ctx: Context, program: Program) -> dict[str, tuple[ast.Section, st
                 ctx.sink.error("E0305", f"a `{decl.kind}` block belongs in the experiment file, not in an imported "
                                "module", decl.span, hint="imported modules may hold `let` definitions and a `site`")
     single = {}
+    variables: list[tuple[ast.Section, str]] = []
     for kind, items in found.items():
+        if kind == "variables":
+            variables = _variables_blocks(ctx, items)
+            continue
         if len(items) > 1:
             ctx.sink.error("E0403", f"the experiment has more than one `{kind}` block", items[1][0].span,
                            notes=(("the first is here", items[0][0].span),), hint="merge them into one")
         single[kind] = items[0]
     for kind, example in REQUIRED.items():
-        if kind not in single:
+        if kind not in single and not (kind == "variables" and variables):
             ctx.sink.error("E0402", f"the experiment has no `{kind}` block", ctx.file_span(), hint=f"add `{example}`")
-    return single
+    return single, variables
+
+
+def _variables_blocks(ctx: Context, items: list[tuple[ast.Section, str]]) -> list[tuple[ast.Section, str]]:
+    """One `variables` block per dataset: a second one for the same dataset is E0403."""
+    first: dict[str, ast.Section] = {}
+    kept = []
+    for section, key in items:
+        name = section.name.id if section.name is not None else ""
+        if name in first:
+            ctx.sink.error("E0403", f"the experiment has more than one `variables` block for `{name}`", section.span,
+                           notes=(("the first is here", first[name].span),), hint="merge them into one")
+            continue
+        first[name] = section
+        kept.append((section, key))
+    return kept
 
 
 def _named(ctx: Context, name: ast.Name, kind: str, module_key: str) -> v.Value | None:
@@ -91,45 +114,72 @@ class CheckedExperiment:
     outputs: OutputsPlan
     data_parallel: int
     source_map: dict[str, str]
+    boundary: limited_area.CheckedBoundary | None = None  # a limited-area model's surroundings
     source: spatial.CheckedSource | None = None  # a spatial downscaler's coarse dataset
 
 
 def check_experiment(ctx: Context, program: Program, directory: Path, require_dataset: bool,
                      name: str) -> CheckedExperiment | None:
-    """Check every block, reporting every mistake; None when there is one."""
-    sections = _sections(ctx, program)
+    """Check every block, reporting every mistake; None when there is one.
+
+    The graph decides which dataset is the model's (a cut-out's region) and which one surrounds it (its
+    boundary); each `variables` block is checked against its own dataset's store."""
+    sections, var_sections = _sections(ctx, program)
     for binding in program.modules[ctx.main].bindings:  # report mistakes in definitions even if unused
         ctx.evaluator.binding(ctx.main, binding)
-    if "variables" not in sections or "task" not in sections or "train" not in sections:
+    if not var_sections or "task" not in sections or "train" not in sections:
         return None
-    var_section, _ = sections["variables"]
+    blocks = {section.name.id: section for section, _ in var_sections}  # type: ignore[union-attr]
+    task_section, _ = sections["task"]
+    model, graph = _network(ctx, task_section, next(iter(blocks)) if len(blocks) == 1 else None)
+    model_dataset = graph.dataset if graph is not None else next(iter(blocks))
+    cut = graph.cutout if graph is not None else None
+    _unused_blocks(ctx, blocks, graph)
+    if model_dataset not in blocks:
+        if cut is not None:
+            ctx.sink.error("E0402", f"the experiment has no `variables` block for the region `{model_dataset}`: "
+                           "it defines the limited-area model's variables", cut.span,
+                           hint=f"add `variables from {model_dataset} {{ prognostic = [...] }}` with the same "
+                           f"variables as `variables from {cut.boundary.name}`")
+        return None
+    var_section = blocks[model_dataset]
     dataset_value = _named(ctx, var_section.name, "dataset", ctx.main)  # type: ignore[arg-type]
     if not isinstance(dataset_value, v.DatasetV):
         return None
     directories = {module.file: module.directory for module in program.modules.values()}
     directories[ctx.main_file] = directory
     info = check_dataset(ctx, dataset_value, directories, require_dataset)
-    variables = check_variables(ctx, ctx.read_block("variables", var_section.block, VARIABLE_SETTINGS), info,
-                                var_section.span)
-    task_section, _ = sections["task"]
+    var_settings = ctx.read_block("variables", var_section.block, VARIABLE_SETTINGS)
+    variables = check_variables(ctx, var_settings, info, var_section.span)
+    task_settings = ctx.read_block("task", task_section.block, TASK_SETTINGS)
     task = check_task(ctx, v.Symbol(task_section.name.id, task_section.name.span),  # type: ignore[union-attr]
-                      ctx.read_block("task", task_section.block, TASK_SETTINGS), task_section.span,
-                      info.frequency_s if info else None)
-    model, graph = _network(ctx, task_section, dataset_value.name)
+                      task_settings, task_section.span, info.frequency_s if info else None)
+    mask_at = next((s.value.span for s in task_section.block.settings if s.key == "output_mask"), None) \
+        if task_section.block else None
+    mask = limited_area.output_mask(ctx, task_settings.get("output_mask"), mask_at, graph, task_section.span) \
+        if "output_mask" in task_settings or "output_mask" not in task_settings.given else None
+    if task is not None and mask is not None:
+        task = dataclasses.replace(task, plan=dataclasses.replace(task.plan, output_mask=mask))
+    boundary = _boundary(ctx, cut, blocks, directories, require_dataset, variables) if cut is not None else None
     source, source_ok = None, True
     if task is not None and graph is not None:
         downscaler = task.plan.kind == "spatial_downscaler"
         source_ok = spatial.source_mismatch(ctx, downscaler, graph.source, ctx.span_of("graph.name"),
-                                            task_section.span)
+                                            task_section.span) and spatial.not_a_cutout(ctx, downscaler, cut)
         if source_ok and downscaler and info is not None and variables is not None:
             source = spatial.check_source(ctx, graph.source, info, variables.variables,  # type: ignore[arg-type]
                                           directories, require_dataset)
             source_ok = source is not None
+    if cut is not None and info is not None and boundary is not None:
+        limited_area.time_aligned(ctx, info, boundary.dataset, task.plan.timestep_s if task is not None else None)
+        limited_area.cutout_fits(ctx, cut, info, boundary.dataset)
     loss = check_loss(ctx, task.loss, variables.indices.output, variables.levels, task.metrics, task.plan.method) \
         if task is not None and variables is not None else None
     train_section, _ = sections["train"]
     train = check_train(ctx, ctx.read_block("train", train_section.block, TRAIN_SETTINGS), directories)
     parallel, site, outputs = _run_settings(ctx, sections, name)
+    if cut is not None:
+        limited_area.supported(ctx, cut, task.plan if task is not None else None, parallel)
     if info is not None and task is not None:
         rules.rollout_fits(ctx, info, task.plan)
         rules.ensemble_of_single_states(ctx, info, task.plan.method)
@@ -143,20 +193,64 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
             spatial.unsharded(ctx, parallel)
     if task is not None and loss is not None and task.plan.kind == "spatial_downscaler":
         spatial.loss_weighs_points(ctx, loss.plan)
+        if task.plan.kind == "spatial_downscaler":
+            spatial.unsharded(ctx, parallel)
+    if task is not None and loss is not None and task.plan.kind == "spatial_downscaler":
+        spatial.loss_weighs_points(ctx, loss.plan)
     data_parallel = rules.parallel_layout(ctx, parallel, model, train.fields["batch_size"]) \
         if parallel is not None and model is not None and train is not None else None
     if site is not None and outputs is not None:
         rules.site_time(ctx, site, outputs, "site" in sections)
     parts = (info, variables, task, model, graph, loss, train, parallel, site, outputs, data_parallel)
-    if any(p is None for p in parts) or not source_ok or ctx.sink.has_errors():
+    if any(p is None for p in parts) or (cut is not None and boundary is None) or not source_ok \
+            or ctx.sink.has_errors():
         return None
     ctx.mark("name", ctx.file_span())
     return CheckedExperiment(info, variables, graph, model, task, loss, train, parallel, site,  # type: ignore[arg-type]
-                             outputs, data_parallel, ctx.source_map(), source)  # type: ignore[arg-type]
+                             outputs, data_parallel, ctx.source_map(), boundary, source)  # type: ignore[arg-type]
 
 
-def _network(ctx: Context, task_section: ast.Section, dataset_name: str) -> tuple[ModelPlan | None, GraphParts | None]:
-    """The task's model and the graph it is given, which must be built on the experiment's dataset."""
+def _unused_blocks(ctx: Context, blocks: dict[str, ast.Section], graph: GraphParts | None) -> None:
+    """A `variables` block for a dataset the model's graph does not use (E0510)."""
+    if graph is None:
+        return
+    used = [graph.dataset] + ([graph.cutout.boundary.name] if graph.cutout is not None else [])
+    built_on = f"cutout({graph.dataset}, {graph.cutout.boundary.name}, ...)" if graph.cutout else graph.dataset
+    for dataset, section in blocks.items():
+        if dataset in used or not isinstance(_named(ctx, section.name, "dataset", ctx.main),  # type: ignore[arg-type]
+                                             v.DatasetV):  # a name that is no dataset: E0201 or E0702 said so
+            continue
+        if graph.dataset not in blocks:
+            hint = f"write `variables from {graph.dataset} {{ ... }}`, or build the graph on `{dataset}`"
+        else:
+            hint = (f"remove this block, or make `{dataset}` the boundary of a limited-area model: build the graph "
+                    f"on `cutout({graph.dataset}, {dataset}, margin_km = 300)`") if graph.cutout is None else \
+                "remove this block: a limited-area model reads its region and its boundary dataset only"
+        ctx.sink.error("E0510", f"`variables from {dataset}`: the model does not use the dataset `{dataset}` (its "
+                       f"graph `{graph.name}` is built on `{built_on}`)",
+                       section.name.span if section.name is not None else section.span, hint=hint)
+
+
+def _boundary(ctx: Context, cut: Cutout, blocks: dict[str, ast.Section], directories: dict[str, Path],
+              require: bool, region: VariablesResult | None) -> limited_area.CheckedBoundary | None:
+    """The boundary dataset and its `variables` block, each checked against its own store."""
+    info = limited_area.as_boundary(ctx, lambda: check_dataset(ctx, cut.boundary, directories, require,
+                                                               periods_required=False))
+    section = blocks.get(cut.boundary.name)
+    checked = None
+    if section is not None:
+        settings = ctx.read_block("variables", section.block, VARIABLE_SETTINGS)
+        checked = limited_area.as_boundary(ctx, lambda: check_variables(ctx, settings, info, section.span))
+    if region is None or info is None:
+        return None
+    ordered = limited_area.boundary_variables(ctx, cut, region, checked,
+                                              section.span if section is not None else None)
+    return None if ordered is None else limited_area.CheckedBoundary(info, ordered, cut.margin_km)
+
+
+def _network(ctx: Context, task_section: ast.Section,
+             dataset_name: str | None) -> tuple[ModelPlan | None, GraphParts | None]:
+    """The task's model and the graph it is given; the graph names the model's dataset(s)."""
     model_value = _named(ctx, task_section.ref, "model", ctx.main)  # type: ignore[arg-type]
     if not isinstance(model_value, v.NamedV):
         return None, None
@@ -164,12 +258,7 @@ def _network(ctx: Context, task_section: ast.Section, dataset_name: str) -> tupl
     graph_value = model_value.value.get("graph") if isinstance(model_value.value, v.ComponentV) else None
     if model is None or not isinstance(graph_value, v.NamedV):
         return model, None
-    graph = check_graph(ctx, graph_value, dataset_name)
-    if graph is not None and graph.dataset != dataset_name:
-        ctx.sink.error("E0702", f"the graph `{graph.name}` is built on `{graph.dataset}` but the variables come "
-                       f"from `{dataset_name}`", graph_value.span)
-        return model, None
-    return model, graph
+    return model, check_graph(ctx, graph_value, dataset_name)
 
 
 def _run_settings(ctx: Context, sections: dict[str, tuple[ast.Section, str]],

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from anemoic.compiler import coerce
 from anemoic.compiler import values as v
 from anemoic.compiler.builtins import REGISTRY, Param
+from anemoic.compiler.diagnostics import Span
 from anemoic.compiler.typecheck.arguments import argument, component, failed
 from anemoic.compiler.typecheck.context import Context
 from anemoic.plan import kinds
@@ -17,19 +18,31 @@ _EDGE_DEFAULTS = {"encoder": ("cutoff", {"factor": 0.6, "max_neighbours": 64}),
 
 
 @dataclass(frozen=True)
+class Cutout:
+    """``cutout(region, boundary, margin_km = ...)``: a limited-area model's two datasets."""
+
+    region: v.DatasetV
+    boundary: v.DatasetV
+    margin_km: float
+    span: Span
+
+
+@dataclass(frozen=True)
 class GraphParts:
     name: str
-    dataset: str
+    dataset: str  # the model's dataset: the one it forecasts (a cut-out's region)
     hidden: NodesPlan
     encoder: EdgesPlan
     processor: EdgesPlan
     decoder: EdgesPlan
     node_weights: str | None  # as written; None: the loss's node scaler (or the default) decides in lowering
     node_weights_norm: str
+    cutout: Cutout | None = None
     source: v.Value | None = None  # a spatial downscaler's coarse dataset, as written (``typecheck.spatial``)
 
 
-def _nodes(ctx: Context, value: v.Value | None) -> NodesPlan | None:
+def _nodes(ctx: Context, value: v.Value | None, region: str | None) -> NodesPlan | None:
+    """The hidden mesh; ``region``: the region dataset of a graph over a cut-out grid, what a ``mask`` names."""
     nodes = component(ctx, value, "nodes", "`hidden`", "icosahedral(refinement = 5)")
     if nodes is None:
         if value is None:
@@ -43,6 +56,13 @@ def _nodes(ctx: Context, value: v.Value | None) -> NodesPlan | None:
             area = _area(ctx, nodes.get(param.name), nodes)
             if area is False:
                 return None
+            continue
+        if param.type == "region_dataset":
+            mask = _mask(ctx, nodes.get(param.name), region, nodes)
+            if mask is False:
+                return None
+            if mask is not None:
+                params["mask"] = mask
             continue
         result = argument(ctx, nodes, param.name, f"graph.hidden.params.{param.name}")
         if failed(result):
@@ -61,14 +81,37 @@ def _nodes(ctx: Context, value: v.Value | None) -> NodesPlan | None:
     return NodesPlan(nodes.builtin, params, area)
 
 
+def _mask(ctx: Context, value: v.Value | None, region: str | None, nodes: v.ComponentV) -> str | None | bool:
+    """The region dataset's name a mesh is kept near (anemoi's mask-limited nodes); False after a diagnostic."""
+    if value is None:
+        return None
+    where = nodes.span if isinstance(value, v.DatasetV) else value.span  # a dataset's own span is its declaration
+    ctx.mark("graph.hidden.params.mask", where)
+    if region is None:
+        ctx.sink.error("E0710", "a `mask` needs a graph over a cut-out grid (a region and a boundary dataset)",
+                       where, hint="build the graph on `cutout(region, boundary, margin_km = ...)`, or limit "
+                                        "the mesh with `area = {north: .., west: .., south: .., east: ..}`")
+        return False
+    if not isinstance(value, v.DatasetV) or value.name != region:
+        ctx.sink.error("E0711", f"the mesh's `mask` must be the cut-out's region `{region}`, not "
+                       f"{f'`{value.name}`' if isinstance(value, v.DatasetV) else v.describe(value)}", where,
+                       hint=f"write `mask = {region}`: the mesh is kept within `margin_km` of its points")
+        return False
+    return region
+
+
 def _area(ctx: Context, value: v.Value | None, nodes: v.ComponentV) -> dict | None | bool:
     """``{north: 30, west: 150, south: -20, east: 275}`` in degrees; False after a diagnostic."""
     if value is None:
-        if nodes.builtin == "stretched":
-            ctx.sink.error("E0211", "`stretched` needs an `area`", nodes.span,
+        if nodes.builtin == "stretched" and nodes.get("mask") is None:
+            ctx.sink.error("E0211", "`stretched` needs an `area` or a `mask`", nodes.span,
                            hint="add `area = {north: 60, west: -10, south: 40, east: 20}`")
             return False
         return None
+    if nodes.builtin == "stretched" and nodes.get("mask") is not None:
+        ctx.sink.error("E0712", "`stretched` refines inside an `area` or near a `mask`, not both", value.span,
+                       hint="keep one of them")
+        return False
     ctx.mark("graph.hidden.area", value)
     keys = ("north", "west", "south", "east")
     if not isinstance(value, v.RecordV) or sorted(k for k, _, _ in value.entries) != sorted(keys):
@@ -131,13 +174,20 @@ def check_graph(ctx: Context, named: v.NamedV, dataset_name: str | None) -> Grap
     if graph is None:
         return None
     data = graph.get("data")
+    cut = _cutout(ctx, data) if isinstance(data, v.ComponentV) and data.builtin == "cutout" else None
+    if cut is False:
+        return None
+    region = cut.region.name if cut is not None else None  # type: ignore[union-attr]
+    if cut is not None:
+        data = cut.region  # type: ignore[union-attr]
     if not isinstance(data, v.DatasetV):
         where = data.span if data is not None else graph.span
         ctx.sink.error("E0702", f"the graph `{named.name}` must be built on the dataset"
                        f"{f' `{dataset_name}`' if dataset_name else ''}", where,
-                       hint=f"pass the dataset first: `{graph.builtin}({dataset_name or 'era5'}, ...)`")
+                       hint=f"pass the dataset first: `{graph.builtin}({dataset_name or 'era5'}, ...)`, or a "
+                       "limited-area model's `cutout(region, boundary, margin_km = 300)`")
         return None
-    hidden = _nodes(ctx, graph.get("hidden"))
+    hidden = _nodes(ctx, graph.get("hidden"), region)
     if hidden is None:
         return None
     ctx.mark("graph.hidden", graph.get("hidden"))
@@ -149,7 +199,37 @@ def check_graph(ctx: Context, named: v.NamedV, dataset_name: str | None) -> Grap
         return None
     ctx.mark("graph.name", named.span)
     return GraphParts(named.name, data.name, hidden, parts["encoder"], parts["processor"],  # type: ignore[arg-type]
-                      parts["decoder"], weights, str(norm), graph.get("source"))  # type: ignore[arg-type]
+                      parts["decoder"], weights, str(norm), cut,  # type: ignore[arg-type]
+                      graph.get("source"))
+
+
+def _cutout(ctx: Context, value: v.ComponentV) -> Cutout | bool:
+    """The region and boundary datasets of ``cutout(...)`` and its margin; False after a diagnostic."""
+    datasets = []
+    for role in ("region", "boundary"):
+        item = value.get(role)
+        if item is None:
+            ctx.sink.error("E0211", f"`cutout` needs the {role} dataset", value.span,
+                           hint="write `cutout(region, boundary, margin_km = 300)`: the regional dataset first, then "
+                           "the global one around it")
+            return False
+        if not isinstance(item, v.DatasetV):
+            coerce.wrong(ctx.sink, "E0702", f"the {role} of `cutout`", "a dataset", item)
+            return False
+        datasets.append(item)
+    region, boundary = datasets
+    if region.name == boundary.name:
+        ctx.sink.error("E0702", f"`cutout` needs two datasets, not `{region.name}` twice", value.span,
+                       hint="the region first, then the (global) dataset around it: `cutout(region, globe, ...)`")
+        return False
+    margin = argument(ctx, value, "margin_km", "boundary.margin_km")
+    if failed(margin):
+        return False
+    if float(margin) < 0:  # type: ignore[arg-type]
+        ctx.sink.error("E0105", "`margin_km` must not be negative", value.get("margin_km").span,  # type: ignore
+                       hint="the boundary keeps the points farther than `margin_km` from every region point")
+        return False
+    return Cutout(region, boundary, float(margin), value.span)  # type: ignore[arg-type]
 
 
 def check_model(ctx: Context, named: v.NamedV, graph_name: str | None) -> ModelPlan | None:

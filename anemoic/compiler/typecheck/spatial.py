@@ -63,6 +63,17 @@ def source_mismatch(ctx: Context, is_downscaler: bool, source: v.Value | None, g
     return True
 
 
+def not_a_cutout(ctx: Context, downscaler: bool, cut: object | None) -> bool:
+    """A spatial downscaler over a limited-area model's cut-out grid has not been run: refused."""
+    if downscaler and cut is not None:
+        ctx.sink.error("E1422", "a spatial downscaler on a limited-area model's cut-out grid is not executed by this "
+                       "runtime yet", getattr(cut, "span", None) or ctx.file_span(),
+                       hint="build the graph on the fine dataset itself: `encode_process_decode(fine, source = "
+                       "coarse, ...)`")
+        return False
+    return True
+
+
 def check_source(ctx: Context, source: v.Value, fine: DatasetInfo, variables: tuple[VariablePlan, ...],
                  directories: dict[str, Path], require: bool) -> CheckedSource | None:
     """The coarse dataset against the fine one; None after a diagnostic."""
@@ -74,7 +85,7 @@ def check_source(ctx: Context, source: v.Value, fine: DatasetInfo, variables: tu
         ctx.sink.error("E0843", f"the source `{source.name}` is the dataset being predicted", source.span,
                        hint="the source is the coarse dataset the fine one is downscaled from")
         return None
-    info = check_dataset(ctx, source, directories, require, periods=False, plan_field="source.dataset")
+    info = check_dataset(ctx, source, directories, require, periods_required=False, plan_field="source.dataset")
     if info is None:
         return None
     ok = _aligned(ctx, info, fine, source.span)

@@ -32,7 +32,8 @@ TABLE = (
     Setting("validation_rollout", "task.rollout.validation", _steps),
     Setting("prediction", "task.prediction", choice(kinds.PREDICTIONS)),
 )
-SETTINGS = keys(TABLE, "method", "timestep", "rollout", "loss", "members", "metrics", "targets")
+SETTINGS = keys(TABLE, "method", "timestep", "rollout", "loss", "members", "metrics", "targets",
+               "output_mask")  # output_mask: read with the graph (typecheck.limited_area)
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,56 @@ from torch.utils.data import DataLoader
 
 from anemoic.datasets.store import Store, open_store
 from anemoic.plan.windows import Split
+from anemoic.graphs.cutout import cutout_grid
+from anemoic.runtime.data.cutout import CutoutWindowDataset, Skipped, aligned_windows, boundary_view, segmented
 from anemoic.runtime.data.dataset import Channel, WindowDataset, collate_samples
 from anemoic.runtime.data.preprocessing import Preprocessor, remap_numpy
 from anemoic.runtime.data.sampling import ShardedWindowSampler, grid_shard, step_in_dates, window_starts
+from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.tasks import TASKS
 
 UNRECORDED_FINGERPRINTS = ("", "0" * 64)  # plans built without the store (by hand, in tests) do not pin one
+
+
+class Boundary:
+    """A limited-area model's boundary store, its channels, the cut-out grid and its windows' start dates."""
+
+    def __init__(self, data: "AnemoicDataModule") -> None:
+        plan = data.plan
+        self.plan, self.region_store, self.region_channels = plan, data.store, data.channels
+        self.store: Store = open_store(plan.boundary.dataset.path)
+        self.names = (plan.dataset.name, plan.boundary.dataset.name)
+        self.channels = data._channels(self.store, plan.boundary.variables)
+        data._check_store(self.store, plan.boundary.dataset, self.channels)
+        if not plan.dataset.grid_size:
+            raise data.store.error("the limited-area plan does not record its region's grid size "
+                                   "(plan.dataset.grid_size): rebuild the plan")
+        if self.store.metadata.ensemble_size != data.store.metadata.ensemble_size:
+            raise self.store.error(f"holds {self.store.metadata.ensemble_size} ensemble members, the region's store "
+                                   f"{data.store.metadata.ensemble_size}")
+        self.step = step_in_dates(self.store, plan.task.timestep_s)
+        self.grid = cutout_grid(data.store.latitudes, data.store.longitudes, self.store.latitudes,
+                                self.store.longitudes, plan.boundary.margin_km)
+        self.starts: dict[str, np.ndarray] = {}
+
+    def windows(self, split: Split, start: str, end: str, step: int, length: int) -> tuple[np.ndarray, Skipped]:
+        """The region's starts of ``split`` whose dates both stores hold (the boundary's are kept here)."""
+        region, boundary, skipped = aligned_windows(self.region_store, self.store, self.names, split, start, end,
+                                                    step, length, self.step)
+        self.starts[split] = boundary
+        return region, skipped
+
+    def dataset(self, region: np.ndarray, boundary: np.ndarray, length: int) -> CutoutWindowDataset:
+        return CutoutWindowDataset(
+            WindowDataset(str(self.region_store.path), self.region_channels, region,
+                          step=step_in_dates(self.region_store, self.plan.task.timestep_s), length=length),
+            WindowDataset(str(self.store.path), self.channels, boundary, step=self.step, length=length,
+                          grid=self.grid.boundary_index))
+
+    def preprocessor(self, region: Preprocessor, remapped: dict[str, dict[str, float]]) -> Preprocessor:
+        outer = Preprocessor.from_plan(boundary_view(self.plan), self.store.statistics, remapped_statistics=remapped,
+                                       store_name=str(self.store.path))
+        return segmented(region, outer, self.grid.region_size, len(self.grid.boundary_index))
 
 
 class AnemoicDataModule(pl.LightningDataModule):
@@ -40,11 +84,16 @@ class AnemoicDataModule(pl.LightningDataModule):
         self.plan = plan
         self.store: Store = open_store(plan.dataset.path)
         self._global_rank, self._world_size = global_rank, world_size
-        self.channels = self._channels()
+        self.channels = self._channels(self.store, plan.variables)
         self.step = step_in_dates(self.store, plan.task.timestep_s)
-        self._check_store()
+        self._check_store(self.store, plan.dataset, self.channels)
         task = TASKS[plan.task.kind]
         self.lengths: dict[Split, int] = {split: task.window(plan.task, split) for split in ("train", "validate")}
+        self.boundary: Boundary | None = Boundary(self) if plan.boundary is not None else None
+        self.latitudes, self.longitudes = ((self.boundary.grid.lat, self.boundary.grid.lon) if self.boundary
+                                           else (self.store.latitudes, self.store.longitudes))
+        self.grid_size = len(self.latitudes)  # the model's grid: a limited-area model's region and boundary
+        self.skipped: dict[Split, Skipped] = {}  # a limited-area model's windows that a store lacks dates of
         self.train_starts = self._starts("train", plan.dataset.train)
         self.validation_starts = self._starts("validate", plan.dataset.validate)
         self.train_sampler: ShardedWindowSampler | None = None
@@ -58,61 +107,60 @@ class AnemoicDataModule(pl.LightningDataModule):
             return PairDataModule(plan, **kwargs)
         return cls(plan, **kwargs)
 
-    @property
-    def latitudes(self) -> np.ndarray:
-        """Degrees of the model's data nodes: the store's grid."""
-        return self.store.latitudes
-
-    @property
-    def longitudes(self) -> np.ndarray:
-        return self.store.longitudes
-
     # -- checks -----------------------------------------------------------------------------------------
 
-    def _channels(self) -> list[Channel]:
-        by_name = {v.name: v for v in self.plan.variables}
-        variables = self.store.metadata.variables
+    def _channels(self, store: Store, variables: Any) -> list[Channel]:
+        """The sample's channels (``plan.indices.data`` order) as ``store`` holds them."""
+        by_name = {v.name: v for v in variables}
+        held = store.metadata.variables
         channels = []
         for name in self.plan.indices.data:
             var = by_name[name]
             if var.store_index >= 0:
-                if var.store_index >= len(variables) or variables[var.store_index] != name:
-                    found = variables[var.store_index] if var.store_index < len(variables) else "nothing"
-                    raise self.store.error(
+                if var.store_index >= len(held) or held[var.store_index] != name:
+                    found = held[var.store_index] if var.store_index < len(held) else "nothing"
+                    raise store.error(
                         f"the plan expects variable {name!r} at index {var.store_index}, the store has {found!r} "
                         f"there (rebuild the plan against this store)"
                     )
             elif var.computed is None:
-                raise self.store.error(f"variable {name!r} is neither in the store nor a computed forcing")
+                raise store.error(f"variable {name!r} is neither in the store nor a computed forcing")
             channels.append(Channel(name, var.store_index, var.computed, nan_allowed=var.imputer is not None))
         return channels
 
-    def _check_store(self) -> None:
-        meta, dataset = self.store.metadata, self.plan.dataset
+    def _check_store(self, store: Store, dataset: Any, channels: list[Channel]) -> None:
+        meta = store.metadata
         if dataset.fingerprint not in UNRECORDED_FINGERPRINTS and dataset.fingerprint != meta.fingerprint:
-            raise self.store.error(
+            raise store.error(
                 "its fingerprint differs from the one the plan was built against (the store changed): rebuild the plan"
             )
         if dataset.grid_size and dataset.grid_size != meta.grid_size:
-            raise self.store.error(f"has {meta.grid_size} grid points, the plan expects {dataset.grid_size}")
-        has_nans = self.store.has_nans
+            raise store.error(f"has {meta.grid_size} grid points, the plan expects {dataset.grid_size}")
+        has_nans = store.has_nans
         if has_nans is not None:
-            for channel in self.channels:
+            for channel in channels:
                 if channel.store_index >= 0 and not channel.nan_allowed and bool(has_nans[channel.store_index]):
-                    raise self.store.error(
+                    raise store.error(
                         f"variable {channel.name!r} has NaNs but the plan gives it no imputer "
                         f"(add one in the `variables` block, e.g. `impute = {{ {channel.name}: mean }}`)"
                     )
 
     def _starts(self, split: Split, dates: Any) -> np.ndarray:
         length = self.lengths[split]
-        starts = window_starts(self.store, dates.start, dates.end, self.step, length)
+        if self.boundary is not None:
+            starts, self.skipped[split] = self.boundary.windows(split, dates.start, dates.end, self.step, length)
+        else:
+            starts = window_starts(self.store, dates.start, dates.end, self.step, length)
         if len(starts) == 0:
             raise self.store.error(
                 f"the {split} dates {dates.start} to {dates.end} hold no window of {length} states "
                 f"{self.plan.task.timestep_s} s apart without missing dates"
             )
         return starts
+
+    def skipped_lines(self) -> list[str]:
+        """One line per split that lost samples to dates a store lacks (a limited-area model's two stores)."""
+        return [skipped.message() for skipped in self.skipped.values() if skipped.count]
 
     # -- ranks ------------------------------------------------------------------------------------------
 
@@ -137,7 +185,7 @@ class AnemoicDataModule(pl.LightningDataModule):
     def read_slice(self) -> slice:
         """The grid points this rank's loaders read: its slice of a read group's samples (all without one)."""
         parallel = self.plan.parallel
-        if parallel.read_group_size <= 1:
+        if parallel.read_group_size <= 1 or self.boundary is not None:  # a limited-area model is unsharded
             return slice(None)
         rank, _ = self._ranks()
         position = rank % max(parallel.gpus_per_model, 1) % parallel.read_group_size
@@ -145,12 +193,27 @@ class AnemoicDataModule(pl.LightningDataModule):
 
     # -- datasets and loaders ---------------------------------------------------------------------------
 
-    def dataset(self, split: Split, *, sharded: bool = False) -> WindowDataset:
+    def dataset(self, split: Split, *, sharded: bool = False) -> WindowDataset | CutoutWindowDataset:
         """The samples of ``split``: the whole grid, or (``sharded``) this rank's read slice."""
         starts = self.train_starts if split == "train" else self.validation_starts
+        if self.boundary is not None:
+            return self.boundary.dataset(starts, self.boundary.starts[split], self.lengths[split])
         return WindowDataset(str(self.store.path), self.channels, starts, step=self.step, length=self.lengths[split],
                              grid=self.read_slice() if sharded else slice(None),
                              check_nans=self._may_hold_unimputed_nans())
+
+    def forecast_window(self, first: int, length: int) -> WindowDataset | CutoutWindowDataset:
+        """One window of ``length`` states from the store's date ``first``: what ``predict`` reads."""
+        if self.boundary is None:
+            return WindowDataset(str(self.store.path), self.channels, np.array([first]), step=self.step,
+                                 length=length)
+        region, boundary, skipped = aligned_windows(
+            self.store, self.boundary.store, self.boundary.names, "forecast", str(self.store.dates[first]),
+            str(self.store.dates[first + (length - 1) * self.step]), self.step, length, self.boundary.step)
+        if not len(region):
+            raise RuntimeUserError(f"error: the forecast reads dates that a store lacks: "
+                                   f"{skipped.message().split(': ', 1)[1]}\nhint: choose another --date")
+        return self.boundary.dataset(region, boundary, length)
 
     def _may_hold_unimputed_nans(self) -> bool:
         """False when the store's has_nans flags, computed over all dates, clear every channel without imputer."""
@@ -191,18 +254,27 @@ class AnemoicDataModule(pl.LightningDataModule):
     # -- preprocessing ----------------------------------------------------------------------------------
 
     def preprocessor(self) -> Preprocessor:
-        return Preprocessor.from_store(self.plan, self.store, remapped_statistics=self.remapped_statistics())
+        region = Preprocessor.from_store(self.plan, self.store, remapped_statistics=self.remapped_statistics())
+        if self.boundary is None:
+            return region
+        remapped = self.remapped_statistics(store=self.boundary.store, variables=self.plan.boundary.variables,
+                                            starts=self.boundary.starts["train"])
+        return self.boundary.preprocessor(region, remapped)
 
-    def remapped_statistics(self, max_dates: int = 32) -> dict[str, dict[str, float]]:
-        """Statistics of remapped variables after remapping, over (up to) `max_dates` training dates."""
-        remapped = [(v.name, v.store_index, v.remap) for v in self.plan.variables if v.remap and v.store_index >= 0]
+    def remapped_statistics(self, max_dates: int = 32, *, store: Store | None = None, variables: Any = None,
+                            starts: np.ndarray | None = None) -> dict[str, dict[str, float]]:
+        """Statistics of remapped variables after remapping, over (up to) `max_dates` training dates (of the
+        region's store, or of ``store``: a limited-area model's boundary store, its variables and starts)."""
+        store = store or self.store
+        variables = self.plan.variables if variables is None else variables
+        remapped = [(v.name, v.store_index, v.remap) for v in variables if v.remap and v.store_index >= 0]
         if not remapped:
             return {}
-        dates = np.unique(self.train_starts)
+        dates = np.unique(self.train_starts if starts is None else starts)
         picks = dates[np.linspace(0, len(dates) - 1, min(max_dates, len(dates))).round().astype(int)]
         out = {}
         for name, index, remap in remapped:
-            values = np.stack([self.store.read(int(d), [index])[0] for d in picks])
+            values = np.stack([store.read(int(d), [index])[0] for d in picks])
             values = remap_numpy(values[np.isfinite(values)].astype(np.float64), remap)
             out[name] = {"mean": float(values.mean()), "stdev": float(values.std()),
                          "minimum": float(values.min()), "maximum": float(values.max())}

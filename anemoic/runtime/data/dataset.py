@@ -3,7 +3,8 @@
 Item ``i`` is a float32 tensor ``(time, ensemble, grid, variable)``: ``length``
 consecutive states ``step`` store-dates apart, variables in the plan's
 ``indices.data`` order (store variables, then computed forcings wherever the plan
-puts them), grid restricted to ``grid`` (a model shard reads only its slice).
+puts them), grid restricted to ``grid`` (a model shard reads only its slice; a limited-area model's
+boundary, the points of an index array).
 The store is opened lazily in each worker process (never shared across a fork).
 Variables without an imputer must not hold NaNs: a sample that has some raises
 a StoreError naming the variable and the date.
@@ -41,13 +42,18 @@ class WindowDataset(Dataset):
         *,
         step: int,
         length: int,
-        grid: slice = slice(None),
+        grid: slice | np.ndarray = slice(None),
         check_nans: bool = True,
     ) -> None:
         self.store_path = str(store_path)
         self.channels = tuple(channels)
         self.starts = np.asarray(starts, dtype=np.int64)
         self.step, self.length, self.grid = step, length, grid
+        # points picked by index (a limited-area model's boundary): read their span, then take them (a zarr
+        # selection by index array is several times slower than a slice)
+        picked = not isinstance(grid, slice)
+        self._grid_read = slice(int(grid.min()), int(grid.max()) + 1) if picked else grid
+        self._grid_take = grid - int(grid.min()) if picked else None
         self.check_nans = check_nans  # False only when the store's has_nans flags clear every channel
         self._store: Store | None = None
         stored = [(pos, c.store_index) for pos, c in enumerate(self.channels) if c.store_index >= 0]
@@ -98,7 +104,9 @@ class WindowDataset(Dataset):
         out = np.empty((self.length, n_ensembles, len(latitudes), len(self.channels)), dtype=np.float32)
         if len(self._out_positions):
             window = slice(first, first + (self.length - 1) * self.step + 1, self.step)
-            block = store.read_dates(window, self._read_slice, self.grid)  # (T, V, E, G)
+            block = store.read_dates(window, self._read_slice, self._grid_read)  # (T, V, E, G)
+            if self._grid_take is not None:
+                block = block[..., self._grid_take]
             if self._take is not None:
                 block = block[:, self._take]
             if self._out_slice is not None:

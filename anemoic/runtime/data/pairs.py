@@ -11,7 +11,7 @@ A sample is two states over the model's grid, the coarse points then the fine on
 
 Dates are the fine store's; a date the coarse store lacks leaves its sample out (counted, and said once).
 The coarse points are normalised with the coarse store's statistics, the fine points with the fine store's
-(``PairPreprocessor``).
+(one preprocessor with per-point buffers, ``runtime.data.cutout.segmented``, as a limited-area model's).
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch import nn
 from torch.utils.data import Dataset
 
 from anemoic.datasets.store import Store, open_store
 from anemoic.geo.interpolation import InterpolationMatrix, bilinear
 from anemoic.graphs.downscale import combined_grid
 from anemoic.plan.windows import Split
+from anemoic.runtime.data.cutout import segmented
 from anemoic.runtime.data.datamodule import AnemoicDataModule
-from anemoic.runtime.data.dataset import Channel, WindowDataset
+from anemoic.runtime.data.dataset import WindowDataset
 from anemoic.runtime.data.preprocessing import Preprocessor
 
 LOGGER = logging.getLogger(__name__)
@@ -70,32 +70,22 @@ class PairDataModule(AnemoicDataModule):
         super().__init__(plan, **kwargs)
         source = plan.source
         self.source_store: Store = open_store(source.dataset.path)
-        self.source_plan = replace(plan, variables=source.variables, dataset=source.dataset, source=None,
-                                   task=replace(plan.task, kind="autoencoder"))  # the same channels on its grid
-        view = _View(self.source_plan, self.source_store)
-        self.source_channels = view.channels = AnemoicDataModule._channels(view)
-        AnemoicDataModule._check_store(view)  # type: ignore[arg-type]  # its fingerprint, grid size and NaNs
+        self.source_channels = self._channels(self.source_store, source.variables)
+        self._check_store(self.source_store, source.dataset, self.source_channels)  # fingerprint, grid, NaNs
         self.matrix = bilinear(self.source_store.latitudes, self.source_store.longitudes,
                                self.store.latitudes, self.store.longitudes)
         by_name = {v.name: v for v in plan.variables}
         self.interpolated = np.array([i for i, name in enumerate(plan.indices.data)
                                       if by_name[name].role != "forcing"], dtype=np.int64)
+        # the model's data nodes: the coarse points, then the fine ones
+        self.latitudes, self.longitudes = combined_grid(self.source_store.latitudes, self.source_store.longitudes,
+                                                        self.store.latitudes, self.store.longitudes)
+        self.grid_size = len(self.latitudes)
         missing = {np.datetime64(d, "s") for d in self.source_store.metadata.missing_dates}
         self._source_index = {np.datetime64(d, "s"): i for i, d in enumerate(self.source_store.dates)
                               if np.datetime64(d, "s") not in missing}
         self.train_starts = self._in_source("train", self.train_starts)
         self.validation_starts = self._in_source("validate", self.validation_starts)
-
-    @property
-    def latitudes(self) -> np.ndarray:
-        """Degrees of the model's data nodes: the coarse points, then the fine ones."""
-        return combined_grid(self.source_store.latitudes, self.source_store.longitudes, self.store.latitudes,
-                             self.store.longitudes)[0]
-
-    @property
-    def longitudes(self) -> np.ndarray:
-        return combined_grid(self.source_store.latitudes, self.source_store.longitudes, self.store.latitudes,
-                             self.store.longitudes)[1]
 
     @property
     def source_size(self) -> int:
@@ -123,7 +113,7 @@ class PairDataModule(AnemoicDataModule):
         return PairDataset(coarse, fine, self.matrix, self.interpolated)
 
     def dataset(self, split: Split, *, sharded: bool = False) -> PairDataset:  # type: ignore[override]
-        """The whole grid always: the compiler refuses a downscaler on a sharded model (E1424)."""
+        """The whole grid always: the compiler refuses a downscaler on a sharded model (E1420)."""
         starts = self.train_starts if split == "train" else self.validation_starts
         return self.pair_at(starts, self.source_starts(starts))
 
@@ -134,55 +124,13 @@ class PairDataModule(AnemoicDataModule):
             raise self.source_store.error(f"has no state at {when}")
         return self._source_index[when]
 
-    def preprocessor(self) -> PairPreprocessor:  # type: ignore[override]
+    def preprocessor(self) -> Preprocessor:
+        """The coarse points normalised (and imputed) with the coarse store's statistics, the fine points with
+        the fine store's: one preprocessor with per-point buffers, as a limited-area model's."""
         fine = super().preprocessor()
-        coarse = Preprocessor.from_store(self.source_plan, self.source_store)
-        return PairPreprocessor(coarse, fine, self.source_size)
+        view = replace(self.plan, variables=self.plan.source.variables, dataset=self.plan.source.dataset,
+                       source=None, task=replace(self.plan.task, kind="autoencoder"))  # the same channels
+        coarse = Preprocessor.from_plan(view, self.source_store.statistics, store_name=str(self.source_store.path))
+        return segmented(coarse, fine, self.source_size, int(self.store.metadata.grid_size))
 
 
-class _View:
-    """What ``AnemoicDataModule._channels`` and ``_check_store`` read, for the coarse store."""
-
-    def __init__(self, plan: Any, store: Store) -> None:
-        self.plan, self.store = plan, store
-        self.channels: list[Channel] = []
-
-
-class PairPreprocessor(nn.Module):
-    """Normalises the coarse points with the coarse store's statistics and the fine points with the fine
-    store's; outputs are denormalised the same way.  Both halves are buffers, so a checkpoint holds both."""
-
-    def __init__(self, source: Preprocessor, target: Preprocessor, source_size: int) -> None:
-        super().__init__()
-        self.source, self.target, self.source_size = source, target, int(source_size)
-
-    def _split(self, x: torch.Tensor, source: Any, target: Any) -> torch.Tensor:
-        n = self.source_size
-        return torch.cat([source(x[..., :n, :]), target(x[..., n:, :])], dim=-2)
-
-    def nan_mask(self, x: torch.Tensor) -> torch.Tensor:
-        return ~torch.isnan(x)
-
-    def normalise(self, x: torch.Tensor) -> torch.Tensor:
-        return self._split(x, self.source.normalise, self.target.normalise)
-
-    def normalise_input(self, x: torch.Tensor) -> torch.Tensor:
-        return self.normalise(x)[..., self.target.input_index]
-
-    def denormalise_output(self, y: torch.Tensor) -> torch.Tensor:
-        return self._split(y, self.source.denormalise_output, self.target.denormalise_output)
-
-    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
-        return self._split(x, self.source.denormalise, self.target.denormalise)
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return self.target.names
-
-    @property
-    def tendency_scale(self) -> torch.Tensor:
-        return self.target.tendency_scale
-
-    @property
-    def prognostic_in_output(self) -> torch.Tensor:
-        return self.target.prognostic_in_output

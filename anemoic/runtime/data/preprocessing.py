@@ -1,5 +1,7 @@
 """Normalise, impute and remap batches, and invert it for outputs: one ``nn.Module``.
 
+A limited-area model's normaliser is per grid segment: ``offset``, ``scale``, ``remap`` and ``impute_value`` are
+then ``(G, V)`` (``runtime.data.cutout.segmented``), each dataset's points with its own store's statistics.
 All state is buffers, so it lives in the model's state_dict and a checkpoint is
 self-contained.  Per variable (in the plan's ``indices.data`` order), physical
 to normalised is: impute NaNs -> remap (log1p/sqrt) -> ``(x - offset) / scale``
@@ -214,7 +216,7 @@ class Preprocessor(nn.Module):
     def normalise_output(self, y: torch.Tensor) -> torch.Tensor:
         """Output-order physical `y` (..., V_out) -> normalised (statistic/constant imputation only)."""
         index = self.output_index
-        y = torch.where(torch.isnan(y), self.impute_value[index].to(y.dtype).expand_as(y), y)
+        y = torch.where(torch.isnan(y), self.impute_value[..., index].to(y.dtype).expand_as(y), y)
         return self._forward(y, index)
 
     def denormalise_output(self, y: torch.Tensor) -> torch.Tensor:
@@ -227,15 +229,15 @@ class Preprocessor(nn.Module):
 
     def _forward(self, x: torch.Tensor, index: Any) -> torch.Tensor:
         if self._remapped:  # torch.where, not masks times values: inf * 0 would be NaN
-            remap, positive = self.remap[index], x.clamp_min(0.0)
+            remap, positive = self.remap[..., index], x.clamp_min(0.0)
             for r in REMAPS.values():
                 x = torch.where(remap == r.code, r.forward(positive), x)
-        return (x - self.offset[index].to(x.dtype)) / self.scale[index].to(x.dtype)
+        return (x - self.offset[..., index].to(x.dtype)) / self.scale[..., index].to(x.dtype)
 
     def _inverse(self, x: torch.Tensor, index: Any) -> torch.Tensor:
-        x = x * self.scale[index].to(x.dtype) + self.offset[index].to(x.dtype)
+        x = x * self.scale[..., index].to(x.dtype) + self.offset[..., index].to(x.dtype)
         if self._remapped:
-            remap, remapped = self.remap[index], x
+            remap, remapped = self.remap[..., index], x
             for r in REMAPS.values():
                 x = torch.where(remap == r.code, r.inverse(remapped), x)
         return x

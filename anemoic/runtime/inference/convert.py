@@ -79,10 +79,17 @@ def _variables(plan: Any) -> list[dict[str, Any]]:
 
 
 def _normaliser(plan: Any, preprocessor: Any) -> dict[str, dict[str, float | str]]:
-    """physical = normalised * scale + offset, per data variable (the values the model was trained with)."""
+    """physical = normalised * scale + offset, per data variable (the values the model was trained with); a
+    limited-area model's per dataset (its region's points first, then the boundary's)."""
     by_name = {v.name: v for v in plan.variables}
-    offset, scale = preprocessor.offset.tolist(), preprocessor.scale.tolist()
-    return {name: {"normaliser": by_name[name].normaliser, "offset": offset[i], "scale": scale[i]}
+    offset, scale = preprocessor.offset, preprocessor.scale
+    if offset.dim() == 1:
+        return {name: {"normaliser": by_name[name].normaliser, "offset": float(offset[i]), "scale": float(scale[i])}
+                for i, name in enumerate(preprocessor.names)}
+    outer = {v.name: v for v in plan.boundary.variables}
+    return {name: {"normaliser": by_name[name].normaliser, "offset": float(offset[0, i]), "scale": float(scale[0, i]),
+                   "boundary": {"normaliser": outer[name].normaliser, "offset": float(offset[-1, i]),
+                                "scale": float(scale[-1, i])}}
             for i, name in enumerate(preprocessor.names)}
 
 
@@ -91,8 +98,8 @@ def build_metadata(module: Any, parts: Any, source: Path, checkpoint: dict[str, 
     from anemoic.graphs.cache import grid_fingerprint
 
     plan = module.plan
-    store = parts.data.store
-    latitudes, longitudes = np.asarray(store.latitudes, np.float64), np.asarray(store.longitudes, np.float64)
+    # the model's grid: a limited-area model's region then the boundary points around it (the cut-out grid)
+    latitudes, longitudes = np.asarray(parts.data.latitudes, np.float64), np.asarray(parts.data.longitudes, np.float64)
     task = plan.task
     training = {k: v for k, v in lineage.items() if k != "plan_json"}
     return {

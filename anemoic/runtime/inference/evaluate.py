@@ -5,6 +5,7 @@ Verified against the store's fields at the valid times, next to persistence
 its inputs, read from the store) and climatology (training-period
 mean of the same calendar month and hour), with the same area weights as
 training; printed by the same report function as the end of ``exec``.  A forecast
+of a limited-area model holds its region alone, which is what is scored (the report says so). A forecast
 of several members is scored as an ensemble: the ensemble mean's RMSE, then its
 CRPS next to the baselines' and its spread/skill ratio.  An autoencoder's reconstructions are scored per
 variable next to the variable's standard deviation and climatology (``inference/reconstruct.py``).
@@ -64,6 +65,10 @@ def evaluate(forecast_path: str, store_path: str | None = None) -> str:
     offsets = tuple(info.get("lead_offsets") or range(1, leads + 1))  # a downscaler's targets: from its first input
     title = (f"Forecast from {str(info['initial_date'])[:16]} ({info.get('plan_name', '?')}, plan "
              f"{str(info['plan_hash'])[:12]}) verified against {store.path.name}")
+    mask = info.get("output_mask")
+    if mask:  # a limited-area model: its forecast holds the region alone
+        title += (f"\nscored over the region `{mask['region']}` ({mask['points']} points); the boundary "
+                  f"({mask['boundary_points']} points of `{mask['boundary']}`) is forced, not scored")
     if members == 1:
         return format_report(scores, forecast.variables, int(info["timestep_s"]), title=title, offsets=offsets)
     report = format_report(scores, forecast.variables, int(info["timestep_s"]),

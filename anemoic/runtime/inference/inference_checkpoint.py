@@ -152,7 +152,7 @@ def load_inference(path: str | Path) -> InferenceModel:
     from anemoic.runtime.losses import build_loss
     from anemoic.runtime.models import build_model
     from anemoic.runtime.models.graph_tensors import build_graph
-    from anemoic.runtime.training.build import build_task
+    from anemoic.runtime.training.build import build_task, output_weights
     from anemoic.runtime.training.module import ForecastModule
 
     folder = Path(path)
@@ -186,9 +186,8 @@ def load_inference(path: str | Path) -> InferenceModel:
         preprocessor = Preprocessor.from_buffers(tuple(plan.indices.data), tensors, prefix="preprocessor.")
     except KeyError as exc:
         raise _refuse(folder, f"holds weights without the normaliser's buffer {exc}") from None
-    weights = graph["data"].area_weight.float()
-    module = ForecastModule(plan, model, loss, preprocessor, build_task(plan, preprocessor), weights / weights.sum(),
-                            total_steps=1, lineage=lineage)
+    module = ForecastModule(plan, model, loss, preprocessor, build_task(plan, preprocessor),
+                            output_weights(plan, graph), total_steps=1, lineage=lineage)
     own = module.state_dict()
     misfits = [f"missing {k}" for k in own if k not in tensors]
     misfits += [f"unexpected {k}" for k in tensors if k not in own]

@@ -1,5 +1,7 @@
 """``anemoi-runtime predict CKPT --date D --steps N -o forecast.zarr|.nc``.
 
+A limited-area model reads its boundary store too (the forcing of every step, at the same valid times) and
+writes its region's points only (the output mask).
 The initial state is read from the plan's store at ``D`` (with the earlier
 input steps the model needs); forcings of future steps come from the store
 too, so the forecast must lie inside the store's dates.  Fields are written
@@ -23,7 +25,6 @@ import torch
 from anemoic.plan.kinds import Precision
 from anemoic.plan.model import Plan
 from anemoic.plan.windows import interpolation_weights
-from anemoic.runtime.data.dataset import WindowDataset
 from anemoic.runtime.inference.downscale import TASK as DOWNSCALED
 from anemoic.runtime.inference.downscale import downscale
 from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
@@ -88,7 +89,7 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
             f"error: a {steps}-step forecast from {when} reads inputs and forcings from the store for {needed}, "
             f"but {plan.dataset.path} holds {store.dates[0]} to {store.dates[-1]}\n"
             "hint: choose another --date, or fewer --steps, so that the forecast stays inside the store")
-    window = WindowDataset(str(store.path), data.channels, np.array([first]), step=data.step, length=length)
+    window = data.forecast_window(first, length)  # a limited-area model's: with the boundary store's states
     batch = window[0].unsqueeze(0).to(target)
     half = AUTOCAST[plan.training.precision] if target.type == "cuda" else None
     autocast = torch.autocast("cuda", dtype=half) if half is not None else contextlib.nullcontext()
@@ -96,14 +97,19 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
                                                                      Stream.FORECAST, start))
     with autocast:
         states = task.validation_rollout(model, module.normalise(batch), steps).predictions
-    forecast = module.denormalise_output(states)[0]  # (steps, E, G, V_out): E members
-    initial_state = batch[0, initial][..., task.routing.output_from_data.to(batch.device)]  # (1, G, V_out)
+    forecast = module.on_output_grid(module.denormalise_output(states)[0])  # (steps, E, G, V_out): E members
+    initial_state = module.on_output_grid(batch[0, initial][..., task.routing.output_from_data.to(batch.device)])
     analysis = initial_state.unsqueeze(0).expand(1, forecast.shape[1], -1, -1)  # lead 0, per member
     fields = torch.cat([analysis, forecast], dim=0).float().cpu().numpy()
     times = np.arange(length)[task.target_times(steps)]
     dates = window.dates(0)[[initial, *times]]
     info = {**_info(plan, path, lineage, str(dates[0]), steps),
             "lead_offsets": [int(o) for o in task.lead_offsets(steps)]}
+    if data.boundary is not None:  # evaluate says what it scored and what was forced
+        info["output_mask"] = {"region": plan.dataset.name, "points": plan.dataset.grid_size,
+                               "boundary": plan.boundary.dataset.name,
+                               "boundary_points": len(data.boundary.grid.boundary_index),
+                               "boundary_store": plan.boundary.dataset.path}
     if plan.task.kind == "temporal_downscaler":  # evaluate compares it with the interpolation between its inputs
         info["interpolation"] = {"input_dates": [str(d) for d in window.dates(0)[list(plan.task.input_offsets)]],
                                  "weights": [list(row) for row in interpolation_weights(plan.task)[:steps]]}

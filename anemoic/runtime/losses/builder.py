@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import torch
+
 from anemoic.runtime.losses.scalers import resolve_term_scalers
 from anemoic.runtime.losses.weighted import CombinedLoss, WeightedLoss
 
@@ -24,8 +26,29 @@ def build_loss(plan: Plan, graph: HeteroData) -> CombinedLoss:
     """
     if not plan.loss.terms:
         raise ValueError("the plan's loss has no terms")
+    region = plan.dataset.grid_size if plan.boundary is not None else None
+    if region is not None:  # a limited-area model: the loss's graph is the region's part of the data nodes
+        graph = region_graph(graph, region)
     terms = [_build_term(term, plan, graph) for term in plan.loss.terms]
-    return CombinedLoss(terms, [term.weight for term in plan.loss.terms])
+    return CombinedLoss(terms, [term.weight for term in plan.loss.terms], output_points=region)
+
+
+def region_graph(graph: HeteroData, region: int) -> HeteroData:
+    """The data nodes' attributes over the output mask (the first ``region`` points), node weights rescaled to
+    the whole grid's total (a unit-sum area weight stays unit-sum over the region)."""
+    from torch_geometric.data import HeteroData
+
+    whole = graph["data"]
+    if region <= 0 or region >= whole.num_nodes:
+        raise ValueError(f"the output mask's {region} points are not a part of the {whole.num_nodes} data nodes")
+    out = HeteroData()
+    for key, value in whole.items():
+        if isinstance(value, torch.Tensor) and value.dim() and value.shape[0] == whole.num_nodes:
+            value = value[:region]
+            if value.is_floating_point() and key != "x" and float(value.sum()) > 0:
+                value = value * (whole[key].sum() / value.sum())
+        out["data"][key] = value
+    return out
 
 
 def _build_term(term: LossTermPlan, plan: Plan, graph: HeteroData) -> WeightedLoss:

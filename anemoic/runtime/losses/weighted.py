@@ -100,18 +100,26 @@ def _mask_missing(pred: Tensor, target: Tensor, nan_mask: Tensor | None) -> tupl
 
 
 class CombinedLoss(nn.Module):
-    """Weighted sum of loss terms: forward(...) -> sum_i weight_i * term_i(...)."""
+    """Weighted sum of loss terms: forward(...) -> sum_i weight_i * term_i(...).
 
-    def __init__(self, terms: list[WeightedLoss], weights: list[float]) -> None:
+    ``output_points``: a limited-area model's output mask, the region's points (the first of the grid); the
+    loss sees only those, its terms' node weights are the region's."""
+
+    def __init__(self, terms: list[WeightedLoss], weights: list[float], output_points: int | None = None) -> None:
         super().__init__()
         if not terms or len(terms) != len(weights):
             raise ValueError("a combined loss needs at least one term and one weight per term")
         self.terms = nn.ModuleList(terms)
         self.weights = [float(w) for w in weights]
+        self.output_points = output_points
 
     def forward(
         self, pred: Tensor, target: Tensor, *, lead_time_index: int | None = None, nan_mask: Tensor | None = None
     ) -> Tensor:
+        if self.output_points is not None:  # (B, E, G, V): nothing of the boundary enters the loss
+            region = slice(0, self.output_points)
+            pred, target = pred[..., region, :], target[..., region, :]
+            nan_mask = nan_mask[..., region, :] if nan_mask is not None and nan_mask.dim() >= 2 else nan_mask
         total = None
         for weight, term in zip(self.weights, self.terms):
             value = weight * term(pred, target, lead_time_index=lead_time_index, nan_mask=nan_mask)

@@ -24,9 +24,10 @@ if TYPE_CHECKING:
 
 
 def build_graph(graph: GraphPlan, latitudes_deg: np.ndarray, longitudes_deg: np.ndarray,
-                cache_dir: str | Path | None = None) -> HeteroData:
-    """Build (or load from ``cache_dir``) the graph of ``graph`` on the given dataset grid, as tensors."""
-    arrays, _ = build_or_load(graph, latitudes_deg, longitudes_deg, cache_dir)
+                cache_dir: str | Path | None = None, region_size: int | None = None) -> HeteroData:
+    """Build (or load from ``cache_dir``) the graph of ``graph`` on the given dataset grid, as tensors;
+    ``region_size``: on a limited-area model's cut-out grid, how many of its first points are the region's."""
+    arrays, _ = build_or_load(graph, latitudes_deg, longitudes_deg, cache_dir, region_size)
     return to_hetero_data(arrays)
 
 

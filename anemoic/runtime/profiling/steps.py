@@ -51,7 +51,7 @@ def synthetic_batch(parts: Components, batch_size: int, seed: int) -> torch.Tens
     """A batch ``(B, T, E, G, V_data)`` in physical units drawn from the store's statistics (normalised
     values ~ N(0, 1), denormalised), without reading a field from the store."""
     meta = parts.data.store.metadata
-    shape = (batch_size, parts.data.lengths["train"], meta.ensemble_size, meta.grid_size, len(parts.data.channels))
+    shape = (batch_size, parts.data.lengths["train"], meta.ensemble_size, parts.data.grid_size, len(parts.data.channels))
     generator = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         return parts.preprocessor.denormalise(torch.randn(shape, generator=generator))

@@ -29,10 +29,14 @@ class ForecasterTask(Task):
     plan: TaskPlan
     routing: RoutingIndices
     tendency_scale: torch.Tensor | None = None  # (n_prognostic,) tendency stdev / state scale
+    # a limited-area model's first grid point outside the output mask (the region's size): from there on the
+    # data, not the prediction, is fed back at every step (anemoi's ``output_mask.rollout_boundary``)
+    forced_from: int | None = None
 
     @classmethod
     def from_plan(cls, plan: Plan, *, tendency_scale: torch.Tensor | None = None) -> ForecasterTask:
-        return cls(plan.task, RoutingIndices.from_plan(plan.indices), tendency_scale)
+        forced = plan.dataset.grid_size if plan.boundary is not None else None
+        return cls(plan.task, RoutingIndices.from_plan(plan.indices), tendency_scale, forced)
 
     @property
     def multistep(self) -> int:
@@ -63,12 +67,16 @@ class ForecasterTask(Task):
             if lead + 1 < steps:
                 x = self._advance(x, state, batch[:, now], r)
 
-    @staticmethod
-    def _advance(x: torch.Tensor, state: torch.Tensor, observed: torch.Tensor, r: RoutingIndices) -> torch.Tensor:
-        """Shift the input window: predicted prognostics and observed forcings become the newest step."""
+    def _advance(self, x: torch.Tensor, state: torch.Tensor, observed: torch.Tensor, r: RoutingIndices
+                 ) -> torch.Tensor:
+        """Shift the input window: predicted prognostics and observed forcings become the newest step; a
+        limited-area model's boundary points take the observed prognostics instead (boundary forcing)."""
         newest = x[:, -1].clone()
         newest[..., r.prognostic_in_input] = state[..., r.prognostic_in_output]
         newest[..., r.forcing_in_input] = observed[..., r.forcing_from_data]
+        if self.forced_from is not None:
+            outside = slice(self.forced_from, None)
+            newest[..., outside, r.prognostic_in_input] = observed[..., outside, r.prognostic_from_data]
         return torch.cat([x[:, 1:], newest.unsqueeze(1)], dim=1)
 
     def target_times(self, steps: int) -> slice:

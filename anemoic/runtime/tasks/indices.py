@@ -26,6 +26,7 @@ class RoutingIndices:
     prognostic_in_output: torch.Tensor
     forcing_in_input: torch.Tensor
     forcing_from_data: torch.Tensor
+    prognostic_from_data: torch.Tensor  # data channel of each prognostic variable (a boundary's forcing)
 
     @classmethod
     def from_plan(cls, indices: IndexPlan) -> "RoutingIndices":
@@ -36,6 +37,7 @@ class RoutingIndices:
             prognostic_in_output=_positions(indices.prognostic, indices.output),
             forcing_in_input=_positions(indices.forcing, indices.input),
             forcing_from_data=_positions(indices.forcing, indices.data),
+            prognostic_from_data=_positions(indices.prognostic, indices.data),
         )
 
     def to(self, device: torch.device) -> "RoutingIndices":

@@ -32,7 +32,7 @@ class Components:
     loss: torch.nn.Module
     preprocessor: Preprocessor
     task: Task
-    node_weights: torch.Tensor  # (G,) area weights of the data nodes, summing to 1
+    node_weights: torch.Tensor  # (G_out,) area weights of the scored data nodes (a LAM's region), summing to 1
 
 
 def graph_cache_dir(plan: Plan) -> Path:
@@ -45,6 +45,27 @@ def build_graph_for(plan: Plan, latitudes: Any, longitudes: Any, cache_dir: Path
     return build_graph(plan.graph, latitudes, longitudes, cache_dir=cache_dir)
 
 
+def output_weights(plan: Plan, graph: Any) -> torch.Tensor:
+    """The area weights the validation scores use, summing to 1: over the whole grid, or over a limited-area
+    model's output mask (its region, the first ``plan.dataset.grid_size`` points)."""
+    weights = graph["data"].area_weight.float()
+    if plan.boundary is not None:
+        weights = weights[: plan.dataset.grid_size]
+    return weights / weights.sum()
+
+
+def check_limited_area(plan: Plan) -> None:
+    """What this runtime trains of a limited-area model (the compiler refuses the rest)."""
+    if plan.boundary is None:
+        return
+    if plan.task.kind != "forecaster":
+        raise RuntimeUserError(f"error: a limited-area model is trained as a forecaster by this runtime, not a "
+                               f"{plan.task.kind}; rebuild the plan without the boundary dataset")
+    if plan.parallel.gpus_per_model > 1 or plan.parallel.read_group_size > 1:
+        raise RuntimeUserError("error: a limited-area model is not sharded by this runtime; rebuild the plan with "
+                               "gpus_per_model = 1 and read_group_size = 1")
+
+
 def check_supported(plan: Plan) -> None:
     """Refuse, before anything is built, a layout the started processes or the model cannot form (kinds are
     the schema's business: ``read_plan`` refuses an unknown one). The compiler checks the same rules; these
@@ -52,6 +73,7 @@ def check_supported(plan: Plan) -> None:
     parallel, model = plan.parallel, plan.model
     started = started_world_size()
     check_layout(parallel, started if started is not None else parallel.nodes * parallel.processes_per_node)
+    check_limited_area(plan)
     shards = parallel.gpus_per_model
     if shards > 1 and parallel.shard_strategy == "heads" and model.heads % shards:
         raise RuntimeUserError(f"error: the model's {model.heads} attention heads cannot be split over "
@@ -82,9 +104,7 @@ def build_components(plan: Plan, *, cache_graph: bool = True) -> Components:
 
         graph = build_downscale_graph(plan.graph, data.source_store, data.store)  # type: ignore[attr-defined]
     else:
-        store = data.store
-        graph = build_graph_for(plan, store.latitudes, store.longitudes,
-                                graph_cache_dir(plan) if cache_graph else None)
+        graph = build_graph_for(plan, data.latitudes, data.longitudes, graph_cache_dir(plan) if cache_graph else None)
     from anemoic.runtime.losses import build_loss
     from anemoic.runtime.models import build_model
 
@@ -94,9 +114,8 @@ def build_components(plan: Plan, *, cache_graph: bool = True) -> Components:
     except ValueError as exc:  # the builders name the inconsistency in the plan
         raise RuntimeUserError(f"error: the plan's model or loss cannot be built: {exc}") from None
     preprocessor = data.preprocessor()
-    weights = graph["data"].area_weight.float()
     return Components(plan, data, graph, model, loss, preprocessor, build_task(plan, preprocessor),
-                      weights / weights.sum())
+                      output_weights(plan, graph))
 
 
 class TrainingData(pl.LightningDataModule):

@@ -203,6 +203,5 @@ def build_guard(plan: Any, data: Any, loader: Callable[[], Any], task: Any) -> N
         seen = current.seen_indices[-batch_size:] if current is not None else []
         return dataset.dates(seen[sample]) if sample < len(seen) else None
 
-    store = data.store
     return NonFiniteGuard(plan.indices.data, plan.indices.output, [c.nan_allowed for c in data.channels],
                           data.latitudes, data.longitudes, task.target_times, sample_dates)

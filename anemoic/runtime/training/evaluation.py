@@ -43,8 +43,9 @@ def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatolo
         model = module.method.bind(module.model, module.method.generator(plan.seed, Stream.SCORE, start))
         result = module.task.validation_rollout(model, module.normalise(batch), steps)
         target, baseline = module.physical_truth(batch, steps)  # NaN where data is missing: not scored
+        target, baseline = module.on_output_grid(target), module.on_output_grid(baseline)
         weights = module.node_weights
-        scores.add("model", module.denormalise_output(result.predictions), target, weights)
+        scores.add("model", module.on_output_grid(module.denormalise_output(result.predictions)), target, weights)
         if module.task.has_lead_times:  # an autoencoder's "persistence" is the truth it reconstructs
             scores.add(module.task.baseline_name, baseline, target, weights)
         valid_times = np.stack([dataset.dates(i)[target_times] for i in picked])

@@ -38,8 +38,8 @@ class ForecastModule(pl.LightningModule):
     def __init__(self, plan: Plan, model: torch.nn.Module, loss: torch.nn.Module, preprocessor: torch.nn.Module,
                  task: Task, node_weights: torch.Tensor, total_steps: int, lineage: dict[str, Any], *,
                  latitudes: Any = None, longitudes: Any = None) -> None:
-        """``latitudes``/``longitudes`` (degrees, of the data grid) place the validation example the tracking
-        plots draw."""
+        """``latitudes``/``longitudes`` (degrees, of the scored grid: a limited-area model's region) place the
+        validation example the tracking plots draw."""
         super().__init__()
         self.plan = plan
         self.model = model
@@ -162,11 +162,17 @@ class ForecastModule(pl.LightningModule):
         prediction = self.denormalise_output(result.predictions)
         self._score(prediction, target, baseline)
         if batch_idx == 0:
-            self._keep_example(target[0, 0, 0], prediction[0, 0, 0])
+            self._keep_example(self.on_output_grid(target[0, 0, 0]), self.on_output_grid(prediction[0, 0, 0]))
+
+    def on_output_grid(self, t: torch.Tensor) -> torch.Tensor:
+        """``(..., G, V)`` over the points that are scored and written: a limited-area model's output mask (its
+        region, the grid's first points); the whole grid otherwise."""
+        return t if self.plan.boundary is None else t[..., : self.plan.dataset.grid_size, :]
 
     def _score(self, prediction: torch.Tensor, target: torch.Tensor, baseline: torch.Tensor) -> None:
         """Add to the validation sums; in a model group each rank adds its own grid points (B, R, E, G, V)."""
         assert self.val_scores is not None
+        prediction, target, baseline = (self.on_output_grid(t) for t in (prediction, target, baseline))
         weights, count = self.node_weights, True
         if self.sharding is not None:
             prediction, target, baseline = (self.sharding.local(t, 3) for t in (prediction, target, baseline))

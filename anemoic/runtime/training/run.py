@@ -169,11 +169,21 @@ def dry_run(module: ForecastModule, parts: Components, plan: Plan) -> int:
     members = f", an ensemble of {method.members} members" if method.kind == "ensemble" else ""
     _say(f"dry run of {plan.name} ok (plan {plan_hash(plan)[:12]})\n"
          f"  store    {plan.dataset.path}: {len(parts.data.train_starts)} training and "
-         f"{len(parts.data.validation_starts)} validation samples, {parts.data.store.metadata.grid_size} grid points\n"
+         f"{len(parts.data.validation_starts)} validation samples, {grid_points(parts)}\n"
          f"  graph    data {graph['data'].num_nodes} nodes, hidden {graph['hidden'].num_nodes} nodes; edges {counts}\n"
          f"  model    {plan.model.processor}, {params:,} parameters{members}\n"
          f"  step     one forward/backward pass: loss {float(loss.detach()):.4g} in {elapsed:.2f} s")
     return 0
+
+
+def grid_points(parts: Components) -> str:
+    """The model's grid in words: a limited-area model's region and the boundary around it."""
+    data, plan = parts.data, parts.plan
+    if data.boundary is None:
+        return f"{data.grid_size} grid points"
+    boundary = len(data.boundary.grid.boundary_index)
+    return (f"{data.grid_size} grid points: the region `{plan.dataset.name}` ({plan.dataset.grid_size}, scored) and "
+            f"{boundary} points of `{plan.boundary.dataset.name}` around it (forced from {plan.boundary.dataset.path})")
 
 
 def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovingAverage | None,
@@ -196,6 +206,10 @@ def final_report(module: ForecastModule, parts: Components, ema: ExponentialMovi
     shown = scores.leads if plan.task.kind == "temporal_downscaler" else min(2, scores.leads)  # every target
     leads, offsets = tuple(range(shown)), module.task.lead_offsets(scores.leads)
     text = format_report(scores, plan.indices.output, plan.task.timestep_s, title=title, leads=leads, offsets=offsets)
+    if plan.boundary is not None:
+        text += (f"Scored over the region `{plan.dataset.name}` ({plan.dataset.grid_size} points); the boundary "
+                 f"({len(parts.data.boundary.grid.boundary_index)} points of `{plan.boundary.dataset.name}`) is "
+                 "forced, not scored\n" + "".join(line + "\n" for line in parts.data.skipped_lines()))
     if ensemble:
         text += "\n" + format_report(scores, plan.indices.output, plan.task.timestep_s, leads=leads, metric="crps",
                                      title=f"The {plan.task.method.members}-member ensemble's CRPS on the same samples",
@@ -226,6 +240,8 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
         _say(f"note: continuing the requeued run in {run_dir}")
         resume = str(found)
     parts = build_components(plan)
+    for line in parts.data.skipped_lines():  # a limited-area model's dates that one of its stores lacks
+        _say(line)
     debug = (debug or plan.training.debug) and not dry_run_only
     if debug:
         _say(debug_subset(parts.data))

@@ -114,3 +114,30 @@ def test_describe_never_imports_torch(plan_file: Path) -> None:
     proc, imported = imports_of(["graph", "describe", str(plan_file), "--no-cache"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "anemoic.graphs.build" in imported and heavy(imported) == set()
+
+
+@pytest.fixture(scope="module")
+def lam_plan_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A limited-area plan: a box over the maritime continent inside the o16 globe, the mesh kept near it."""
+    from anemoic.plan.model import NodesPlan
+    from tests.graphs.helpers import lam_plan, lam_stores
+
+    root = tmp_path_factory.mktemp("graph-lam")
+    region, boundary = lam_stores(root)
+    hidden = NodesPlan("icosahedral", {"refinement": 3, "mask": "maritime", "margin_km": 1500.0})
+    path = root / "plan.json"
+    write_plan(lam_plan(region, boundary, root / "run", margin_km=500.0, hidden=hidden), path)
+    return path
+
+
+def test_describe_counts_the_data_nodes_of_each_dataset(lam_plan_file, capsys):
+    assert main(["graph", "describe", str(lam_plan_file)]) == 0
+    text = re.sub(r"cache: .*", "cache: <run>/graphs/graph-<key>.npz", capsys.readouterr().out)
+    assert "  region    maritime        45  of its 45 points" in text
+    assert_golden(text, GOLDEN / "graph_describe_lam.txt")
+
+
+def test_plot_colours_the_data_nodes_by_dataset(lam_plan_file, capsys, tmp_path):
+    output = tmp_path / "lam.png"
+    assert main(["graph", "plot", str(lam_plan_file), "-o", str(output), "--edges", "200", "--no-cache"]) == 0
+    assert output.read_bytes()[:4] == b"\x89PNG"

@@ -78,3 +78,14 @@ def test_limited_area_data_nodes_carry_their_grid_index():
 def test_selected_edge_attributes_only():
     graph = build_graph(recipe(edge_attributes=("edge_length",)), *o_grid(8))
     assert graph["hidden", "to", "data"].edge_attr.shape[1] == 1
+
+
+def test_a_mesh_masked_to_the_region_of_a_cut_out_grid_builds_as_tensors():
+    from anemoic.graphs.cutout import cutout_grid
+    from anemoic.plan.model import NodesPlan
+
+    lat, lon = (a.ravel() for a in np.meshgrid(np.arange(-10.0, 11.0, 5.0), np.arange(100.0, 141.0, 5.0)))
+    grid = cutout_grid(lat, lon, *o_grid(16), margin_km=500.0)
+    plan = recipe(hidden=NodesPlan("icosahedral", {"refinement": 3, "mask": "maritime", "margin_km": 1000.0}))
+    graph = build_graph(plan, grid.lat, grid.lon, region_size=grid.region_size)
+    assert graph["data"].x.shape == (len(grid.lat), 2) and 0 < graph["hidden"].x.shape[0] < 642 // 4
