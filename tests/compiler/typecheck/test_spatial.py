@@ -74,3 +74,13 @@ def test_an_unfit_source_is_refused(folder: Path, monkeypatch: pytest.MonkeyPatc
     result = _check(folder, coarse, monkeypatch)
     found = [d for d in result.diagnostics if d.code == code]
     assert found and words in found[0].message, result.render()
+
+
+def test_a_spatial_downscaler_over_a_cutout_is_refused(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(folder)
+    text = EXPERIMENT.replace("COARSE", "coarse.zarr").replace(
+        "encode_process_decode(fine, source = coarse,",
+        "encode_process_decode(cutout(fine, coarse, margin_km = 100), source = coarse,")
+    (folder / "cut.anm").write_text(text)
+    result = compile_file("cut.anm", require_dataset=True)
+    assert "E1422" in [d.code for d in result.diagnostics], result.render()
