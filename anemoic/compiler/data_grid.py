@@ -66,3 +66,23 @@ def model_grid_size(plan: Plan) -> tuple[int, bool]:
         return len(model_grid(plan)[0]), True
     except Exception:  # the stores are not here (an example's store absent): the bound, marked inexact
         return plan.dataset.grid_size + plan.boundary.dataset.grid_size, False
+
+
+def region_box(plan: Plan) -> dict[str, float] | None:
+    """The north/west/south/east box of a limited-area model's region (what a mesh ``mask`` keeps near, for the
+    size estimate); None without a boundary or when the region's store cannot be read."""
+    if plan.boundary is None:
+        return None
+    import numpy as np
+
+    from anemoic.datasets.store import StoreError, open_store
+
+    try:
+        store = open_store(plan.dataset.path)
+    except StoreError:
+        return None
+    lat, lon = np.asarray(store.latitudes, dtype=float), np.asarray(store.longitudes, dtype=float) % 360.0
+    gaps = np.diff(np.concatenate([np.sort(np.unique(lon)), [np.min(lon) + 360.0]]))
+    west = float(np.sort(np.unique(lon))[(int(np.argmax(gaps)) + 1) % len(gaps)])  # after the widest empty arc
+    east = west + 360.0 - float(np.max(gaps)) if len(gaps) > 1 else west
+    return {"north": float(lat.max()), "west": west, "south": float(lat.min()), "east": east}

@@ -152,7 +152,7 @@ def load_inference(path: str | Path) -> InferenceModel:
     from anemoic.runtime.losses import build_loss
     from anemoic.runtime.models import build_model
     from anemoic.runtime.models.graph_tensors import build_graph
-    from anemoic.runtime.training.build import build_task, output_weights
+    from anemoic.runtime.training.build import build_task, output_weights, region_size
     from anemoic.runtime.training.module import ForecastModule
 
     folder = Path(path)
@@ -173,7 +173,7 @@ def load_inference(path: str | Path) -> InferenceModel:
     if grid_fingerprint(latitudes, longitudes) != grid.get("fingerprint"):
         raise _refuse(folder, f"has grid coordinates that do not match their fingerprint in {METADATA_NAME}",
                       "convert the training checkpoint again")
-    graph = build_graph(plan.graph, latitudes, longitudes, cache_dir=None)
+    graph = build_graph(plan.graph, latitudes, longitudes, cache_dir=None, region_size=region_size(plan))
     if graph_fingerprint(graph) != fingerprint:
         raise _refuse(folder, f"was trained on a graph that this anemoic {anemoic.__version__} no longer builds "
                               f"from the same recipe (graph fingerprint differs)",

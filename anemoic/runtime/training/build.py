@@ -39,10 +39,15 @@ def graph_cache_dir(plan: Plan) -> Path:
     return Path(plan.outputs.run_dir) / "graphs"
 
 
+def region_size(plan: Plan) -> int | None:
+    """A limited-area model's region: the first points of its cut-out grid (what a mesh ``mask`` keeps near)."""
+    return plan.dataset.grid_size if plan.boundary is not None else None
+
+
 def build_graph_for(plan: Plan, latitudes: Any, longitudes: Any, cache_dir: Path | None) -> Any:
     from anemoic.runtime.models.graph_tensors import build_graph
 
-    return build_graph(plan.graph, latitudes, longitudes, cache_dir=cache_dir)
+    return build_graph(plan.graph, latitudes, longitudes, cache_dir=cache_dir, region_size=region_size(plan))
 
 
 def output_weights(plan: Plan, graph: Any) -> torch.Tensor:
