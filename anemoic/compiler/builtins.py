@@ -73,7 +73,8 @@ _ALL = (
         Param("encoder", "edges", None), Param("processor", "edges", None), Param("decoder", "edges", None),
         Param("node_weights", enum(kinds.NODE_WEIGHTS), "spherical_area"),
         Param("node_weights_norm", enum(kinds.NODE_WEIGHTS_NORMS), "unit_sum"),
-    ), summary="data grid -> hidden mesh -> data grid"),
+        Param("source", "dataset", None),
+    ), summary="data grid -> hidden mesh -> data grid (a spatial downscaler: source grid -> hidden -> data grid)"),
     Builtin("cutout", "grid", (Param("region", "dataset"), Param("boundary", "dataset"), Param("margin_km", "float")),
             summary="a limited-area model's grid: the region's points, then the boundary dataset's points farther "
             "than `margin_km` from all of them (anemoi's cutout)"),

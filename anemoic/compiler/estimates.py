@@ -17,7 +17,7 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from anemoic.compiler.data_grid import model_grid_size
+from anemoic.compiler.data_grid import model_grid_size, region_box
 from anemoic.compiler.diagnostics import Diagnostic, span_for
 from anemoic.graphs.errors import GraphError
 from anemoic.graphs.sizes import estimate_sizes
@@ -192,7 +192,7 @@ def graph_sizes(plan: Plan) -> dict[str, Any] | None:
     grid: a limited-area model's cut-out of its two stores (``anemoic.compiler.data_grid``)."""
     grid_size, exact = model_grid_size(plan)
     try:
-        sizes = estimate_sizes(plan.graph, grid_size)
+        sizes = estimate_sizes(plan.graph, grid_size, region_box(plan))
     except GraphError:  # the recipe was checked by the compiler; an estimator gap must not stop a build
         return None
     return {**sizes, "exact": sizes["exact"] and exact}

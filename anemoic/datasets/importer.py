@@ -47,6 +47,9 @@ class ImportOptions:
     statistics_start: str | None = None
     statistics_end: str | None = None
     attributes: dict[str, Any] = field(default_factory=dict)  # licence, attribution, description...
+    # average blocks of coarsen x coarsen points (after the area crop; rows and columns that do not fill a block
+    # are dropped): the mean of a block's valid points, NaN where it has none (a "perfect model" coarse twin)
+    coarsen: int | None = None
 
 
 def recipe_hash(sources: Sequence[Path], options: ImportOptions) -> str:
@@ -54,8 +57,14 @@ def recipe_hash(sources: Sequence[Path], options: ImportOptions) -> str:
     digest = hashlib.sha256(f"anemoic-import-{IMPORT_VERSION}".encode())
     for source in sources:
         digest.update(_file_sha256(Path(source)).encode())
-    digest.update(repr(sorted(asdict(options).items())).encode())
+    digest.update(repr(sorted(_hashed_options(options).items())).encode())
     return digest.hexdigest()
+
+
+def _hashed_options(options: ImportOptions) -> dict[str, Any]:
+    """The options as hashed: a field added since left out at its default, so stores imported before it keep
+    their recipe hash (and ``prepare`` does not import them again)."""
+    return {k: v for k, v in asdict(options).items() if not (k == "coarsen" and v is None)}
 
 
 def _file_sha256(path: Path) -> str:
@@ -73,8 +82,10 @@ def import_sources(sources: Sequence[str | os.PathLike], out: str | os.PathLike,
     for path in paths:
         if not path.exists():
             raise SourceError(f"source {path} does not exist")
+    if options.coarsen is not None and options.coarsen < 1:
+        raise SourceError(f"coarsen must be a whole number of points, at least 1, not {options.coarsen}")
     fields: list[tuple[str, Any]] = []
-    grid = None
+    grid = out_grid = None
     for path in paths:
         try:
             dataset = xr.open_zarr(path) if path.suffix == ".zarr" else xr.open_dataset(path)
@@ -85,6 +96,8 @@ def import_sources(sources: Sequence[str | os.PathLike], out: str | os.PathLike,
             grid = dataset[["lat", "lon"]]
         else:
             dataset = dataset.reindex(lat=grid.lat, lon=grid.lon, method="nearest", tolerance=1e-6)
+        dataset = _coarsen(dataset, path, options.coarsen)
+        out_grid = dataset[["lat", "lon"]] if out_grid is None else out_grid
         fields.extend(_fields(dataset, path, options))
     if not fields:
         raise SourceError(f"no variable with time, latitude and longitude dimensions in {', '.join(map(str, paths))}")
@@ -92,6 +105,7 @@ def import_sources(sources: Sequence[str | os.PathLike], out: str | os.PathLike,
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise SourceError(f"variables {duplicates} come from more than one source: rename them (--rename)")
+    grid = out_grid
     dates = _common_dates([da for _, da in fields], options)
     frequency_s = _frequency(dates)
     lat2, lon2 = np.meshgrid(grid.lat.values.astype(np.float64), grid.lon.values.astype(np.float64), indexing="ij")
@@ -142,6 +156,21 @@ def _standardise(dataset: Any, path: Path, options: ImportOptions) -> Any:
     if options.monthly:
         dataset = dataset.assign_coords(time=dataset.time.values.astype("datetime64[M]").astype("datetime64[ns]"))
     return dataset
+
+
+def _coarsen(dataset: Any, path: Path, factor: int | None) -> Any:
+    """Block means of ``factor`` x ``factor`` points, NaN-aware (a block of NaNs stays NaN); coordinates are the
+    blocks' mean latitude and longitude."""
+    if factor is None or factor == 1:
+        return dataset
+    if dataset.sizes["lat"] < factor or dataset.sizes["lon"] < factor:
+        raise SourceError(f"source {path}: {dataset.sizes['lat']} x {dataset.sizes['lon']} points hold no block of "
+                          f"{factor} x {factor} to coarsen")
+    import warnings
+
+    with warnings.catch_warnings():  # the mean of an all-NaN block is NaN, as intended
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return dataset.coarsen(lat=factor, lon=factor, boundary="trim").mean()  # NaN-skipping for floats
 
 
 def _fields(dataset: Any, path: Path, options: ImportOptions) -> list[tuple[str, Any]]:
@@ -225,7 +254,7 @@ def _attributes(fields: list[tuple[str, Any]], grid: Any, paths: list[Path], opt
         "provenance": {
             "importer": f"anemoic data import v{IMPORT_VERSION}",
             "sources": [{"file": p.name, "sha256": _file_sha256(p), "bytes": p.stat().st_size} for p in paths],
-            "options": {k: v for k, v in asdict(options).items() if k != "attributes"},
+            "options": {k: v for k, v in _hashed_options(options).items() if k != "attributes"},
         },
         "anemoic_import": {"recipe_hash": recipe_hash(paths, options)},
     }

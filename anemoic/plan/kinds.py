@@ -15,10 +15,11 @@ from __future__ import annotations
 from typing import Literal, get_args
 
 # -- tasks ----------------------------------------------------------------------------------------
-TaskKind = Literal["forecaster", "temporal_downscaler", "autoencoder"]  # what is predicted
+TaskKind = Literal["forecaster", "temporal_downscaler", "autoencoder", "spatial_downscaler"]  # what is predicted
 MethodKind = Literal["deterministic", "ensemble"]  # how it is trained (docs/language.md: task x method)
 NoiseKind = Literal["inject", "condition"]  # how ensemble members are made to differ
 Prediction = Literal["state", "tendency"]
+Interpolation = Literal["bilinear"]  # how a spatial downscaler's coarse field reaches the fine grid (its residual base)
 ModelPart = Literal["encoder", "processor", "decoder"]  # what a warm start may load (docs/models.md "Parts")
 
 # -- variables --------------------------------------------------------------------------------------
@@ -77,6 +78,7 @@ TASK_KINDS = values(TaskKind)
 METHOD_KINDS = values(MethodKind)
 NOISE_KINDS = values(NoiseKind)
 PREDICTIONS = values(Prediction)
+INTERPOLATIONS = values(Interpolation)
 MODEL_PARTS = values(ModelPart)
 ROLES = values(Role)
 NORMALISERS = values(Normaliser)

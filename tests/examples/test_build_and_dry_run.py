@@ -5,7 +5,9 @@ directory, its graph cache and the build output land there).
 
 * Examples whose store is on this machine (``quickstart.anm``, ``quickstart_sweep.anm``, ``ensemble.anm``,
   ``temporal_downscale.anm`` and ``temporal_downscale_ensemble.anm`` read the real store
-  ``data/pacific-sst-wind-5deg.zarr``) are built as they are; every member of a sweep dry-runs.
+  ``data/pacific-sst-wind-5deg.zarr``; ``spatial_downscale.anm`` and ``spatial_downscale_ensemble.anm`` that
+  store and its coarse twin ``data/pacific-sst-wind-10deg.zarr``) are built as they are; every member of a
+  sweep dry-runs.
 * Examples whose store is absent (``aifs_o96.anm``, ``stretched_europe.anm``: ERA5 at O96, 1979-2022)
   run against a synthetic store (``anemoic.datasets.synth``, o16) holding exactly the store variables the
   example uses.  Writing it over the example's 40 years would take about 10 GB even on o8, so the test

@@ -139,7 +139,8 @@ def _ensemble(data: dict[str, Any]) -> None:
     (lambda d: d["indices"].__setitem__("target", ["sst"]), 'indices.target is ["sst"]'),
     (_ensemble, "task.ensemble_members is 4"),
     (lambda d: d["task"].__setitem__("kind", "ensemble"),
-     "task.kind: 'ensemble' is not one of ['forecaster', 'temporal_downscaler', 'autoencoder']"),
+     "task.kind: 'ensemble' is not one of "
+     "['forecaster', 'temporal_downscaler', 'autoencoder', 'spatial_downscaler']"),
     (lambda d: d["loss"]["terms"][0].__setitem__("kind", "crps"), 'loss.terms[0].kind is "crps", an ensemble loss'),
     (lambda d: d["variables"][2].__setitem__("remap", "boxcox"),
      "variables[2].remap: 'boxcox' is not one of ['log1p', 'sqrt']"),

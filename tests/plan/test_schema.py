@@ -53,7 +53,8 @@ def _broken(tmp_path: Path, change) -> Path:
          "graph.hidden.params.refinement"),
         (lambda d: d.__setitem__("source_map", {"seed": 3}), "source_map.seed: expected string"),
         (lambda d: d["task"].__setitem__("kind", "interpolator"),
-         "task.kind: 'interpolator' is not one of ['forecaster', 'temporal_downscaler', 'autoencoder']"),
+         "task.kind: 'interpolator' is not one of "
+         "['forecaster', 'temporal_downscaler', 'autoencoder', 'spatial_downscaler']"),
         (lambda d: d["training"]["optimiser"].__setitem__("kind", "sgd"),
          "training.optimiser.kind: 'sgd' is not one of ['adamw']"),
         (lambda d: d["variables"][0].__setitem__("normaliser", "zscore"), "variables[0].normaliser: 'zscore' is not one of"),

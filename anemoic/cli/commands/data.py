@@ -26,6 +26,8 @@ def register(subparsers: Any) -> None:
     imp.add_argument("--variables", default="", metavar="A,B", help="source variables to keep (default: all)")
     imp.add_argument("--area", metavar="N/W/S/E", help="crop to this box in degrees, e.g. 30/150/-20/275")
     imp.add_argument("--monthly", action="store_true", help="monthly means: date each on the first of its month")
+    imp.add_argument("--coarsen", type=int, metavar="N",
+                     help="average blocks of N x N points (NaN-aware): a coarse twin for spatial downscaling")
     imp.add_argument("--start", help="first date to keep (ISO 8601)")
     imp.add_argument("--end", help="last date to keep (ISO 8601)")
     imp.add_argument("--statistics-start", help="first date of the statistics (training) period")
@@ -90,7 +92,7 @@ def _import(args: argparse.Namespace) -> int:
     attributes = {k: v for k, v in (("licence", args.licence), ("attribution", args.attribution)) if v}
     options = ImportOptions(rename=rename, variables=_split(args.variables), area=area, monthly=args.monthly,
                             start=args.start, end=args.end, statistics_start=args.statistics_start,
-                            statistics_end=args.statistics_end, attributes=attributes)
+                            statistics_end=args.statistics_end, attributes=attributes, coarsen=args.coarsen)
     try:
         path = import_sources(args.sources, args.out, options)
         meta = read_metadata(path)

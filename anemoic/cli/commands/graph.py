@@ -42,6 +42,12 @@ def run(args: argparse.Namespace) -> int:
             from anemoic.graphs.describe import describe
 
             print(describe(plan.graph, arrays, cache_file, sources), end="")
+            if plan.source is not None:  # the coarse points are the ones of node weight 0
+                coarse = int((arrays.data_area_weight == 0).sum())
+                print(f"note: a spatial downscaler's data nodes are the {coarse:,} points of "
+                      f"`{plan.source.dataset.name}` (they send the encoder's edges), then the "
+                      f"{arrays.num_nodes('data') - coarse:,} of `{plan.dataset.name}` (they receive the decoder's): "
+                      "each set missing the other's edges is by design")
         else:
             if args.edges < 1:
                 raise CommandFailed("error: --edges must be at least 1", EXIT_USAGE)
@@ -68,6 +74,12 @@ def _build(plan: object, args: argparse.Namespace) -> tuple[object, Path | None,
     cache_dir = None if args.no_cache else Path(args.cache_dir or Path(plan.outputs.run_dir) / "graphs")
     try:
         store = open_store(plan.dataset.path)
+        if plan.source is not None:  # a spatial downscaler: the coarse grid in, the fine grid out (as the runtime)
+            from anemoic.graphs.downscale import downscale_arrays
+
+            coarse = open_store(plan.source.dataset.path)
+            return downscale_arrays(plan.graph, coarse.latitudes, coarse.longitudes, store.latitudes,
+                                    store.longitudes), None, None
         latitudes, longitudes, region_size, sources = store.latitudes, store.longitudes, None, None
         if plan.boundary is not None:  # the region, then the boundary beyond the margin (as the runtime builds it)
             grid = combined_grid(plan.dataset.path, plan.boundary.dataset.path, plan.boundary.margin_km)

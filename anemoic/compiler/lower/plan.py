@@ -12,8 +12,8 @@ import json
 from anemoic.compiler.typecheck.dataset import DatasetInfo
 from anemoic.compiler.typecheck.experiment import CheckedExperiment
 from anemoic.plan.model import (
-    BoundaryPlan, DatasetPlan, DateRangePlan, GraphPlan, NodesPlan, OptimiserPlan, ParallelPlan, Plan, SweepMemberPlan,
-    TrainingPlan,
+    BoundaryPlan, DatasetPlan, DateRangePlan, GraphPlan, NodesPlan, OptimiserPlan, ParallelPlan, Plan, SourcePlan,
+    SweepMemberPlan, TrainingPlan,
 )
 
 
@@ -49,8 +49,18 @@ def _boundary(checked: CheckedExperiment) -> BoundaryPlan | None:
                         forced=b.forced)
 
 
-def _grid_fingerprint(dataset: DatasetPlan, boundary: BoundaryPlan | None) -> str:
-    """What the graph's data grid is made of: the store's, or the region's and the boundary's with the margin."""
+def _source(checked: CheckedExperiment) -> SourcePlan | None:
+    """A spatial downscaler's coarse dataset, read over the fine dataset's periods."""
+    if checked.source is None:
+        return None
+    return SourcePlan(dataset=_dataset(checked, checked.source.info), variables=checked.source.variables)
+
+
+def _grid_fingerprint(dataset: DatasetPlan, boundary: BoundaryPlan | None, source: SourcePlan | None = None) -> str:
+    """What the graph's data grid is made of: the store's, the region's and the boundary's with the margin, or a
+    spatial downscaler's coarse store's then the fine store's."""
+    if source is not None:
+        return f"{source.dataset.fingerprint}+{dataset.fingerprint}"
     if boundary is None:
         return dataset.fingerprint
     return f"{dataset.fingerprint}+cutout({boundary.dataset.fingerprint},{boundary.margin_km!r})"
@@ -87,11 +97,11 @@ def _source_map(checked: CheckedExperiment) -> dict[str, str]:
 
 def lower(checked: CheckedExperiment, name: str, sweep: SweepMemberPlan | None) -> Plan:
     dataset = _dataset(checked)
-    boundary = _boundary(checked)
+    boundary, source = _boundary(checked), _source(checked)
     parallel: ParallelPlan = dataclasses.replace(checked.parallel, data_parallel_size=checked.data_parallel)
     return Plan(
         name=name, seed=checked.training.seed, dataset=dataset, variables=checked.variables.variables,
-        indices=checked.variables.indices, graph=_graph(checked, _grid_fingerprint(dataset, boundary)),
+        indices=checked.variables.indices, graph=_graph(checked, _grid_fingerprint(dataset, boundary, source)),
         model=checked.model, task=checked.task.plan, loss=checked.loss.plan, training=_training(checked),
-        parallel=parallel, outputs=checked.outputs, site=checked.site, sweep=sweep, boundary=boundary,
+        parallel=parallel, outputs=checked.outputs, site=checked.site, sweep=sweep, boundary=boundary, source=source,
         source_map=_source_map(checked))

@@ -72,9 +72,10 @@ def _store_path(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path])
 
 
 def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path],
-                  require: bool, periods_required: bool = True) -> DatasetInfo | None:
+                  require: bool, periods_required: bool = True, *, plan_field: str = "dataset") -> DatasetInfo | None:
     """``directories``: each source file's folder, against which relative store paths resolve.
-    ``periods_required``: False for a limited-area model's boundary, which is read over the region's periods."""
+    ``periods_required``: False for a limited-area model's boundary or a spatial downscaler's source, which are
+    read over the periods of the dataset they serve; ``plan_field``: the plan field its settings are marked on."""
     found = _store_path(ctx, dataset, directories)
     settings = {k: (s, x) for k, s, x in dataset.settings}
     for key, (span, _) in settings.items():
@@ -84,7 +85,7 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path
     if found is None:
         return None
     path, path_value = found
-    ctx.mark("dataset.path", path_value)
+    ctx.mark(f"{plan_field}.path", path_value)
     ctx.evaluator.program.stores.append(path)
     metadata = None
     shown = path_value.value if isinstance(path_value, v.Str) else path
@@ -103,7 +104,7 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path
         if problem is not None:
             ctx.sink.error("E0505", f"cannot read the dataset store: {problem}", path_value.span,
                            hint="the store must follow the anemoi-datasets zarr layout")
-    frequency = _frequency(ctx, settings, metadata, dataset)
+    frequency = _frequency(ctx, settings, metadata, dataset, plan_field)
     info = DatasetInfo(dataset.name, path, frequency, metadata=metadata, span=dataset.span)
     step = frequency or (metadata.frequency_s if metadata is not None else DAY_S)
     for key in ("train", "validate", "test"):
@@ -121,7 +122,7 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path
         end = last + max(datetime.timedelta(0), datetime.timedelta(days=1) - datetime.timedelta(seconds=step)) \
             if whole else last
         info.periods[key] = Period(start, end, value.span)
-        ctx.mark(f"dataset.{key}", value)
+        ctx.mark(f"{plan_field}.{key}", value)
         if metadata is not None:
             _inside_store(ctx, key, info.periods[key], metadata)
     _no_overlap(ctx, info)
@@ -129,12 +130,12 @@ def check_dataset(ctx: Context, dataset: v.DatasetV, directories: dict[str, Path
 
 
 def _frequency(ctx: Context, settings: dict[str, tuple[Span, v.Value]], metadata: StoreMetadata | None,
-               dataset: v.DatasetV) -> int | None:
+               dataset: v.DatasetV, plan_field: str = "dataset") -> int | None:
     if "frequency" not in settings:
         if "frequency" in dataset.failed:
             return None
         if metadata is not None:
-            ctx.mark("dataset.frequency_s", dataset.store)
+            ctx.mark(f"{plan_field}.frequency_s", dataset.store)
             return int(metadata.frequency_s)
         ctx.sink.error("E0507", f"the dataset `{dataset.name}` needs a `frequency` when its store cannot be read",
                        dataset.span, hint="add `frequency = 6h` inside the dataset's `{ }`")
@@ -146,7 +147,7 @@ def _frequency(ctx: Context, settings: dict[str, tuple[Span, v.Value]], metadata
     if seconds <= 0:
         ctx.sink.error("E0105", "`frequency` must be longer than zero", value.span)
         return None
-    ctx.mark("dataset.frequency_s", value)
+    ctx.mark(f"{plan_field}.frequency_s", value)
     if metadata is not None and seconds % int(metadata.frequency_s):
         ctx.sink.error("E0502", f"`frequency` `{coerce_text(value)}` is not a multiple "
                        f"of the store's frequency ({format_duration(int(metadata.frequency_s))})", value.span,

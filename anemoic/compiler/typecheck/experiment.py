@@ -13,7 +13,7 @@ from anemoic.compiler import ast
 from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import did_you_mean
 from anemoic.compiler.modules import Program
-from anemoic.compiler.typecheck import limited_area, rules, stretched
+from anemoic.compiler.typecheck import limited_area, rules, spatial, stretched
 from anemoic.compiler.typecheck.context import Context
 from anemoic.compiler.typecheck.dataset import DatasetInfo, check_dataset
 from anemoic.compiler.typecheck.graph_model import Cutout, GraphParts, check_graph, check_model
@@ -115,6 +115,7 @@ class CheckedExperiment:
     data_parallel: int
     source_map: dict[str, str]
     boundary: limited_area.CheckedBoundary | None = None  # a limited-area model's surroundings
+    source: spatial.CheckedSource | None = None  # a spatial downscaler's coarse dataset
 
 
 def check_experiment(ctx: Context, program: Program, directory: Path, require_dataset: bool,
@@ -162,6 +163,15 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
     boundary = _boundary(ctx, cut, blocks, directories, require_dataset, variables) if cut is not None else None
     if boundary is not None and mask is not None:
         boundary = dataclasses.replace(boundary, forced=mask.region is not None)
+    source, source_ok = None, True
+    if task is not None and graph is not None:
+        downscaler = task.plan.kind == "spatial_downscaler"
+        source_ok = spatial.source_mismatch(ctx, downscaler, graph.source, ctx.span_of("graph.name"),
+                                            task_section.span) and spatial.not_a_cutout(ctx, downscaler, cut)
+        if source_ok and downscaler and info is not None and variables is not None:
+            source = spatial.check_source(ctx, graph.source, info, variables.variables,  # type: ignore[arg-type]
+                                          directories, require_dataset)
+            source_ok = source is not None
     if cut is not None and info is not None and boundary is not None:
         limited_area.time_aligned(ctx, info, boundary.dataset, task.plan.timestep_s if task is not None else None)
         limited_area.cutout_fits(ctx, cut, info, boundary.dataset)
@@ -182,16 +192,25 @@ def check_experiment(ctx: Context, program: Program, directory: Path, require_da
         rules.ensemble_unsharded(ctx, parallel, task.plan.method)
         rules.downscaler_unsharded(ctx, parallel, task.plan)
         rules.autoencoder_unsharded(ctx, parallel, task.plan)
+        if task.plan.kind == "spatial_downscaler":
+            spatial.unsharded(ctx, parallel)
+    if task is not None and loss is not None and task.plan.kind == "spatial_downscaler":
+        spatial.loss_weighs_points(ctx, loss.plan)
+        if task.plan.kind == "spatial_downscaler":
+            spatial.unsharded(ctx, parallel)
+    if task is not None and loss is not None and task.plan.kind == "spatial_downscaler":
+        spatial.loss_weighs_points(ctx, loss.plan)
     data_parallel = rules.parallel_layout(ctx, parallel, model, train.fields["batch_size"]) \
         if parallel is not None and model is not None and train is not None else None
     if site is not None and outputs is not None:
         rules.site_time(ctx, site, outputs, "site" in sections)
     parts = (info, variables, task, model, graph, loss, train, parallel, site, outputs, data_parallel)
-    if any(p is None for p in parts) or (cut is not None and boundary is None) or ctx.sink.has_errors():
+    if any(p is None for p in parts) or (cut is not None and boundary is None) or not source_ok \
+            or ctx.sink.has_errors():
         return None
     ctx.mark("name", ctx.file_span())
     return CheckedExperiment(info, variables, graph, model, task, loss, train, parallel, site,  # type: ignore[arg-type]
-                             outputs, data_parallel, ctx.source_map(), boundary)  # type: ignore[arg-type]
+                             outputs, data_parallel, ctx.source_map(), boundary, source)  # type: ignore[arg-type]
 
 
 def _unused_blocks(ctx: Context, blocks: dict[str, ast.Section], graph: GraphParts | None) -> None:

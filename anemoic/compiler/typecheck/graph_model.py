@@ -38,6 +38,7 @@ class GraphParts:
     node_weights: str | None  # as written; None: the loss's node scaler (or the default) decides in lowering
     node_weights_norm: str
     cutout: Cutout | None = None
+    source: v.Value | None = None  # a spatial downscaler's coarse dataset, as written (``typecheck.spatial``)
 
 
 def _nodes(ctx: Context, value: v.Value | None, region: str | None) -> NodesPlan | None:
@@ -198,7 +199,8 @@ def check_graph(ctx: Context, named: v.NamedV, dataset_name: str | None) -> Grap
         return None
     ctx.mark("graph.name", named.span)
     return GraphParts(named.name, data.name, hidden, parts["encoder"], parts["processor"],  # type: ignore[arg-type]
-                      parts["decoder"], weights, str(norm), cut)  # type: ignore[arg-type]
+                      parts["decoder"], weights, str(norm), cut,  # type: ignore[arg-type]
+                      graph.get("source"))
 
 
 def _cutout(ctx: Context, value: v.ComponentV) -> Cutout | bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from anemoic.compiler import coerce
 from anemoic.compiler import values as v
 from anemoic.compiler.diagnostics import Sink, Span, did_you_mean
-from anemoic.compiler.typecheck import unsupported
+from anemoic.compiler.typecheck import spatial, unsupported
 from anemoic.compiler.typecheck.context import Context, Settings
 from anemoic.compiler.typecheck.downscale import check_window, forecast_without_targets
 from anemoic.compiler.typecheck.method import CheckedMethod, check_method
@@ -18,7 +18,7 @@ from anemoic.plan.model import RolloutPlan, TaskPlan
 from anemoic.plan.units import format_duration
 
 KINDS = {"forecast": "forecaster", "temporal_downscale": "temporal_downscaler",  # word -> plan kind (TASK_KINDS)
-         "autoencode": "autoencoder"}
+         "autoencode": "autoencoder", "spatial_downscale": "spatial_downscaler"}
 NO_TIME = ("timestep", "inputs", "targets", "rollout", "validation_rollout")  # settings an autoencoder does not have
 
 
@@ -85,6 +85,8 @@ def check_task(ctx: Context, kind_name: v.Symbol, settings: Settings, span: Span
         plan = _downscaler(ctx, settings, span, frequency_s)
     elif kind == "autoencoder":
         plan = _autoencoder(ctx, settings, method, frequency_s)
+    elif kind == "spatial_downscaler":
+        plan = _spatial_downscaler(ctx, settings, frequency_s)
     else:
         plan = _forecaster(ctx, settings, frequency_s)
     if plan is None or metrics is None or method is None or method.plan is None or "members" in settings \
@@ -139,6 +141,16 @@ def _autoencoder(ctx: Context, settings: Settings, method: CheckedMethod | None,
     if not ok or read is None or frequency_s is None:
         return None
     return TaskPlan(kind="autoencoder", timestep_s=frequency_s, rollout=RolloutPlan(), **read)
+
+
+def _spatial_downscaler(ctx: Context, settings: Settings, frequency_s: int | None) -> TaskPlan | None:
+    """The fine field at t from the coarse field at t (``typecheck.spatial``): no time settings; the coarse
+    dataset is the graph's ``source``."""
+    ok = spatial.no_time(ctx, settings, settings.get("prediction"))
+    read = read_settings(ctx, settings, TABLE)
+    if not ok or read is None or frequency_s is None:
+        return None
+    return TaskPlan(kind="spatial_downscaler", timestep_s=frequency_s, rollout=RolloutPlan(), **read)
 
 
 def _timestep(ctx: Context, value: v.Value | None, frequency_s: int | None) -> int | None:

@@ -100,6 +100,11 @@ class AnemoicDataModule(pl.LightningDataModule):
 
     @classmethod
     def from_plan(cls, plan: Any, **kwargs: Any) -> "AnemoicDataModule":
+        """A plan with a coarse ``source`` (a spatial downscaler) reads two stores (``runtime.data.pairs``)."""
+        if getattr(plan, "source", None) is not None and cls is AnemoicDataModule:
+            from anemoic.runtime.data.pairs import PairDataModule
+
+            return PairDataModule(plan, **kwargs)
         return cls(plan, **kwargs)
 
     # -- checks -----------------------------------------------------------------------------------------

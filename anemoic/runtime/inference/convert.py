@@ -177,6 +177,10 @@ def convert_one(source: Path, output: Path, parent: str | None = None) -> tuple[
     from anemoic.runtime.inference.loading import load_training
 
     module, parts, path, lineage, checkpoint, ema = load_training(source)
+    if module.plan.source is not None:  # two grids and two normalisers: the inference format holds one of each
+        raise RuntimeUserError(f"error: {path} is a spatial downscaler's checkpoint; converting one into an inference "
+                               "checkpoint is not supported yet\nhint: predict with the training checkpoint "
+                               "(`anemoi-runtime predict RUN_DIR ...`)")
     target = output / f"{module.plan.name}-{path.stem}"
     if target.exists():
         raise RuntimeUserError(f"error: {target} already exists; an inference checkpoint is never overwritten\n"

@@ -20,6 +20,8 @@ import numpy as np
 import torch
 
 from anemoic.datasets.store import Store, open_store
+from anemoic.runtime.inference.downscale import TASK as DOWNSCALED
+from anemoic.runtime.inference.downscale import evaluate_downscaled
 from anemoic.runtime.inference.forecast_io import Forecast, read_forecast
 from anemoic.runtime.inference.reconstruct import TASK as RECONSTRUCTION
 from anemoic.runtime.inference.reconstruct import evaluate_reconstruction
@@ -37,6 +39,8 @@ def evaluate(forecast_path: str, store_path: str | None = None) -> str:
     if missing:
         raise RuntimeUserError(f"error: the store {store.path} has no variable {', '.join(missing)} to verify against")
     indices = [store.name_to_index[v] for v in forecast.variables]
+    if info.get("task") == DOWNSCALED:  # a spatial downscaler's fine fields, next to the bilinear interpolation
+        return evaluate_downscaled(forecast, store, indices)
     if info.get("task") == RECONSTRUCTION:  # an autoencoder's reconstructions: no lead time, no persistence
         return evaluate_reconstruction(forecast, store, indices)
     truth, clim = _truth(store, indices, forecast.dates[1:], info)

@@ -13,7 +13,8 @@ the analysis, once per member); their noise comes from a generator seeded by ``-
 A temporal downscaler's ``D`` is its first input t: it reads its inputs (t and t + Δ) from the store and
 writes the state at t (lead 0) and its first ``N`` targets, with what ``evaluate`` needs to compare them
 with the linear interpolation between the inputs.  An autoencoder reconstructs the state at ``D`` and the
-``N - 1`` after it, each from itself (``inference.reconstruct``).
+``N - 1`` after it, each from itself (``inference.reconstruct``); a spatial downscaler downscales them
+(``inference.downscale``).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import torch
 from anemoic.plan.kinds import Precision
 from anemoic.plan.model import Plan
 from anemoic.plan.windows import interpolation_weights
+from anemoic.runtime.inference.downscale import TASK as DOWNSCALED
+from anemoic.runtime.inference.downscale import downscale
 from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
 from anemoic.runtime.inference.loading import load_trained
 from anemoic.runtime.inference.reconstruct import TASK as RECONSTRUCTION
@@ -66,6 +69,9 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
     store = data.store
     start = store.date_index(date)
     task = module.task
+    if plan.task.kind == "spatial_downscaler":  # the fine fields of `steps` dates from `date`, each from itself
+        return downscale(module, data, start, steps, target, _info(plan, path, lineage, str(store.dates[start]), steps),
+                         plan.seed if seed is None else seed)
     if not task.has_lead_times:  # an autoencoder: the reconstructions of `steps` states from `date`
         return reconstruct(module, data, start, steps, target, _info(plan, path, lineage, str(store.dates[start]),
                                                                     steps))
@@ -129,6 +135,10 @@ def predict_command(checkpoint: str, *, date: str, steps: int, output: str, devi
                     seed: int | None = None) -> int:
     forecast = predict(checkpoint, date, steps, device, seed)
     written = write_forecast(forecast, output)
+    if forecast.info.get("task") == DOWNSCALED:
+        print(f"wrote {written}: {len(forecast.variables)} variables on the fine grid, {steps} state(s) from "
+              f"{forecast.info['initial_date']}, downscaled from {forecast.info['source_store']}")
+        return 0
     if forecast.info.get("task") == RECONSTRUCTION:
         print(f"wrote {written}: {len(forecast.variables)} variables, the reconstructions of {steps} state(s) "
               f"from {forecast.info['initial_date']}")

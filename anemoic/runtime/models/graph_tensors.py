@@ -9,7 +9,7 @@ under a second even for n320-sized graphs).  ``g["data"]`` also carries ``area_w
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
@@ -29,6 +29,15 @@ def build_graph(graph: GraphPlan, latitudes_deg: np.ndarray, longitudes_deg: np.
     ``region_size``: on a limited-area model's cut-out grid, how many of its first points are the region's."""
     arrays, _ = build_or_load(graph, latitudes_deg, longitudes_deg, cache_dir, region_size)
     return to_hetero_data(arrays)
+
+
+def build_downscale_graph(graph: GraphPlan, source: Any, target: Any) -> HeteroData:
+    """A spatial downscaler's graph from the ``source`` store's grid to the ``target`` store's
+    (``anemoic.graphs.downscale``)."""
+    from anemoic.graphs.downscale import downscale_arrays
+
+    return to_hetero_data(downscale_arrays(graph, source.latitudes, source.longitudes, target.latitudes,
+                                           target.longitudes))
 
 
 def to_hetero_data(arrays: GraphArrays) -> HeteroData:

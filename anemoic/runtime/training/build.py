@@ -105,7 +105,12 @@ def build_task(plan: Plan, preprocessor: Preprocessor) -> Task:
 def build_components(plan: Plan, *, cache_graph: bool = True) -> Components:
     check_supported(plan)
     data = AnemoicDataModule.from_plan(plan)
-    graph = build_graph_for(plan, data.latitudes, data.longitudes, graph_cache_dir(plan) if cache_graph else None)
+    if plan.source is not None:  # a spatial downscaler: from the coarse grid to the fine one (built, not cached)
+        from anemoic.runtime.models.graph_tensors import build_downscale_graph
+
+        graph = build_downscale_graph(plan.graph, data.source_store, data.store)  # type: ignore[attr-defined]
+    else:
+        graph = build_graph_for(plan, data.latitudes, data.longitudes, graph_cache_dir(plan) if cache_graph else None)
     from anemoic.runtime.losses import build_loss
     from anemoic.runtime.models import build_model
 

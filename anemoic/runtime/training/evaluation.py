@@ -67,7 +67,11 @@ def validation_scores(module: ForecastModule, data: AnemoicDataModule, climatolo
         target, baseline = module.on_output_grid(target), module.on_output_grid(baseline)
         prediction = module.on_output_grid(module.denormalise_output(result.predictions))
         valid_times = np.stack([dataset.dates(i)[target_times] for i in picked])
-        clim = climatology.for_dates(valid_times.reshape(-1)).reshape(len(picked), steps, 1, *target.shape[3:])
+        clim = climatology.for_dates(valid_times.reshape(-1))
+        if clim.shape[-2] < target.shape[3]:  # a spatial downscaler: the fine points follow the unscored coarse ones
+            unscored = np.full((*clim.shape[:-2], target.shape[3] - clim.shape[-2], clim.shape[-1]), np.nan)
+            clim = np.concatenate([unscored, clim], axis=-2)
+        clim = clim.reshape(len(picked), steps, 1, *target.shape[3:])
         clim_t = torch.from_numpy(clim).to(target).expand_as(target)
         into = [(scores, slice(None))] + [(per_dataset[name], points) for name, points in parts]  # type: ignore[index]
         for sums, points in into:

@@ -17,7 +17,7 @@ from anemoic.runtime.training.scores import ScoreSums
 
 ENSEMBLE_REPORT: tuple[MetricKind, ...] = ("rmse", "crps", "spread_skill")
 """The metrics an ensemble's report scores: ensemble-mean RMSE, CRPS, and the spread/skill ratio."""
-SHORT = {"linear": "lin."}  # a baseline's name in the ratio columns (otherwise its first four letters)
+SHORT = {"linear": "lin.", "bilinear": "bilin."}  # a baseline's name in the ratio columns (else its first 4 letters)
 HEADLINES = {
     "rmse": "RMSE in physical units; ratio = model / baseline (below 1: the model is better)",
     "crps": "CRPS in physical units (a single state's CRPS is its absolute error, so the baselines' is their MAE); "

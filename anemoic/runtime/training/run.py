@@ -269,8 +269,9 @@ def exec_plan(plan_path: str, *, max_steps: int | None = None, dry_run_only: boo
     lineage = make_lineage(plan, parts.data.store.metadata.fingerprint, parent=parent)
     total_steps = total_optimiser_steps(plan, len(parts.data.train_starts), max_steps)
     module = ForecastModule(plan, parts.model, parts.loss, parts.preprocessor, parts.task, parts.node_weights,
-                            total_steps=total_steps, lineage=lineage, latitudes=parts.data.latitudes[:plan.output_points],
-                            longitudes=parts.data.longitudes[:plan.output_points])  # what is scored
+                            total_steps=total_steps, lineage=lineage,
+                            latitudes=parts.data.latitudes[:plan.output_points],  # the points scored
+                            longitudes=parts.data.longitudes[:plan.output_points])
     if decision is None and plan.training.init is not None:  # a fresh run: --resume (any mode) takes precedence
         _say(load_parts(module, plan.training.init))
     if dry_run_only:

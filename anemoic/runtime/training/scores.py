@@ -26,7 +26,8 @@ import torch
 from anemoic.plan.kinds import MetricKind
 from anemoic.runtime.losses.ensemble import kernel_crps
 
-KINDS = ("model", "persistence", "linear", "climatology")  # linear: interpolation in time (a downscaler's baseline)
+KINDS = ("model", "persistence", "linear", "bilinear", "climatology")  # linear: interpolation in time (a temporal
+# downscaler's baseline), bilinear: in space (a spatial downscaler's)
 Statistic = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 

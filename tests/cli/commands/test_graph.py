@@ -141,3 +141,15 @@ def test_plot_colours_the_data_nodes_by_dataset(lam_plan_file, capsys, tmp_path)
     output = tmp_path / "lam.png"
     assert main(["graph", "plot", str(lam_plan_file), "-o", str(output), "--edges", "200", "--no-cache"]) == 0
     assert output.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_describe_of_a_spatial_downscaler_is_its_coarse_to_fine_graph(tmp_path, capsys):
+    from tests.runtime.tasks.test_spatial_downscaler import downscaler_plan, write_coarse_store
+    from tests.runtime.training.tiny_run import write_tiny_store
+
+    plan = downscaler_plan(write_tiny_store(tmp_path), write_coarse_store(tmp_path), tmp_path / "run")
+    write_plan(plan, tmp_path / "plan.json")
+    assert main(["graph", "describe", str(tmp_path / "plan.json")]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"data\s+160\s+dataset", out)  # 32 coarse points, then 128 fine ones
+    assert "the 32 points of `coarse` (they send the encoder's edges), then the 128 of `synthetic`" in out

