@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo ensemble-demo downscale-demo spatial-downscale-demo autoencode-demo test install data clean-venv
+.PHONY: demo ensemble-demo downscale-demo spatial-downscale-demo lam-demo autoencode-demo test install data clean-venv
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -51,6 +51,13 @@ spatial-downscale-demo: data
 	$(VENV)/bin/anemoic check examples/spatial_downscale.anm
 	$(VENV)/bin/anemoic build examples/spatial_downscale.anm --target local -o build/spatial_downscale
 	$(VENV)/bin/anemoi-runtime exec build/spatial_downscale/plan.json
+
+# A limited-area forecaster of the Pacific SST inside HadISST's Indo-Pacific SST (examples/lam_pacific.anm): the
+# boundary is forced from the data at every step and only the region is scored.
+lam-demo: data
+	$(VENV)/bin/anemoic check examples/lam_pacific.anm
+	$(VENV)/bin/anemoic build examples/lam_pacific.anm --target local -o build/lam_pacific
+	$(VENV)/bin/anemoi-runtime exec build/lam_pacific/plan.json
 
 # An autoencoder of the same fields (examples/autoencode.anm): its report puts each variable's reconstruction RMSE
 # next to the variable's standard deviation; a later forecaster can start from its encoder and decoder.

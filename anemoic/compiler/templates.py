@@ -88,6 +88,11 @@ def render(template: str, name: str, target: Path, store: StoreMetadata | None =
     module = parse(text, str(source), Sink())
     if module is None:  # pragma: no cover - the examples are checked by their own tests
         raise TemplateError(f"the template `{template}` ({source}) does not parse")
+    datasets = [d.name.id for d in module.decls if isinstance(d, ast.Binding) and d.kind == "dataset"]
+    if store is not None and len(datasets) > 1:
+        raise TemplateError(f"the template `{template}` reads {len(datasets)} datasets ({', '.join(datasets)}): "
+                            "`--dataset` fits templates of one dataset; make it without `--dataset` and point each "
+                            "`zarr(...)` at your stores")
     here, there = source.parent, Path(os.path.abspath(target)).parent
     edits = _Edits(text, [])
     for decl in module.decls:

@@ -16,6 +16,8 @@ from tests.golden import assert_golden
 ROOT = Path(__file__).resolve().parents[2]
 PACIFIC = ROOT / "data" / "pacific-sst-wind-5deg.zarr"
 NAMES = sorted({p.stem: name for name, p in sorted(templates().items(), reverse=True)}.values())  # one per file
+SEVERAL_DATASETS = ("lam", "spatial_downscale", "spatial_downscale_ensemble", "stretched_pacific")  # no --dataset fitting
+ONE_DATASET = [name for name in NAMES if name not in SEVERAL_DATASETS]
 
 
 def _check(path: Path, text: str, require: bool) -> None:
@@ -38,7 +40,7 @@ def test_template_without_a_dataset_checks(template: str, tmp_path: Path) -> Non
     _check(target, render(template, "mine", target), require=False)
 
 
-@pytest.mark.parametrize("template", NAMES)
+@pytest.mark.parametrize("template", ONE_DATASET)
 def test_template_fitted_to_the_pacific_store_checks(template: str, tmp_path: Path) -> None:
     if not PACIFIC.exists():
         pytest.skip("data/pacific-sst-wind-5deg.zarr is absent (make data)")
@@ -48,7 +50,7 @@ def test_template_fitted_to_the_pacific_store_checks(template: str, tmp_path: Pa
     _check(target, text, require=True)
 
 
-@pytest.mark.parametrize("template", NAMES)
+@pytest.mark.parametrize("template", ONE_DATASET)
 def test_template_fitted_to_a_synthetic_store_checks(template: str, tmp_path: Path,
                                                      tmp_path_factory: pytest.TempPathFactory) -> None:
     store = read_metadata(shared_store(tmp_path_factory))
@@ -76,5 +78,14 @@ def test_quickstart_on_the_pacific_store_golden() -> None:
 
 def test_unknown_template_lists_the_templates(tmp_path: Path) -> None:
     with pytest.raises(TemplateError,
-                       match=r"^no template `lam`; templates: aifs, aifs_o96, autoencode, ensemble, quickstart"):
-        render("lam", "x", tmp_path / "x.anm")
+                       match=r"^no template `cerra`; templates: aifs, aifs_o96, autoencode, ensemble, lam, lam_pacific"):
+        render("cerra", "x", tmp_path / "x.anm")
+
+
+@pytest.mark.parametrize("template", SEVERAL_DATASETS)
+def test_a_template_of_several_datasets_is_not_fitted_to_one_store(template: str, tmp_path: Path,
+                                                                   tmp_path_factory: pytest.TempPathFactory) -> None:
+    assert template in NAMES
+    store = read_metadata(shared_store(tmp_path_factory))
+    with pytest.raises(TemplateError, match=r"reads 2 datasets \(.+\): `--dataset` fits templates of one dataset"):
+        render(template, "x", tmp_path / "x.anm", store)

@@ -3,7 +3,8 @@
 Each run's checkpoint (EMA weights preferred) forecasts every validation sample; the table gives, per
 variable and lead, each run's CRPS (an ensemble's fair CRPS; a single state's CRPS is its absolute
 error, so a deterministic run's is its MAE), the RMSE of its (ensemble-mean) state and an ensemble's
-spread/skill ratio, then persistence and climatology on the same samples.  So a deterministic
+spread/skill ratio, then persistence and climatology on the same samples, all with the first run's
+area weights.  So a deterministic
 forecaster and an ensemble are compared by the one score that means the same for both.
 """
 
@@ -63,6 +64,9 @@ def compare(runs: list[str], leads: int = 2) -> str:
     climatology = build_climatology(first.parts.data)
     scored: list[tuple[str, ScoreSums]] = []
     for path, run in zip(runs, loaded):
+        # one weighting for all: a limited-area model's region cells (cut from its combined grid) are not the
+        # same run's region alone would give, and different weights would make the scores incomparable
+        run.module.node_weights = first.module.node_weights.to(run.module.node_weights)
         scores = validation_scores(run.module, run.parts.data, climatology, run.plan.training.batch_size,
                                    metrics=METRICS)  # type: ignore[arg-type]
         name = run.plan.name if [r.plan.name for r in loaded].count(run.plan.name) == 1 else path

@@ -36,9 +36,9 @@ def test_new_refuses_to_overwrite(capsys) -> None:  # type: ignore[no-untyped-de
 
 
 def test_unknown_template_and_missing_store_are_one_line(capsys) -> None:  # type: ignore[no-untyped-def]
-    assert main(["new", "x", "--from", "lam"]) == 2
+    assert main(["new", "x", "--from", "cerra"]) == 2
     err = capsys.readouterr().err
-    assert err.startswith("error: no template `lam`; templates: aifs,") and err.count("\n") == 1
+    assert err.startswith("error: no template `cerra`; templates: aifs,") and err.count("\n") == 1
     assert main(["new", "x", "--from", "aifs", "--dataset", "absent.zarr"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "absent.zarr" in err and err.count("\n") == 1
