@@ -11,11 +11,10 @@ import numpy as np
 import torch
 
 from anemoic.plan.kinds import MetricKind
-from anemoic.plan.model import Plan
 from anemoic.runtime.data.datamodule import AnemoicDataModule
 from anemoic.runtime.methods import Stream
 from anemoic.runtime.training.climatology import Climatology
-from anemoic.runtime.training.module import ForecastModule
+from anemoic.runtime.training.module import ForecastModule, dataset_parts
 from anemoic.runtime.training.scores import ScoreSums
 
 
@@ -31,14 +30,6 @@ def build_climatology(data: AnemoicDataModule) -> Climatology:
     around = Climatology.from_store(data.boundary.store, plan.dataset.train.start, plan.dataset.train.end,
                                     [outer[name].store_index for name in plan.indices.output])
     return climatology.beside(around, data.boundary.grid.boundary_index)
-
-
-def dataset_parts(plan: Plan) -> tuple[tuple[str, slice], ...]:
-    """A stretched grid's datasets and their points (the region's first); none for any other model."""
-    if plan.boundary is None or plan.boundary.forced:
-        return ()
-    region = plan.dataset.grid_size
-    return ((plan.dataset.name, slice(0, region)), (plan.boundary.dataset.name, slice(region, None)))
 
 
 @torch.no_grad()

@@ -34,6 +34,15 @@ from anemoic.runtime.training.schedule import build_optimiser, build_scheduler
 from anemoic.runtime.training.scores import ScoreSums
 
 
+def dataset_parts(plan: Plan) -> tuple[tuple[str, slice], ...]:
+    """A stretched grid's datasets and their points (the region's first), scored each on its own too; none for
+    any other model."""
+    if plan.boundary is None or plan.boundary.forced:
+        return ()
+    region = plan.dataset.grid_size
+    return ((plan.dataset.name, slice(0, region)), (plan.boundary.dataset.name, slice(region, None)))
+
+
 class ForecastModule(pl.LightningModule):
     def __init__(self, plan: Plan, model: torch.nn.Module, loss: torch.nn.Module, preprocessor: torch.nn.Module,
                  task: Task, node_weights: torch.Tensor, total_steps: int, lineage: dict[str, Any], *,
@@ -179,6 +188,9 @@ class ForecastModule(pl.LightningModule):
             prediction, target, baseline = (self.sharding.local(t, 3) for t in (prediction, target, baseline))
             weights, count = weights[self.sharding.data_range], self.sharding.counts_samples
         self.val_scores.add("model", prediction, target, weights, count_samples=count)
+        for name, points in dataset_parts(self.plan):  # a stretched grid (never sharded): each dataset alone too
+            at = lambda t: t[..., points, :]  # noqa: E731
+            self.val_scores.add(f"model {name}", at(prediction), at(target), weights[points], count_samples=False)
         if self.task.has_lead_times:  # an autoencoder's "persistence" is the truth it reconstructs
             self.val_scores.add(self.task.baseline_name, baseline, target, weights)
 
@@ -201,12 +213,17 @@ class ForecastModule(pl.LightningModule):
         total, samples = reduce(self.val_loss_sums).tolist()
         self.log("val/loss", total / max(samples, 1.0), prog_bar=True, on_epoch=True, sync_dist=False)
         offsets = self.task.lead_offsets(scores.leads)  # a forecaster's lead, a downscaler's target offset
+        # a stretched grid's datasets each on its own points too: val/<dataset>/<metric>/...
+        for kind, prefix in [("model", "val/"), *((f"model {d}", f"val/{d}/") for d, _ in dataset_parts(self.plan))]:
+            self._log_scores(scores, kind, prefix, offsets)
+
+    def _log_scores(self, scores: ScoreSums, kind: str, prefix: str, offsets: tuple[int, ...]) -> None:
         for metric in scores.metrics:
-            model = scores.score("model", metric)
+            model = scores.score(kind, metric)
             for v, name in enumerate(self.plan.indices.output):
                 for lead in range(scores.leads):  # an autoencoder's one reconstruction has no lead time
-                    key = f"val/{metric}/{name}/{offsets[lead]}" if self.task.has_lead_times else \
-                        f"val/{metric}/{name}"
+                    key = f"{prefix}{metric}/{name}/{offsets[lead]}" if self.task.has_lead_times else \
+                        f"{prefix}{metric}/{name}"
                     values = model[lead, v]
                     if values.dim() == 0:
                         self.log(key, float(values), on_epoch=True, rank_zero_only=True)
