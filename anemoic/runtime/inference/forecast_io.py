@@ -40,6 +40,16 @@ def _format_of(path: Path) -> str:
     raise RuntimeUserError(f"error: {path}: a forecast is written as .zarr or .nc (netCDF), not {path.suffix or 'no suffix'!r}")
 
 
+def point_datasets(forecast: Forecast) -> np.ndarray | None:
+    """A stretched grid's forecast: the dataset name of each point (the region's first, then the outer
+    dataset's, as its ``stretched`` record says); None for any other forecast."""
+    record = forecast.info.get("stretched")
+    if not record:
+        return None
+    points = len(forecast.latitudes)
+    return np.array([record["region"]] * int(record["points"]) + [record["outer"]] * (points - int(record["points"])))
+
+
 def write_forecast(forecast: Forecast, path: str | os.PathLike) -> Path:
     target = Path(path)
     if _format_of(target) == "zarr":
@@ -58,6 +68,9 @@ def _write_zarr(forecast: Forecast, target: Path) -> Path:
     )
     writer.write(np.ascontiguousarray(forecast.fields.transpose(0, 3, 1, 2)))  # (T, V, E, G)
     writer._small("area_weight", forecast.area_weight.astype(np.float64))  # inside the temporary store
+    datasets = point_datasets(forecast)
+    if datasets is not None:  # 0: the region's points, 1: the outer dataset's (names in the `stretched` record)
+        writer._small("dataset_index", (datasets != datasets[0]).astype(np.int8))
     return writer.close()
 
 
@@ -67,6 +80,9 @@ def _write_netcdf(forecast: Forecast, target: Path) -> Path:
     dims = ("time", "ensemble", "values")
     data = {name: (dims, forecast.fields[..., v]) for v, name in enumerate(forecast.variables)}
     data["area_weight"] = (("values",), forecast.area_weight.astype(np.float64))
+    datasets = point_datasets(forecast)
+    if datasets is not None:  # each point's dataset name: select one with `forecast.where(forecast.dataset == ...)`
+        data["dataset"] = (("values",), datasets)
     dataset = xr.Dataset(
         data, coords={"time": forecast.dates.astype("datetime64[ns]"), "latitude": (("values",), forecast.latitudes),
                       "longitude": (("values",), forecast.longitudes)},

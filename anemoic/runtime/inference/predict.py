@@ -3,7 +3,7 @@
 A limited-area model reads its boundary store too (the forcing of every step, at the same valid times) and
 writes its region's points only (the output mask).  A stretched-grid model writes every point of its cut-out
 grid: the region's first, then the outer dataset's (the forecast's ``stretched`` record names both, the
-number of region points and each outer point's index in the outer store).
+number of region points and each outer point's index in the outer store; ``forecast_io`` labels each point).
 The initial state is read from the plan's store at ``D`` (with the earlier
 input steps the model needs); forcings of future steps come from the store
 too, so the forecast must lie inside the store's dates.  Fields are written

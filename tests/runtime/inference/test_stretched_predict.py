@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import xarray as xr
+import zarr
 
 from anemoic.datasets.store import open_store
 from anemoic.runtime.inference.evaluate import evaluate
@@ -39,7 +41,14 @@ def test_predict_writes_both_datasets_and_reproduces_the_validation_forecast(tra
     assert (record["region"], record["points"], record["outer"], len(record["outer_index"])) == \
         ("pacific", 252, "globe", 582)
     assert np.isclose(forecast.area_weight.sum(), 1.0)
-    text = evaluate(str(write_forecast(forecast, trained_stretched.directory / "stretched-forecast.nc")))
+    path = write_forecast(forecast, trained_stretched.directory / "stretched-forecast.nc")
+    with xr.open_dataset(path, engine="netcdf4") as written:  # each point's dataset, for a user to select by
+        labels = written["dataset"].values
+    assert list(labels[:252]) == ["pacific"] * 252 and list(labels[252:]) == ["globe"] * 582
+    zarr_path = write_forecast(forecast, trained_stretched.directory / "stretched-forecast.zarr")
+    index = np.asarray(zarr.open_group(str(zarr_path), mode="r")["dataset_index"][:])
+    assert index.sum() == 582 and not index[:252].any()
+    text = evaluate(str(path))
     assert "scored over both datasets: the region `pacific` (252 points) and `globe` (582 points)" in text
     assert "Over `pacific` alone" in text and "Over `globe` alone" in text
 
