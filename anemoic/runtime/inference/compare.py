@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import numpy as np
 
+from anemoic.plan.model import Plan
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.inference.loading import load_trained
 from anemoic.runtime.training.evaluation import build_climatology, validation_scores
@@ -26,6 +27,14 @@ def _number(value: float) -> str:
     return "-" if math.isnan(value) else f"{value:.4g}"
 
 
+def _scored(plan: Plan) -> tuple[object, ...]:
+    """Which points a run scores: a stretched grid's both datasets (its outer store and margin), else its store's
+    (a limited-area model's region is the region store's points, comparable with a run on the region alone)."""
+    if plan.boundary is not None and not plan.boundary.forced:
+        return ("stretched", plan.boundary.dataset.fingerprint, plan.boundary.margin_km)
+    return ("store",)
+
+
 def _same_samples(first: object, other: object, name: str) -> None:
     """Runs are comparable when they verify the same states: store, variables, timestep and sample times."""
     a, b = first.plan, other.plan  # type: ignore[attr-defined]
@@ -37,6 +46,7 @@ def _same_samples(first: object, other: object, name: str) -> None:
                                                                   (b.task.kind, b.task.input_offsets,
                                                                    b.task.target_offsets)),
         "output variables": (a.indices.output, b.indices.output),
+        "scored points (a stretched grid's both datasets, or the store's)": (_scored(a), _scored(b)),
         "validation samples": (first.starts, other.starts),  # type: ignore[attr-defined]
     }
     for what, (mine, theirs) in checks.items():

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from anemoic.plan.model import BoundaryPlan
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.inference.compare import _same_samples
 from tests.factories import make_plan
@@ -30,6 +31,7 @@ def test_runs_of_the_same_store_variables_timestep_and_samples_compare() -> None
     _run(make_plan(**{"task.timestep_s": 43200})),
     _run(make_plan(**{"dataset.fingerprint": "1" * 64})),
     _run(starts=STARTS[:1]),
+    _run(make_plan(**{"boundary": BoundaryPlan(make_plan().dataset, make_plan().variables, 300.0, forced=False)})),
 ])
 def test_runs_that_verify_other_states_are_refused(other: SimpleNamespace) -> None:
     with pytest.raises(RuntimeUserError, match="the scores would not be comparable"):
