@@ -1,6 +1,6 @@
 """A stretched-grid model's checkpoint: ``predict`` writes every point of the cut-out grid (the region's first,
 then the outer dataset's, named in the forecast's ``stretched`` record) and reproduces the validation forecast
-of training bit for bit (CPU); ``evaluate`` scores both datasets, together and each alone, the outer points
+of training bit for bit (CPU), from the training checkpoint and from its inference checkpoint; ``evaluate`` scores both datasets, together and each alone, the outer points
 against their own store, and says so (golden text)."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import xarray as xr
 import zarr
 
 from anemoic.datasets.store import open_store
+from anemoic.runtime.inference.convert import convert_command
 from anemoic.runtime.inference.evaluate import evaluate
 from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
 from anemoic.runtime.inference.loading import load_training
@@ -33,10 +34,14 @@ def test_predict_writes_both_datasets_and_reproduces_the_validation_forecast(tra
     states = module.task.validation_rollout(model, module.normalise(dataset[SAMPLE].unsqueeze(0))).predictions
     expected = module.denormalise_output(states)[0].numpy()
     date = str(dataset.dates(SAMPLE)[module.task.initial_position()])
-    forecast = predict(str(trained_stretched.run_dir), date, expected.shape[0], device="cpu")
-    assert forecast.fields.shape[2] == 834  # every point: the region's 252, then 582 of the globe
-    assert np.array_equal(forecast.fields[1:], expected)
-    np.testing.assert_array_equal(forecast.latitudes, parts.data.latitudes)
+    inference = trained_stretched.directory / "inference"
+    assert convert_command([str(trained_stretched.run_dir)], output=str(inference)) == 0
+    (converted,) = [p for p in inference.iterdir() if not p.name.startswith(".")]
+    for checkpoint in (trained_stretched.run_dir, converted):  # the training checkpoint and the inference one
+        forecast = predict(str(checkpoint), date, expected.shape[0], device="cpu")
+        assert forecast.fields.shape[2] == 834  # every point: the region's 252, then 582 of the globe
+        assert np.array_equal(forecast.fields[1:], expected)
+        np.testing.assert_array_equal(forecast.latitudes, parts.data.latitudes)
     record = forecast.info["stretched"]
     assert (record["region"], record["points"], record["outer"], len(record["outer_index"])) == \
         ("pacific", 252, "globe", 582)
