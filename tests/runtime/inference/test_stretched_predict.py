@@ -1,7 +1,8 @@
 """A stretched-grid model's checkpoint: ``predict`` writes every point of the cut-out grid (the region's first,
-then the outer dataset's, named in the forecast's ``stretched`` record) and reproduces the validation forecast
-of training bit for bit (CPU), from the training checkpoint and from its inference checkpoint; ``evaluate`` scores both datasets, together and each alone, the outer points
-against their own store, and says so (golden text)."""
+then the outer dataset's, named in the forecast's ``stretched`` record and labelled per point) and reproduces the
+validation forecast of training bit for bit (CPU), from the training checkpoint and from its inference
+checkpoint; ``evaluate`` scores both datasets, together and each alone, the outer points against their own store,
+and says so (golden text)."""
 
 from __future__ import annotations
 
