@@ -180,7 +180,8 @@ def output_mask(ctx: Context, value: v.Value | None, at: Span | None, graph: Gra
                            "300)`")
         return None
     if value is None:
-        ctx.sink.error("E0830", f"the graph `{graph.name}` is built on `cutout({cut.region.name}, "  # type: ignore[union-attr]
+        assert graph is not None  # a cut-out comes from a graph
+        ctx.sink.error("E0830", f"the graph `{graph.name}` is built on `cutout({cut.region.name}, "
                        f"{cut.boundary.name}, ...)` but the task has no `output_mask`: say whether the boundary is "
                        "forced (a limited-area model) or forecast too (a stretched grid); a boundary trained on and "
                        "never forced at inference is anemoi issue 150", task_span,
