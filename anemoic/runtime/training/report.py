@@ -26,8 +26,9 @@ HEADLINES = {
 
 
 def format_lead(seconds: int) -> str:
-    """``+6h``, ``+1d``, ``+1mo``: a lead time as the language writes durations."""
-    return "+" + format_duration(seconds)
+    """``+6h``, ``+1d``, ``+1mo``: a lead time as the language writes durations; ``+0`` for the same time (a
+    spatial downscaler's target)."""
+    return "+" + format_duration(seconds) if seconds else "+0"
 
 
 def _number(value: float) -> str:

@@ -52,5 +52,5 @@ def test_end_of_run_report_text() -> None:
 
 
 def test_lead_labels() -> None:
-    assert [format_lead(s) for s in (21600, 86400, 30 * 86400, 5400, 7, 2 * 2_629_800)] == [
-        "+6h", "+1d", "+30d", "+90m", "+7s", "+2mo"]
+    assert [format_lead(s) for s in (21600, 86400, 30 * 86400, 5400, 7, 2 * 2_629_800, 0)] == [
+        "+6h", "+1d", "+30d", "+90m", "+7s", "+2mo", "+0"]
