@@ -15,7 +15,8 @@ section ends with a newline).  The runner writes every section except ``expected
 folder under its name, beside ``store.zarr``: a synthetic o16 store, 6-hourly from 2020-01-01 to
 2020-01-31T18:00 with ``anemoic.datasets.synth.DEFAULT_VARIABLES``, and ``region.zarr`` (``REGION``): the
 same variables on the tropical Pacific points of an o32 grid, 6-hourly from 2020-01-01 to 2020-02-10T18:00, the
-region of the limited-area cases (with ``store.zarr`` as their boundary).  It then checks the first section
+region of the limited-area cases (with ``store.zarr`` as their boundary), and ``members.zarr``: an o16 store of
+two ensemble members over the region's dates.  It then checks the first section
 from that folder (``compile_file("<case>.anm")``, so positions read ``<case>.anm:11:69``) and compares
 the rendering with ``expected``.  Cases named ``warn_*`` must compile with warnings only, every other
 case must have an error.
@@ -51,15 +52,19 @@ REGION = {"grid": "o32", "area": (20.0, 150.0, -20.0, 250.0), "start": "2020-01-
 def store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("store")
     write_synthetic_store(folder / "region.zarr", **REGION)  # type: ignore[arg-type]
+    write_synthetic_store(folder / "members.zarr", grid="o16", start="2020-01-01", end="2020-02-10T18:00",
+                          ensembles=2)
     return write_synthetic_store(folder / "store.zarr", grid="o16", start="2020-01-01", end="2020-01-31T18:00")
 
 
 def check_in_folder(files: list[tuple[str, str]], store: Path, workdir: Path,
                     monkeypatch: pytest.MonkeyPatch) -> tuple[str, bool]:
-    """Write ``files`` (the first is checked) beside ``store.zarr`` and ``region.zarr`` in ``workdir``:
+    """Write ``files`` (the first is checked) beside ``store.zarr``, ``region.zarr`` and ``members.zarr`` (two
+    ensemble members) in ``workdir``:
     (rendering, has errors)."""
     (workdir / "store.zarr").symlink_to(store, target_is_directory=True)
     (workdir / "region.zarr").symlink_to(store.with_name("region.zarr"), target_is_directory=True)
+    (workdir / "members.zarr").symlink_to(store.with_name("members.zarr"), target_is_directory=True)
     for name, text in files:
         (workdir / name).write_text(text)
     monkeypatch.chdir(workdir)

@@ -218,9 +218,16 @@ def supported(ctx: Context, cut: Cutout, task: TaskPlan | None, parallel: Parall
 
 
 def cutout_fits(ctx: Context, cut: Cutout, region: DatasetInfo, boundary: DatasetInfo) -> None:
-    """With both stores readable, the cut-out must leave boundary points around the region (E0516)."""
+    """With both stores readable, the cut-out must leave boundary points around the region (E0516), and both
+    hold states of the same kind: as many ensemble members (E0834), so each point of a sample has them all."""
     if region.metadata is None or boundary.metadata is None:
         return
+    inner, outer = region.metadata.ensemble_size, boundary.metadata.ensemble_size
+    if inner != outer:
+        ctx.sink.error("E0834", f"`{boundary.name}` holds {outer} ensemble member{'s' * (outer != 1)} and the "
+                       f"region `{region.name}` {inner}: the points of one grid would have different members",
+                       cut.span, hint="cut the region out of a store with as many ensemble members (single states: "
+                       "one member each)")
     from anemoic.compiler.data_grid import combined_grid
     from anemoic.graphs.errors import GraphError
 
