@@ -1,4 +1,5 @@
-"""`compare` scores runs only when they verify the same states; otherwise one message says why (golden)."""
+"""`compare` scores runs only when they verify the same states, otherwise one message says why (golden), and
+scores them all with the first run's area weights."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.inference.compare import _same_samples
 from tests.factories import make_plan
 from tests.golden import assert_golden
+from tests.runtime.lam import trained_lam  # noqa: F401  (the trained limited-area run)
 
 GOLDEN = Path(__file__).parent / "golden"
 STARTS = np.array(["2020-01-21T00:00", "2020-01-21T06:00"], dtype="datetime64[s]")
@@ -44,3 +46,29 @@ def test_the_refusal_says_what_differs() -> None:
     with pytest.raises(RuntimeUserError) as info:
         _same_samples(_run(plan), _run(other), "runs/other")
     assert_golden(str(info.value) + "\n", GOLDEN / "compare_other_variables.txt")
+
+
+def test_every_run_is_scored_with_the_first_runs_area_weights(trained_lam, tmp_path: Path) -> None:
+    """A limited-area model's region cells are cut from its combined grid, so its own weights differ from those of
+    a model of the region alone; compare scores both (and the baselines) with the first run's."""
+    from anemoic.plan.io import write_plan
+    from anemoic.runtime.inference.compare import compare
+    from anemoic.runtime.inference.loading import load_trained
+    from anemoic.runtime.training.evaluation import build_climatology, validation_scores
+    from tests.runtime.lam import LAM_DEFAULTS
+    from tests.runtime.training.tiny_run import run_runtime
+
+    alone = make_plan(str(trained_lam.store), str(tmp_path / "alone"), **LAM_DEFAULTS)
+    write_plan(dataclasses.replace(alone, dataset=dataclasses.replace(alone.dataset, name="pacific")),
+               tmp_path / "alone.json")
+    result = run_runtime("exec", str(tmp_path / "alone.json"), cwd=tmp_path, timeout=240)
+    assert result.returncode == 0, result.stderr[-4000:]
+    first, _, _, _ = load_trained(str(tmp_path / "alone"))
+    lam, parts, _, _ = load_trained(str(trained_lam.run_dir))
+    assert not np.allclose(first.node_weights.numpy(), lam.node_weights.numpy())  # the case this is about
+    lam.node_weights = first.node_weights.clone()
+    expected = validation_scores(lam, parts.data, build_climatology(parts.data), lam.plan.training.batch_size)
+    table = compare([str(tmp_path / "alone"), str(trained_lam.run_dir)], leads=1)
+    row = next(line for line in table.splitlines() if str(trained_lam.run_dir) in line)  # its first variable
+    rmse = float(expected.score("model", "rmse")[0, 0])
+    assert f"{rmse:.4g}" in row.split(), (row, rmse)
