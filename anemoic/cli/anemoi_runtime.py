@@ -36,7 +36,7 @@ def _predict(args: argparse.Namespace) -> int:
     from anemoic.runtime.inference.predict import predict_command
 
     return predict_command(args.checkpoint, date=args.date, steps=args.steps, output=args.output, device=args.device,
-                           seed=args.seed)
+                           seed=args.seed, boundary=args.boundary)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
@@ -136,6 +136,9 @@ def make_parser() -> argparse.ArgumentParser:
     pred.add_argument("--seed", type=int, default=None,
                       help="seed of an ensemble's noise (default: the plan's seed); the same seed writes the "
                            "same members")
+    pred.add_argument("--boundary", default=None, metavar="STORE",
+                      help="a limited-area model: force its boundary from STORE (e.g. a global model's forecasts) "
+                           "instead of the store it was trained with; same grid, variables found by name")
     pred.set_defaults(func=_predict)
 
     ev = sub.add_parser("evaluate", help="score a forecast against the store, persistence and climatology")

@@ -17,6 +17,8 @@ number of samples this rank already consumed in the current epoch.
 
 from __future__ import annotations
 
+import dataclasses
+
 from typing import Any
 
 import lightning.pytorch as pl
@@ -45,7 +47,8 @@ class Boundary:
         self.plan, self.region_store, self.region_channels = plan, data.store, data.channels
         self.store: Store = open_store(plan.boundary.dataset.path)
         self.names = (plan.dataset.name, plan.boundary.dataset.name)
-        self.channels = data._channels(self.store, plan.boundary.variables)
+        self._channels_in = data._channels  # the sample's channels as a store holds them
+        self.channels = self._channels_in(self.store, plan.boundary.variables)
         data._check_store(self.store, plan.boundary.dataset, self.channels)
         if not plan.dataset.grid_size:
             raise data.store.error("the limited-area plan does not record its region's grid size "
@@ -57,6 +60,27 @@ class Boundary:
         self.grid = cutout_grid(data.store.latitudes, data.store.longitudes, self.store.latitudes,
                                 self.store.longitudes, plan.boundary.margin_km)
         self.starts: dict[str, np.ndarray] = {}
+
+    def read_from(self, path: str) -> None:
+        """Force the boundary from another store on the same grid (e.g. a global model's forecasts instead of the
+        analyses it was trained on): its variables are found by name, the normalisation stays the training's."""
+        other = open_store(path)
+        held = other.metadata.variables
+        absent = [v.name for v in self.plan.boundary.variables if v.store_index >= 0 and v.name not in held]
+        if absent:
+            raise other.error(f"lacks {', '.join(absent)}, which the boundary `{self.names[1]}` forces")
+        if other.metadata.ensemble_size != self.store.metadata.ensemble_size:
+            raise other.error(f"holds {other.metadata.ensemble_size} ensemble members, the boundary store "
+                              f"{self.store.metadata.ensemble_size}")
+        same_grid = len(other.latitudes) == len(self.store.latitudes) and np.allclose(
+            other.latitudes, self.store.latitudes) and np.allclose(other.longitudes, self.store.longitudes)
+        if not same_grid:
+            raise other.error(f"is not on the grid of the boundary `{self.names[1]}` the model was trained with "
+                              f"({len(other.latitudes)} points against {len(self.store.latitudes)})")
+        variables = [dataclasses.replace(v, store_index=held.index(v.name)) if v.store_index >= 0 else v
+                     for v in self.plan.boundary.variables]
+        self.channels = self._channels_in(other, variables)
+        self.store, self.step = other, step_in_dates(other, self.plan.task.timestep_s)
 
     def windows(self, split: Split, start: str, end: str, step: int, length: int) -> tuple[np.ndarray, Skipped]:
         """The region's starts of ``split`` whose dates both stores hold (the boundary's are kept here)."""

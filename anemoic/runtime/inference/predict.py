@@ -53,8 +53,10 @@ def resolve_device(device: str) -> torch.device:
 
 
 @torch.no_grad()
-def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: int | None = None) -> Forecast:
-    """The forecast in physical units; on a GPU the model runs under its training precision's autocast."""
+def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: int | None = None,
+            boundary: str | None = None) -> Forecast:
+    """The forecast in physical units; on a GPU the model runs under its training precision's autocast.
+    ``boundary``: a store on the boundary's grid that forces a limited-area model instead of its training one."""
     if steps < 1:
         raise RuntimeUserError(f"error: --steps must be at least 1, got {steps}")
     try:
@@ -66,6 +68,11 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
     module, parts, path, lineage = load_trained(checkpoint)
     module.to(target)
     plan, data = module.plan, parts.data
+    if boundary is not None:
+        if data.boundary is None or not plan.boundary.forced:  # type: ignore[union-attr]
+            raise RuntimeUserError("error: --boundary forces a limited-area model's boundary, and this checkpoint's "
+                                   "model has none (its plan has no `output_mask` naming a region)")
+        data.boundary.read_from(boundary)
     store = data.store
     start = store.date_index(date)
     task = module.task
@@ -115,7 +122,7 @@ def predict(checkpoint: str, date: str, steps: int, device: str = "auto", seed: 
         info["output_mask"] = {"region": plan.dataset.name, "points": plan.dataset.grid_size,
                                "boundary": plan.boundary.dataset.name,
                                "boundary_points": len(data.boundary.grid.boundary_index),
-                               "boundary_store": plan.boundary.dataset.path}
+                               "boundary_store": str(data.boundary.store.path)}
     if plan.task.kind == "temporal_downscaler":  # evaluate compares it with the interpolation between its inputs
         info["interpolation"] = {"input_dates": [str(d) for d in window.dates(0)[list(plan.task.input_offsets)]],
                                  "weights": [list(row) for row in interpolation_weights(plan.task)[:steps]]}
@@ -132,8 +139,8 @@ def _info(plan: Plan, path: object, lineage: dict, initial: str, steps: int) -> 
 
 
 def predict_command(checkpoint: str, *, date: str, steps: int, output: str, device: str = "auto",
-                    seed: int | None = None) -> int:
-    forecast = predict(checkpoint, date, steps, device, seed)
+                    seed: int | None = None, boundary: str | None = None) -> int:
+    forecast = predict(checkpoint, date, steps, device, seed, boundary)
     written = write_forecast(forecast, output)
     if forecast.info.get("task") == DOWNSCALED:
         print(f"wrote {written}: {len(forecast.variables)} variables on the fine grid, {steps} state(s) from "

@@ -12,7 +12,9 @@ import pytest
 import torch
 
 from anemoic.datasets.store import open_store
+from anemoic.datasets.synth import write_synthetic_store
 from anemoic.runtime.data.datamodule import AnemoicDataModule
+from anemoic.plan.errors import UserError
 from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.inference.convert import convert_command
 from anemoic.runtime.inference.evaluate import evaluate
@@ -98,3 +100,25 @@ def test_evaluate_says_it_scores_the_region_alone(tmp_path: Path) -> None:
     path = write_forecast(Forecast(variables, dates, fields, region.latitudes, region.longitudes, weights, info),
                           tmp_path / "lam.zarr")
     assert_golden(evaluate(str(path)), GOLDEN / "evaluate_lam.txt")
+
+
+def test_predict_forces_the_boundary_from_another_store_on_its_grid(trained_lam: TrainedRun, tmp_path: Path) -> None:
+    """``--boundary``: a store of the boundary's grid (e.g. a global model's forecasts) forces the limited-area
+    model instead of the analyses it was trained on; the same data in another store forecasts bit for bit the
+    same, other data another forecast; another grid, or a model without a boundary, is a one-line refusal."""
+    date, expected = _validation_forecast(trained_lam)
+    same = write_globe(tmp_path, name="same.zarr", seed=5)  # the trained boundary's data, written again
+    other = write_globe(tmp_path, name="other.zarr", seed=11)
+    forced = predict(str(trained_lam.run_dir), date, expected.shape[0], device="cpu", boundary=str(same))
+    assert np.array_equal(forced.fields[1:], expected)
+    assert forced.info["output_mask"]["boundary_store"] == str(same)
+    changed = predict(str(trained_lam.run_dir), date, expected.shape[0], device="cpu", boundary=str(other))
+    assert not np.array_equal(changed.fields[1:], expected)
+    assert np.array_equal(changed.fields[0], forced.fields[0])  # the region's analysis is the region store's
+    coarse = write_synthetic_store(tmp_path / "coarse.zarr", grid=(9, 18), end="2020-01-25T18:00")
+    with pytest.raises(UserError, match=r"is not on the grid of the boundary `globe` the model was trained "
+                                        r"with \(162 points against 648\)"):
+        predict(str(trained_lam.run_dir), date, 1, device="cpu", boundary=str(coarse))
+    with pytest.raises(UserError, match=r"few.zarr: lacks t_500, .*, msl, tp, which the boundary `globe` forces"):
+        predict(str(trained_lam.run_dir), date, 1, device="cpu",
+                boundary=str(write_globe(tmp_path, name="few.zarr", variables=("z_500", "lsm"))))

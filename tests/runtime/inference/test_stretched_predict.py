@@ -9,11 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 import xarray as xr
 import zarr
 
 from anemoic.datasets.store import open_store
+from anemoic.runtime.errors import RuntimeUserError
 from anemoic.runtime.inference.convert import convert_command
 from anemoic.runtime.inference.evaluate import evaluate
 from anemoic.runtime.inference.forecast_io import Forecast, write_forecast
@@ -85,3 +87,10 @@ def test_evaluate_scores_each_dataset_against_its_own_store(tmp_path: Path) -> N
                           tmp_path / "stretched.zarr")
     text = evaluate(str(path))
     assert_golden(text, GOLDEN / "evaluate_stretched.txt")
+
+
+def test_a_stretched_grid_has_no_boundary_to_force(trained_stretched: TrainedRun) -> None:
+    with pytest.raises(RuntimeUserError, match=r"^error: --boundary forces a limited-area model's boundary, and this "
+                                               r"checkpoint's model has none"):
+        predict(str(trained_stretched.run_dir), "2020-01-22", 1, device="cpu",
+                boundary=str(trained_stretched.directory / "globe.zarr"))
