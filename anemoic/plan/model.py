@@ -7,7 +7,9 @@ their order *is* the tensor index.  Free-form ``params`` records hold only JSON
 scalars and lists of them, keyed by names that the runtime's builders document.
 
 The classes are frozen dataclasses so that a plan cannot be edited after it is
-hashed; (un)structuring, JSON Schema and hashing live beside this module.
+hashed; (un)structuring, JSON Schema and hashing live beside this module.  What
+is read (datasets, variables, their indices) is declared in ``anemoic.plan.data``
+and re-exported here, so every plan class is imported from this module.
 """
 
 from __future__ import annotations
@@ -15,109 +17,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-from anemoic.plan.errors import PlanError
-from anemoic.plan.kinds import (
-    Accelerator, Activation, AttentionBackend, Bounding, ClipAlgorithm, ComputedForcing, EdgeAttribute, EdgeMask,
-    EdgesKind, ImputerKind, ImputerStatistic, Interpolation, LossKind, MapperKind, MethodKind, MetricKind, ModelPart,
-    NodesKind, NodeWeights, NodeWeightsNorm, NoiseKind, Norm, Normaliser, OptimiserKind, Precision, Prediction,
-    ProcessorKind, Remap, Role, ScalerKind, ScheduleKind, ShardStrategy, TaskKind,
+from anemoic.plan.consistency import check_datasets
+from anemoic.plan.data import (  # noqa: F401  (re-exported: every plan class is imported from this module)
+    BoundaryPlan, DatasetPlan, DateRangePlan, ImputerPlan, IndexPlan, SourcePlan, VariablePlan,
 )
-
-SCHEMA_VERSION = 3
-ADDED_IN_SCHEMA = {"optional": True}
-"""Metadata of a field added within a schema version (no bump): a file may leave it out, meaning its default,
-so plans written before it still read with the same hash.  A later version bump makes it required again."""
+from anemoic.plan.kinds import (
+    Accelerator, Activation, AttentionBackend, ClipAlgorithm, EdgeAttribute, EdgeMask, EdgesKind, LossKind,
+    MapperKind, MethodKind, MetricKind, ModelPart, NodesKind, NodeWeights, NodeWeightsNorm, NoiseKind, Norm,
+    OptimiserKind, Precision, Prediction, ProcessorKind, ScalerKind, ScheduleKind, ShardStrategy, TaskKind,
+)
+from anemoic.plan.versions import ADDED_IN_SCHEMA, SCHEMA_VERSION  # noqa: F401  (re-exported)
 
 Scalar = Union[bool, int, float, str, None]
 Param = Union[Scalar, tuple[Scalar, ...]]
 Params = dict[str, Param]
-
-
-@dataclass(frozen=True)
-class DateRangePlan:
-    """An inclusive range of valid times, ISO-8601 without time zone (UTC)."""
-
-    start: str
-    end: str
-
-
-@dataclass(frozen=True)
-class DatasetPlan:
-    name: str
-    path: str
-    fingerprint: str  # sha256 of the store's metadata (attributes, shapes, dates)
-    frequency_s: int
-    grid_size: int
-    ensemble_size: int
-    train: DateRangePlan
-    validate: DateRangePlan
-    test: DateRangePlan | None = None
-
-
-@dataclass(frozen=True)
-class BoundaryPlan:
-    """A limited-area model's surroundings (anemoi's cut-out): the points of ``dataset`` farther than
-    ``margin_km`` from every point of the region (``Plan.dataset``) follow the region's points on the model's
-    grid (``anemoic.graphs.cutout``).  ``forced``: a limited-area model, whose task's ``output_mask`` leaves them
-    out of the loss, the metrics and the forecasts, and whose runtime overwrites them with this dataset's values at
-    every rollout step; not forced: a stretched-grid model, which forecasts and scores every point of both datasets
-    (its task has no ``output_mask``; a ``dataset_weights`` scaler may share the loss between them)."""
-
-    dataset: DatasetPlan  # time-aligned with Plan.dataset: its frequency divides the timestep, periods inside it
-    # one per Plan.variables entry, same name, role and order: where this store holds it and how it is normalised
-    variables: tuple[VariablePlan, ...]
-    margin_km: float = 0.0
-    forced: bool = field(default=True, metadata=ADDED_IN_SCHEMA)  # False: a stretched-grid model
-
-
-@dataclass(frozen=True)
-class SourcePlan:
-    """A spatial downscaler's coarse input: ``dataset`` at the same valid times as ``Plan.dataset`` (the fine grid,
-    the target).  The model's grid is this dataset's points, then the fine dataset's
-    (``anemoic.graphs.downscale``): the encoder reads the coarse points, the decoder writes the fine ones, and the
-    coarse field ``interpolation``-ed onto the fine grid is the residual base the network's output is added to."""
-
-    dataset: DatasetPlan  # its frequency divides Plan.dataset's; every period of Plan.dataset lies inside its dates
-    # one per Plan.variables entry, same name, role and order: where this store holds it and how it is normalised
-    # (with this store's statistics)
-    variables: tuple[VariablePlan, ...]
-    interpolation: Interpolation = "bilinear"
-
-
-@dataclass(frozen=True)
-class ImputerPlan:
-    kind: ImputerKind  # "statistic" (mean/minimum/maximum of the store) | "constant" | "copy"
-    statistic: ImputerStatistic | None = None  # for kind="statistic"
-    value: float | None = None  # for kind="constant"
-    source: str | None = None  # for kind="copy": the variable whose values fill the gaps
-
-
-@dataclass(frozen=True)
-class VariablePlan:
-    """One variable as the model sees it."""
-
-    name: str  # e.g. "2t", "z_500"
-    role: Role
-    store_index: int  # index along the store's variable axis; -1 for computed forcings
-    normaliser: Normaliser
-    remap: Remap | None = None  # applied before normalising
-    imputer: ImputerPlan | None = None
-    group: str | None = None  # pressure-level group ("z" for "z_500"), None for surface
-    level: int | None = None  # pressure level in hPa
-    bounding: Bounding | None = None  # output bounding
-    computed: ComputedForcing | None = None  # a forcing computed from the grid and the date
-
-
-@dataclass(frozen=True)
-class IndexPlan:
-    """Ordered name lists; position in a list is the index in that tensor."""
-
-    data: tuple[str, ...]  # variables loaded from the store, in load order
-    input: tuple[str, ...]  # model input channels: prognostic + forcing
-    output: tuple[str, ...]  # model output channels: prognostic + diagnostic
-    prognostic: tuple[str, ...]
-    forcing: tuple[str, ...]
-    diagnostic: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -415,29 +328,4 @@ class Plan:
         return self.dataset.grid_size if self.boundary is not None and self.boundary.forced else None
 
     def __post_init__(self) -> None:
-        """A limited-area model and its output mask exist together or not at all: a boundary that is never
-        forced (anemoi issue 150) cannot be written down, even by hand.  A stretched-grid model (a boundary that
-        is not forced) forecasts every point and has no output mask."""
-        if (self.source is not None) != (self.task.kind == "spatial_downscaler"):
-            raise PlanError("a spatial downscaler reads a coarse `source` dataset, and only it does: the plan's task "
-                            f"is a {self.task.kind} {'with' if self.source is not None else 'without'} one")
-        if self.source is not None:
-            inner = [(x.name, x.role) for x in self.variables]
-            outer = [(x.name, x.role) for x in self.source.variables]
-            if inner != outer:
-                raise PlanError(f"the source dataset's variables differ from the target's: {outer} instead of {inner}")
-        mask = self.task.output_mask
-        if self.boundary is None and mask is not None:
-            raise PlanError(f"the plan masks its output to `{mask}` but has no boundary dataset to force the rest")
-        if self.boundary is not None:
-            if self.boundary.forced and mask != self.dataset.name:
-                raise PlanError(f"the plan has the boundary dataset `{self.boundary.dataset.name}` but its output "
-                                f"mask is {f'`{mask}`' if mask else 'missing'}, not the region `{self.dataset.name}`")
-            if not self.boundary.forced and mask is not None:
-                raise PlanError(f"the plan's stretched grid forecasts `{self.boundary.dataset.name}` too (its boundary "
-                                f"is not forced) but its output mask is `{mask}`: a stretched grid has none")
-            inner = [(x.name, x.role) for x in self.variables]
-            outer = [(x.name, x.role) for x in self.boundary.variables]
-            if inner != outer:
-                raise PlanError("the boundary dataset's variables differ from the region's: "
-                                f"{outer} instead of {inner}")
+        check_datasets(self)  # anemoic.plan.consistency: the rules between a plan's datasets and its task

@@ -61,7 +61,7 @@ def _add_definition(cls: type, defs: dict[str, Any]) -> None:
     if cls.__name__ in defs:
         return
     defs[cls.__name__] = {}  # reserve the name first: recursion-safe
-    hints = typing.get_type_hints(cls, vars(model))
+    hints = typing.get_type_hints(cls)  # in the namespace of the module that declares it (model or data)
     fields = dataclasses.fields(cls)
     definition: dict[str, Any] = {
         "type": "object",
