@@ -16,7 +16,7 @@ from anemoic.datasets.synth import write_synthetic_store
 from anemoic.plan.io import write_plan
 from anemoic.plan.model import BoundaryPlan, EdgesPlan, GraphPlan, NodesPlan, Plan, ScalerPlan
 from tests.factories import make_plan
-from tests.runtime.training.tiny_run import TINY_DEFAULTS, TrainedRun, run_runtime
+from tests.runtime.training.tiny_run import TINY_DEFAULTS, TrainedRun, exec_once
 
 PACIFIC = (30.0, 140.0, -30.0, 240.0)  # north, west, south, east
 MARGIN_KM = 400.0  # above the region's 5-degree spacing: no boundary point between two region points
@@ -89,10 +89,7 @@ def trained_stretched(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
     region, globe = write_region(directory), write_globe(directory, seed=5)
     path = directory / "stretched.json"
     write_plan(stretched_plan(region, globe, directory / "run"), path)
-    result = run_runtime("exec", str(path), cwd=directory, timeout=240)
-    assert result.returncode == 0, result.stderr[-4000:]
-    _STRETCHED.append(TrainedRun(directory, region, path, directory / "run", result.stdout))
-    return _STRETCHED[0]
+    return exec_once(_STRETCHED, directory, region, path)
 
 
 _TRAINED: list[TrainedRun] = []
@@ -106,8 +103,4 @@ def trained_lam(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
         return _TRAINED[0]
     directory = tmp_path_factory.mktemp("lam")
     region, globe = write_region(directory), write_globe(directory, seed=5)
-    plan = write_lam_plan(directory, region, globe)
-    result = run_runtime("exec", str(plan), cwd=directory, timeout=240)
-    assert result.returncode == 0, result.stderr[-4000:]
-    _TRAINED.append(TrainedRun(directory, region, plan, directory / "run", result.stdout))
-    return _TRAINED[0]
+    return exec_once(_TRAINED, directory, region, write_lam_plan(directory, region, globe))

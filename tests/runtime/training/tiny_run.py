@@ -100,7 +100,16 @@ class TrainedRun:
         return f"sqlite:///{self.directory / 'mlflow.db'}"
 
 
-_TRAINED: list[TrainedRun] = []  # test modules import the fixture, each import is its own fixture: share here
+def exec_once(cache: list[TrainedRun], directory: Path, store: Path, plan: Path, run: str = "run") -> TrainedRun:
+    """``exec`` ``plan`` (its run directory ``directory/run``) and keep the run in ``cache``, which session fixtures
+    share: test modules import a fixture, and each import is its own fixture."""
+    result = run_runtime("exec", str(plan), cwd=directory, timeout=240)
+    assert result.returncode == 0, result.stderr[-4000:]
+    cache.append(TrainedRun(directory, store, plan, directory / run, result.stdout))
+    return cache[0]
+
+
+_TRAINED: list[TrainedRun] = []
 
 
 @pytest.fixture(scope="session")
@@ -114,10 +123,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
                             run_name="tiny", system_metrics=True)
     plan = write_tiny_plan(directory, store, **{"training.epochs": 1, "training.limit_batches_per_epoch": 3,
                                                 "training.ema_decay": 0.9, "outputs.tracking": tracking})
-    result = run_runtime("exec", str(plan), cwd=directory, timeout=240)
-    assert result.returncode == 0, result.stderr[-4000:]
-    _TRAINED.append(TrainedRun(directory, store, plan, directory / "run", result.stdout))
-    return _TRAINED[0]
+    return exec_once(_TRAINED, directory, store, plan)
 
 
 _AUTOENCODERS: list[TrainedRun] = []
@@ -137,7 +143,4 @@ def trained_autoencoder(tmp_path_factory: pytest.TempPathFactory) -> TrainedRun:
     plan = write_tiny_plan(directory, store, run="autoencoder", **{
         "task": TaskPlan(kind="autoencoder", timestep_s=6 * 3600), "loss.metrics": ("rmse", "mae"),
         "training.epochs": 1, "training.limit_batches_per_epoch": 3, "outputs.tracking": tracking})
-    result = run_runtime("exec", str(plan), cwd=directory, timeout=240)
-    assert result.returncode == 0, result.stderr[-4000:]
-    _AUTOENCODERS.append(TrainedRun(directory, store, plan, directory / "autoencoder", result.stdout))
-    return _AUTOENCODERS[0]
+    return exec_once(_AUTOENCODERS, directory, store, plan, run="autoencoder")
